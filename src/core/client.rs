@@ -1,0 +1,296 @@
+//! The token client: cache with expiry and skew, single flight, grace, retries.
+//!
+//! Time and I/O come in through [`Clock`] and [`Transport`], so every rule here runs in
+//! native tests with a fake clock and a scripted transport.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use super::config::Config;
+use super::error::{truncate_utf8, Error, ErrorCode};
+use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
+use super::shared::{LocalFuture, Shared};
+use super::text::push_int;
+use super::token::{oauth_error_fields, process_token_response, token_request, HttpRequest, HttpResponse, Token};
+
+/// Most of an error answer's body that an error keeps.
+pub const ERROR_BODY_LIMIT: usize = 1024;
+
+/// Wall-clock time, waiting, and randomness for jitter.
+pub trait Clock {
+    /// Milliseconds since the epoch, read anew at every check (`Date.now()` in JS).
+    fn now_ms(&self) -> f64;
+    /// Resolves after `ms` milliseconds.
+    fn sleep(&self, ms: f64) -> LocalFuture<()>;
+    /// A random number in `[0, 1)`, for backoff jitter.
+    fn jitter(&self) -> f64;
+}
+
+/// Why an attempt produced no answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TransportError {
+    /// The request could not be made; a short description without secrets.
+    Network(String),
+    /// The attempt, body included, took longer than its time limit.
+    Timeout,
+}
+
+/// Sends one HTTP request and reads the whole answer, within `timeout_ms`.
+pub trait Transport {
+    /// One attempt.
+    fn send(&self, request: &HttpRequest, timeout_ms: f64) -> LocalFuture<Result<HttpResponse, TransportError>>;
+}
+
+/// A token held by the client.
+#[derive(Debug, PartialEq)]
+pub struct CachedToken {
+    /// Identifies this token among all the client fetched (for invalidation and memos).
+    pub id: u64,
+    /// The access token.
+    pub access_token: String,
+    /// `Bearer <access_token>`.
+    pub authorization: String,
+    /// Its lifetime in seconds, as granted (0: use once, never cache).
+    pub expires_in: f64,
+    /// When it expires, in ms since the epoch.
+    pub expires_at: f64,
+    /// From this time on it is refreshed before use: `expires_at - min(skew, lifetime / 2)`.
+    pub refresh_at: f64,
+}
+
+type FlightResult = Result<Rc<CachedToken>, Error>;
+
+#[derive(Default)]
+struct State {
+    cached: Option<Rc<CachedToken>>,
+    flight: Option<Shared<FlightResult>>,
+}
+
+/// Fetches and caches Cedato access tokens.
+pub struct TokenClient<C, T> {
+    config: Config,
+    clock: C,
+    transport: T,
+    request: HttpRequest,
+    state: RefCell<State>,
+    next_id: Cell<u64>,
+    token_requests: Cell<u64>,
+}
+
+impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
+    /// A client with nothing cached; it does no I/O until a token is asked for.
+    pub fn new(config: Config, clock: C, transport: T) -> Rc<Self> {
+        Rc::new(TokenClient {
+            request: token_request(&config),
+            config,
+            clock,
+            transport,
+            state: RefCell::default(),
+            next_id: Cell::new(1),
+            token_requests: Cell::new(0),
+        })
+    }
+
+    /// The validated configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The clock the client reads.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// The transport the client sends through.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// How many token requests (attempts) this client has sent.
+    pub fn token_requests(&self) -> u64 {
+        self.token_requests.get()
+    }
+
+    /// The cached token if it can be served now, without any I/O.
+    pub fn fresh_token(&self) -> Option<Rc<CachedToken>> {
+        let now = self.clock.now_ms();
+        self.state.borrow().cached.as_ref().filter(|t| now < t.refresh_at).cloned()
+    }
+
+    /// When the cached token expires (ms since the epoch), if one is cached.
+    pub fn expires_at(&self) -> Option<f64> {
+        self.state.borrow().cached.as_ref().map(|t| t.expires_at)
+    }
+
+    /// Forgets the cached token. A token request already in flight goes on, and its
+    /// result is cached when it lands (its waiters asked for it).
+    pub fn clear(&self) {
+        self.state.borrow_mut().cached = None;
+    }
+
+    /// Forgets the cached token if it is the one with `id` (the API refused it), and
+    /// keeps a newer one another caller may already have fetched.
+    pub fn invalidate(&self, id: u64) {
+        let mut state = self.state.borrow_mut();
+        if state.cached.as_ref().is_some_and(|t| t.id == id) {
+            state.cached = None;
+        }
+    }
+
+    /// A usable token: from memory while outside the skew window, else fetched (joining
+    /// a request already in flight). When the refresh fails but the old token has not
+    /// expired yet, the old token is returned.
+    pub async fn get_token(self: Rc<Self>) -> FlightResult {
+        if let Some(token) = self.fresh_token() {
+            return Ok(token);
+        }
+        let result = self.flight().await;
+        match result {
+            Err(error) => {
+                let now = self.clock.now_ms();
+                let old = self.state.borrow().cached.clone();
+                old.filter(|t| now < t.expires_at).ok_or(error)
+            }
+            ok => ok,
+        }
+    }
+
+    /// A new token now (joining a request already in flight); no grace on failure.
+    pub async fn refresh(self: Rc<Self>) -> FlightResult {
+        self.flight().await
+    }
+
+    /// The token request in flight, started when there is none.
+    fn flight(self: &Rc<Self>) -> Shared<FlightResult> {
+        if let Some(flight) = self.state.borrow().flight.clone() {
+            return flight;
+        }
+        let client = Rc::clone(self);
+        let flight = Shared::new(async move {
+            let result = client.fetch_with_retries().await;
+            let mut state = client.state.borrow_mut();
+            state.flight = None;
+            // A token with `expires_in: 0` is handed to its waiters and never kept.
+            if let Some(token) = result.as_ref().ok().filter(|t| t.expires_in > 0.0) {
+                state.cached = Some(Rc::clone(token));
+            }
+            result
+        });
+        self.state.borrow_mut().flight = Some(flight.clone());
+        flight
+    }
+
+    fn cache_entry(&self, token: Token) -> Rc<CachedToken> {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let skew_ms = self.config.refresh_skew_seconds.min(token.expires_in / 2.0) * 1000.0;
+        Rc::new(CachedToken {
+            id,
+            authorization: ["Bearer ", token.access_token.as_str()].concat(),
+            access_token: token.access_token,
+            expires_in: token.expires_in,
+            expires_at: token.expires_at,
+            refresh_at: token.expires_at - skew_ms,
+        })
+    }
+
+    async fn fetch_with_retries(&self) -> FlightResult {
+        let mut attempt: u32 = 0;
+        loop {
+            let sent_at = self.clock.now_ms();
+            self.token_requests.set(self.token_requests.get() + 1);
+            let outcome = self.transport.send(&self.request, self.config.timeout_ms).await;
+            attempt += 1;
+            let error = match outcome {
+                Ok(response) if (200..300).contains(&response.status) => {
+                    let token = process_token_response(response.status, &response.body, sent_at)?;
+                    return Ok(self.cache_entry(token));
+                }
+                Ok(response) => self.answer_error(response, attempt),
+                Err(e) => self.transport_error(e, attempt),
+            };
+            let retry_allowed = matches!(
+                error.code,
+                ErrorCode::Network | ErrorCode::Timeout | ErrorCode::RateLimited | ErrorCode::ServerError
+            );
+            if !retry_allowed || attempt > self.config.max_retries {
+                return Err(error);
+            }
+            let wait_ms = match error.retry_after {
+                Some(seconds) if seconds > MAX_RETRY_AFTER_SECONDS => return Err(error),
+                Some(seconds) => seconds * 1000.0,
+                None => backoff_ms(attempt - 1, self.clock.jitter()),
+            };
+            self.clock.sleep(wait_ms).await;
+        }
+    }
+
+    /// The error for a non-2xx answer of the token endpoint.
+    fn answer_error(&self, response: HttpResponse, attempts: u32) -> Error {
+        let status = response.status;
+        let (code, text): (ErrorCode, &[&str]) = match status {
+            400 | 401 | 403 => (
+                ErrorCode::TokenRejected,
+                &["the token endpoint refused the credentials (HTTP ", "); check clientId and clientSecret"],
+            ),
+            429 => (ErrorCode::RateLimited, &["the token endpoint is rate limiting (HTTP ", ")"]),
+            500..=599 => (ErrorCode::ServerError, &["the token endpoint failed (HTTP ", ")"]),
+            _ => (ErrorCode::Http, &["the token endpoint answered HTTP ", "; check baseUrl"]),
+        };
+        let mut message = String::from(text.first().copied().unwrap_or_default());
+        push_int(&mut message, u64::from(status));
+        message.push_str(text.get(1).copied().unwrap_or_default());
+        let mut error = Error::new(code, String::new()).with_status(status);
+        if code == ErrorCode::TokenRejected {
+            let (oauth_error, description) = oauth_error_fields(&response.body);
+            if let Some(e) = &oauth_error {
+                message.push_str(" [");
+                message.push_str(e);
+                message.push(']');
+            }
+            error.oauth_error = oauth_error;
+            error.oauth_error_description = description;
+        }
+        if code == ErrorCode::Http {
+            error.body = Some(truncate_utf8(&response.body, ERROR_BODY_LIMIT).to_owned());
+        }
+        if matches!(code, ErrorCode::RateLimited | ErrorCode::ServerError) {
+            push_attempts(&mut message, attempts);
+        }
+        if let Some(seconds) = response.retry_after.as_deref().and_then(|v| parse_retry_after(v, self.clock.now_ms())) {
+            error.retry_after = Some(seconds);
+            message.push_str("; retry after ");
+            push_int(&mut message, seconds as u64);
+            message.push('s');
+        }
+        error.message = message;
+        error
+    }
+
+    fn transport_error(&self, error: TransportError, attempts: u32) -> Error {
+        let mut message;
+        let code = match error {
+            TransportError::Timeout => {
+                message = String::from("the token endpoint did not answer within ");
+                push_int(&mut message, self.config.timeout_ms.ceil() as u64);
+                message.push_str(" ms (timeoutMs)");
+                ErrorCode::Timeout
+            }
+            TransportError::Network(detail) => {
+                message = ["could not reach the token endpoint ", &self.request.url, ": ", &detail].concat();
+                ErrorCode::Network
+            }
+        };
+        push_attempts(&mut message, attempts);
+        Error::new(code, message)
+    }
+}
+
+fn push_attempts(message: &mut String, attempts: u32) {
+    message.push_str(" after ");
+    push_int(message, u64::from(attempts));
+    message.push_str(if attempts == 1 { " attempt" } else { " attempts" });
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,454 @@
+//! The client's rules with a fake clock and a scripted transport.
+
+use super::*;
+use crate::core::config::{OptionValue, RawOptions};
+use futures::channel::oneshot;
+use futures::executor::{block_on, LocalPool};
+use futures::task::LocalSpawnExt;
+use std::collections::VecDeque;
+
+const T0: f64 = 1_800_000_000_000.0;
+
+/// Time that only moves when told to; `sleep` moves it at once and records the wait.
+#[derive(Clone)]
+struct FakeClock {
+    now: Rc<Cell<f64>>,
+    sleeps: Rc<RefCell<Vec<f64>>>,
+}
+
+impl FakeClock {
+    fn new() -> Self {
+        FakeClock { now: Rc::new(Cell::new(T0)), sleeps: Rc::default() }
+    }
+    fn advance(&self, ms: f64) {
+        self.now.set(self.now.get() + ms);
+    }
+}
+
+impl Clock for FakeClock {
+    fn now_ms(&self) -> f64 {
+        self.now.get()
+    }
+    fn sleep(&self, ms: f64) -> LocalFuture<()> {
+        self.sleeps.borrow_mut().push(ms);
+        self.advance(ms);
+        Box::pin(async {})
+    }
+    fn jitter(&self) -> f64 {
+        0.5
+    }
+}
+
+type Outcome = Result<HttpResponse, TransportError>;
+
+enum Step {
+    Now(Outcome),
+    Later(oneshot::Receiver<Outcome>),
+}
+
+/// Answers from a script; with an empty script, a fresh token `tok-N` for 3600 s.
+#[derive(Clone, Default)]
+struct FakeTransport {
+    script: Rc<RefCell<VecDeque<Step>>>,
+    sent: Rc<RefCell<Vec<HttpRequest>>>,
+}
+
+impl FakeTransport {
+    fn push(&self, outcome: Outcome) {
+        self.script.borrow_mut().push_back(Step::Now(outcome));
+    }
+    fn push_later(&self) -> oneshot::Sender<Outcome> {
+        let (tx, rx) = oneshot::channel();
+        self.script.borrow_mut().push_back(Step::Later(rx));
+        tx
+    }
+    fn count(&self) -> usize {
+        self.sent.borrow().len()
+    }
+}
+
+impl Transport for FakeTransport {
+    fn send(&self, request: &HttpRequest, _timeout_ms: f64) -> LocalFuture<Outcome> {
+        self.sent.borrow_mut().push(request.clone());
+        let n = self.sent.borrow().len();
+        match self.script.borrow_mut().pop_front() {
+            Some(Step::Now(o)) => Box::pin(async move { o }),
+            Some(Step::Later(rx)) => Box::pin(async move { rx.await.unwrap_or(Err(TransportError::Network("gone".into()))) }),
+            None => Box::pin(async move { Ok(token_answer(&format!("tok-{n}"), 3600)) }),
+        }
+    }
+}
+
+fn answer(status: u16, body: &str) -> HttpResponse {
+    HttpResponse { status, retry_after: None, body: body.into() }
+}
+
+fn token_answer(token: &str, expires_in: u32) -> HttpResponse {
+    answer(200, &format!(r#"{{"data":{{"access_token":"{token}","token_type":"bearer","expires_in":{expires_in}}}}}"#))
+}
+
+fn retry_after(status: u16, value: &str) -> HttpResponse {
+    HttpResponse { status, retry_after: Some(value.into()), body: String::new() }
+}
+
+fn client_with(f: impl FnOnce(&mut RawOptions)) -> (Rc<TokenClient<FakeClock, FakeTransport>>, FakeClock, FakeTransport) {
+    let mut raw = RawOptions {
+        client_id: OptionValue::Str("id".into()),
+        client_secret: OptionValue::Str("s3cret".into()),
+        ..RawOptions::default()
+    };
+    f(&mut raw);
+    let config = Config::from_options(raw).unwrap();
+    let (clock, transport) = (FakeClock::new(), FakeTransport::default());
+    (TokenClient::new(config, clock.clone(), transport.clone()), clock, transport)
+}
+
+fn client() -> (Rc<TokenClient<FakeClock, FakeTransport>>, FakeClock, FakeTransport) {
+    client_with(|_| {})
+}
+
+fn token(c: &Rc<TokenClient<FakeClock, FakeTransport>>) -> Result<String, Error> {
+    block_on(Rc::clone(c).get_token()).map(|t| t.access_token.clone())
+}
+
+#[test]
+fn sends_the_documented_request() {
+    let (c, _, t) = client();
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    let sent = t.sent.borrow();
+    let req = &sent[0];
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.url, "https://api.cedato.com/api/token");
+    assert_eq!(req.body, "grant_type=client_credentials");
+    assert_eq!(
+        req.headers,
+        vec![
+            ("accept", "application/json".to_string()),
+            ("api-version", "1".to_string()),
+            ("authorization", "Basic aWQ6czNjcmV0".to_string()),
+            ("content-type", "application/x-www-form-urlencoded".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn caches_until_the_skew_window() {
+    let (c, clock, t) = client();
+    let first = block_on(Rc::clone(&c).get_token()).unwrap();
+    assert_eq!(first.expires_at, T0 + 3_600_000.0);
+    assert_eq!(first.authorization, "Bearer tok-1");
+    assert_eq!(c.expires_at(), Some(T0 + 3_600_000.0));
+    clock.advance(3_600_000.0 - 60_001.0);
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    assert!(c.fresh_token().is_some());
+    clock.advance(1.0); // now exactly expires_at - skew: refreshed
+    assert!(c.fresh_token().is_none());
+    assert_eq!(token(&c).unwrap(), "tok-2");
+    assert_eq!(t.count(), 2);
+}
+
+#[test]
+fn skew_is_at_most_half_the_lifetime() {
+    let (c, clock, t) = client();
+    t.push(Ok(token_answer("short", 10)));
+    assert_eq!(token(&c).unwrap(), "short");
+    clock.advance(4_999.0);
+    assert_eq!(token(&c).unwrap(), "short");
+    clock.advance(1.0);
+    assert_eq!(token(&c).unwrap(), "tok-2");
+}
+
+#[test]
+fn zero_skew_still_caches() {
+    let (c, clock, t) = client_with(|o| o.refresh_skew_seconds = OptionValue::Num(0.0));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    clock.advance(3_599_999.0);
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    clock.advance(1.0);
+    assert_eq!(token(&c).unwrap(), "tok-2");
+    assert_eq!(t.count(), 2);
+}
+
+#[test]
+fn zero_lifetime_tokens_are_used_once() {
+    let (c, _, t) = client();
+    t.push(Ok(token_answer("once", 0)));
+    assert_eq!(token(&c).unwrap(), "once");
+    assert_eq!(c.expires_at(), None);
+    assert_eq!(token(&c).unwrap(), "tok-2");
+}
+
+#[test]
+fn one_request_for_a_thousand_callers() {
+    let (c, _, t) = client();
+    let gate = t.push_later();
+    let mut pool = LocalPool::new();
+    let results = Rc::new(RefCell::new(Vec::new()));
+    for _ in 0..1000 {
+        let (c, r) = (Rc::clone(&c), Rc::clone(&results));
+        pool.spawner()
+            .spawn_local(async move {
+                let got = c.get_token().await.map(|t| t.access_token.clone());
+                r.borrow_mut().push(got);
+            })
+            .unwrap();
+    }
+    pool.run_until_stalled();
+    assert_eq!(t.count(), 1);
+    gate.send(Ok(token_answer("shared", 3600))).unwrap();
+    pool.run_until_stalled();
+    assert_eq!(results.borrow().len(), 1000);
+    assert!(results.borrow().iter().all(|r| r.as_deref() == Ok("shared")));
+    assert_eq!(t.count(), 1);
+}
+
+#[test]
+fn everyone_gets_the_same_error_and_it_is_not_cached() {
+    let (c, _, t) = client_with(|o| o.max_retries = OptionValue::Num(0.0));
+    let gate = t.push_later();
+    let mut pool = LocalPool::new();
+    let results = Rc::new(RefCell::new(Vec::new()));
+    for _ in 0..10 {
+        let (c, r) = (Rc::clone(&c), Rc::clone(&results));
+        pool.spawner()
+            .spawn_local(async move {
+                let got = c.get_token().await.map(|t| t.access_token.clone());
+                r.borrow_mut().push(got);
+            })
+            .unwrap();
+    }
+    pool.run_until_stalled();
+    gate.send(Ok(answer(401, r#"{"error":"invalid_client"}"#))).unwrap();
+    pool.run_until_stalled();
+    assert_eq!(results.borrow().len(), 10);
+    assert!(results.borrow().iter().all(|r| r.as_ref().is_err_and(|e| e.code == ErrorCode::TokenRejected)));
+    assert_eq!(token(&c).unwrap(), "tok-2");
+}
+
+#[test]
+fn grace_serves_the_old_token_but_refresh_rejects() {
+    let (c, clock, t) = client_with(|o| o.max_retries = OptionValue::Num(0.0));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    clock.advance(3_590_000.0); // inside the 60 s window, 10 s before expiry
+    t.push(Ok(answer(503, "")));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    t.push(Ok(answer(503, "")));
+    let e = block_on(Rc::clone(&c).refresh()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ServerError);
+    clock.advance(10_000.0); // really expired now: no grace
+    t.push(Ok(answer(503, "")));
+    assert_eq!(token(&c).unwrap_err().code, ErrorCode::ServerError);
+    assert_eq!(token(&c).unwrap(), "tok-5");
+}
+
+#[test]
+fn refresh_replaces_a_valid_token_and_joins_a_flight() {
+    let (c, _, t) = client();
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    assert_eq!(block_on(Rc::clone(&c).refresh()).unwrap().access_token, "tok-2");
+    assert_eq!(token(&c).unwrap(), "tok-2");
+    let gate = t.push_later();
+    let mut pool = LocalPool::new();
+    let got = Rc::new(RefCell::new(Vec::new()));
+    for _ in 0..3 {
+        let (c, g) = (Rc::clone(&c), Rc::clone(&got));
+        pool.spawner()
+            .spawn_local(async move {
+                let v = c.refresh().await.map(|t| t.access_token.clone());
+                g.borrow_mut().push(v);
+            })
+            .unwrap();
+    }
+    pool.run_until_stalled();
+    gate.send(Ok(token_answer("joined", 60))).unwrap();
+    pool.run_until_stalled();
+    assert_eq!(*got.borrow(), vec![Ok("joined".to_string()); 3]);
+    assert_eq!(t.count(), 3);
+}
+
+#[test]
+fn clear_and_invalidate() {
+    let (c, _, _) = client();
+    let first = block_on(Rc::clone(&c).get_token()).unwrap();
+    c.clear();
+    assert_eq!(c.expires_at(), None);
+    assert!(c.fresh_token().is_none());
+    let second = block_on(Rc::clone(&c).get_token()).unwrap();
+    assert_eq!(second.access_token, "tok-2");
+    c.invalidate(first.id); // an old token: the newer one stays
+    assert!(c.fresh_token().is_some());
+    c.invalidate(second.id);
+    assert!(c.fresh_token().is_none());
+}
+
+#[test]
+fn clear_does_not_cancel_a_flight() {
+    let (c, _, t) = client();
+    let gate = t.push_later();
+    let mut pool = LocalPool::new();
+    let got = Rc::new(RefCell::new(None));
+    let (c2, g) = (Rc::clone(&c), Rc::clone(&got));
+    pool.spawner()
+        .spawn_local(async move {
+            let v = c2.get_token().await.map(|t| t.access_token.clone());
+            *g.borrow_mut() = Some(v);
+        })
+        .unwrap();
+    pool.run_until_stalled();
+    c.clear();
+    gate.send(Ok(token_answer("late", 3600))).unwrap();
+    pool.run_until_stalled();
+    assert_eq!(*got.borrow(), Some(Ok("late".to_string())));
+}
+
+#[test]
+fn retries_5xx_429_network_and_timeout_with_backoff() {
+    let (c, clock, t) = client_with(|o| o.max_retries = OptionValue::Num(3.0));
+    t.push(Ok(answer(500, "")));
+    t.push(Ok(answer(429, "")));
+    t.push(Err(TransportError::Network("refused".into())));
+    t.push(Err(TransportError::Timeout));
+    let e = token(&c).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Timeout);
+    assert!(e.retryable());
+    assert!(e.message.contains("after 4 attempts"), "{}", e.message);
+    // full jitter at 0.5 of 250, 500, 1000 ms
+    assert_eq!(*clock.sleeps.borrow(), vec![125.0, 250.0, 500.0]);
+    assert_eq!(t.count(), 4);
+    assert_eq!(token(&c).unwrap(), "tok-5");
+}
+
+#[test]
+fn final_errors_of_each_kind() {
+    let cases: Vec<(Outcome, ErrorCode, Option<u16>)> = vec![
+        (Ok(answer(503, "")), ErrorCode::ServerError, Some(503)),
+        (Ok(answer(429, "")), ErrorCode::RateLimited, Some(429)),
+        (Err(TransportError::Network("refused".into())), ErrorCode::Network, None),
+        (Err(TransportError::Timeout), ErrorCode::Timeout, None),
+    ];
+    for (outcome, code, status) in cases {
+        let (c, _, t) = client_with(|o| o.max_retries = OptionValue::Num(1.0));
+        t.push(outcome.clone());
+        t.push(outcome);
+        let e = token(&c).unwrap_err();
+        assert_eq!((e.code, e.status), (code, status));
+        assert!(e.retryable());
+        assert_eq!(t.count(), 2);
+    }
+}
+
+#[test]
+fn rejections_and_other_statuses_are_not_retried() {
+    for (status, code) in [
+        (400, ErrorCode::TokenRejected),
+        (401, ErrorCode::TokenRejected),
+        (403, ErrorCode::TokenRejected),
+        (404, ErrorCode::Http),
+        (302, ErrorCode::Http),
+        (418, ErrorCode::Http),
+    ] {
+        let (c, _, t) = client();
+        t.push(Ok(answer(status, r#"{"error":"invalid_client","error_description":"Client authentication failed"}"#)));
+        let e = token(&c).unwrap_err();
+        assert_eq!((e.code, e.status), (code, Some(status)));
+        assert!(!e.retryable());
+        assert_eq!(t.count(), 1, "{status}");
+        if code == ErrorCode::TokenRejected {
+            assert_eq!(e.oauth_error.as_deref(), Some("invalid_client"));
+            assert_eq!(e.oauth_error_description.as_deref(), Some("Client authentication failed"));
+            assert!(e.body.is_none());
+        } else {
+            assert!(e.body.as_deref().is_some_and(|b| b.contains("invalid_client")));
+        }
+    }
+}
+
+#[test]
+fn http_error_body_is_cut_at_1kb() {
+    let (c, _, t) = client();
+    t.push(Ok(answer(404, &"é".repeat(2000))));
+    let e = token(&c).unwrap_err();
+    assert_eq!(e.body.map(|b| b.len()), Some(1024));
+}
+
+#[test]
+fn retry_after_replaces_backoff() {
+    let (c, clock, t) = client();
+    t.push(Ok(retry_after(503, "2")));
+    t.push(Ok(retry_after(429, "1")));
+    assert_eq!(token(&c).unwrap(), "tok-3");
+    assert_eq!(*clock.sleeps.borrow(), vec![2000.0, 1000.0]);
+}
+
+#[test]
+fn retry_after_as_a_date() {
+    let (c, clock, t) = client();
+    clock.now.set(784_111_777_000.0); // Sun, 06 Nov 1994 08:49:37 GMT
+    t.push(Ok(retry_after(503, "Sun, 06 Nov 1994 08:49:40 GMT")));
+    assert_eq!(token(&c).unwrap(), "tok-2");
+    assert_eq!(*clock.sleeps.borrow(), vec![3000.0]);
+}
+
+#[test]
+fn long_retry_after_fails_at_once() {
+    let (c, clock, t) = client();
+    t.push(Ok(retry_after(429, "120")));
+    let e = token(&c).unwrap_err();
+    assert_eq!((e.code, e.status, e.retry_after), (ErrorCode::RateLimited, Some(429), Some(120.0)));
+    assert!(clock.sleeps.borrow().is_empty());
+    assert_eq!(t.count(), 1);
+}
+
+#[test]
+fn retry_after_is_reported_on_the_final_error() {
+    let (c, _, t) = client_with(|o| o.max_retries = OptionValue::Num(0.0));
+    t.push(Ok(retry_after(503, "5")));
+    let e = token(&c).unwrap_err();
+    assert_eq!((e.code, e.retry_after), (ErrorCode::ServerError, Some(5.0)));
+    assert!(e.message.contains("retry after 5s"));
+}
+
+#[test]
+fn invalid_answers_are_not_retried() {
+    let (c, _, t) = client();
+    t.push(Ok(answer(200, "<html>")));
+    let e = token(&c).unwrap_err();
+    assert_eq!((e.code, e.status), (ErrorCode::InvalidResponse, Some(200)));
+    assert_eq!(t.count(), 1);
+    assert_eq!(token(&c).unwrap(), "tok-2");
+}
+
+#[test]
+fn expires_at_counts_from_the_send_time() {
+    struct SlowTransport(FakeClock);
+    impl Transport for SlowTransport {
+        fn send(&self, _: &HttpRequest, _: f64) -> LocalFuture<Outcome> {
+            self.0.advance(5_000.0); // the answer takes 5 s
+            Box::pin(async { Ok(token_answer("slow", 100)) })
+        }
+    }
+    let raw = RawOptions {
+        client_id: OptionValue::Str("id".into()),
+        client_secret: OptionValue::Str("s".into()),
+        ..RawOptions::default()
+    };
+    let clock = FakeClock::new();
+    let c = TokenClient::new(Config::from_options(raw).unwrap(), clock.clone(), SlowTransport(clock.clone()));
+    let t = block_on(Rc::clone(&c).get_token()).unwrap();
+    assert_eq!(t.expires_at, T0 + 100_000.0);
+    assert_eq!(t.refresh_at, T0 + 50_000.0);
+}
+
+#[test]
+fn messages_never_hold_secrets() {
+    let (c, _, t) = client();
+    t.push(Ok(answer(401, r#"{"error":"invalid_client"}"#)));
+    t.push(Ok(answer(200, r#"{"access_token":"bad token"}"#)));
+    for _ in 0..2 {
+        let e = token(&c).unwrap_err();
+        let shown = format!("{e:?} {e}");
+        for secret in ["s3cret", "aWQ6czNjcmV0", "bad token"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+}

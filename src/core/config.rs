@@ -1,0 +1,379 @@
+//! Constructor options: validation, defaults and the derived values used on every call.
+
+use std::fmt;
+
+use super::error::{Error, ErrorCode};
+use super::token::{basic_authorization, is_visible_ascii, MAX_EXPIRES_IN};
+
+/// The Platform API's address when the caller gives none.
+pub const DEFAULT_BASE_URL: &str = "https://api.cedato.com/api/";
+/// Longest wait `setTimeout` can express (2^31 - 1 ms); longer ones fire at once.
+pub const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
+/// Retries beyond this add nothing but minutes of waiting.
+pub const MAX_RETRIES: u32 = 10;
+
+/// One option as the binding layer read it from the JavaScript object, before validation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OptionValue {
+    /// `undefined` or `null`: take the default.
+    Missing,
+    /// A string.
+    Str(String),
+    /// A number.
+    Num(f64),
+    /// A function (only `fetch` takes one).
+    Function,
+    /// Anything else; the name of its type, for the message.
+    Other(&'static str),
+}
+
+/// The options object of `new CedatoAuth(options)`, field by field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawOptions {
+    /// `clientId`
+    pub client_id: OptionValue,
+    /// `clientSecret`
+    pub client_secret: OptionValue,
+    /// `baseUrl`
+    pub base_url: OptionValue,
+    /// `apiVersion`
+    pub api_version: OptionValue,
+    /// `refreshSkewSeconds`
+    pub refresh_skew_seconds: OptionValue,
+    /// `timeoutMs`
+    pub timeout_ms: OptionValue,
+    /// `maxRetries`
+    pub max_retries: OptionValue,
+    /// `fetch`
+    pub fetch: OptionValue,
+}
+
+impl Default for RawOptions {
+    fn default() -> Self {
+        RawOptions {
+            client_id: OptionValue::Missing,
+            client_secret: OptionValue::Missing,
+            base_url: OptionValue::Missing,
+            api_version: OptionValue::Missing,
+            refresh_skew_seconds: OptionValue::Missing,
+            timeout_ms: OptionValue::Missing,
+            max_retries: OptionValue::Missing,
+            fetch: OptionValue::Missing,
+        }
+    }
+}
+
+/// Validated options. `Debug` never shows the secret.
+#[derive(Clone, PartialEq)]
+pub struct Config {
+    /// The client id (non-empty, no `:`).
+    pub client_id: String,
+    basic: String,
+    /// The base URL, always ending in `/`.
+    pub base_url: String,
+    /// `scheme://host[:port]` of the base URL, lower-cased, default port dropped.
+    pub origin: String,
+    /// The `api-version` header value.
+    pub api_version: String,
+    /// Seconds before expiry at which a token is refreshed.
+    pub refresh_skew_seconds: f64,
+    /// Time limit of one attempt, in ms.
+    pub timeout_ms: f64,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// Whether the caller gave a `fetch` function.
+    pub custom_fetch: bool,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("base_url", &self.base_url)
+            .field("api_version", &self.api_version)
+            .field("refresh_skew_seconds", &self.refresh_skew_seconds)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("max_retries", &self.max_retries)
+            .field("custom_fetch", &self.custom_fetch)
+            .finish()
+    }
+}
+
+fn config_error(message: &str) -> Error {
+    Error::new(ErrorCode::InvalidConfig, message)
+}
+
+/// Names a value's type for a message, never its content.
+fn type_name(v: &OptionValue) -> &'static str {
+    match v {
+        OptionValue::Missing => "missing",
+        OptionValue::Str(_) => "a string",
+        OptionValue::Num(_) => "a number",
+        OptionValue::Function => "a function",
+        OptionValue::Other(t) => t,
+    }
+}
+
+fn required_string(v: OptionValue, field: &str) -> Result<String, Error> {
+    match v {
+        OptionValue::Str(s) if !s.is_empty() => Ok(s),
+        OptionValue::Str(_) => Err(config_error(&[field, " must not be empty"].concat())),
+        OptionValue::Missing => Err(config_error(&[field, " is required (a non-empty string)"].concat())),
+        other => Err(config_error(&[field, " must be a non-empty string, got ", type_name(&other)].concat())),
+    }
+}
+
+fn optional_string(v: OptionValue, field: &str, default: &str) -> Result<String, Error> {
+    match v {
+        OptionValue::Missing => Ok(default.into()),
+        OptionValue::Str(s) => Ok(s),
+        other => Err(config_error(&[field, " must be a string, got ", type_name(&other)].concat())),
+    }
+}
+
+fn optional_number(v: OptionValue, field: &str, default: f64) -> Result<f64, Error> {
+    match v {
+        OptionValue::Missing => Ok(default),
+        OptionValue::Num(n) if n.is_finite() => Ok(n),
+        OptionValue::Num(_) => Err(config_error(&[field, " must be a finite number"].concat())),
+        other => Err(config_error(&[field, " must be a number, got ", type_name(&other)].concat())),
+    }
+}
+
+impl Config {
+    /// Validates the options; every failure is `invalid_config` naming the field, and no
+    /// message repeats a value the caller gave (the secret above all).
+    pub fn from_options(raw: RawOptions) -> Result<Config, Error> {
+        let client_id = required_string(raw.client_id, "clientId")?;
+        if client_id.contains(':') {
+            return Err(config_error(
+                "clientId must not contain ':' (HTTP Basic credentials cannot represent it)",
+            ));
+        }
+        let client_secret = required_string(raw.client_secret, "clientSecret")?;
+        let (base_url, origin) = normalize_base_url(&optional_string(raw.base_url, "baseUrl", DEFAULT_BASE_URL)?)?;
+        let api_version = optional_string(raw.api_version, "apiVersion", "1")?;
+        if !is_visible_ascii(&api_version) {
+            return Err(config_error("apiVersion must be a non-empty string of visible ASCII characters"));
+        }
+        let refresh_skew_seconds = optional_number(raw.refresh_skew_seconds, "refreshSkewSeconds", 60.0)?;
+        if refresh_skew_seconds < 0.0 {
+            return Err(config_error("refreshSkewSeconds must be >= 0"));
+        }
+        let timeout_ms = optional_number(raw.timeout_ms, "timeoutMs", 10_000.0)?;
+        if timeout_ms <= 0.0 || timeout_ms > MAX_TIMEOUT_MS {
+            return Err(config_error("timeoutMs must be > 0 and at most 2147483647"));
+        }
+        let max_retries = optional_number(raw.max_retries, "maxRetries", 2.0)?;
+        if max_retries < 0.0 || max_retries.fract() != 0.0 || max_retries > f64::from(MAX_RETRIES) {
+            return Err(config_error("maxRetries must be a whole number from 0 to 10"));
+        }
+        let custom_fetch = match raw.fetch {
+            OptionValue::Missing => false,
+            OptionValue::Function => true,
+            other => return Err(config_error(&["fetch must be a function, got ", type_name(&other)].concat())),
+        };
+        Ok(Config {
+            basic: basic_authorization(&client_id, &client_secret),
+            client_id,
+            base_url,
+            origin,
+            api_version,
+            refresh_skew_seconds: refresh_skew_seconds.min(MAX_EXPIRES_IN),
+            timeout_ms,
+            max_retries: max_retries as u32,
+            custom_fetch,
+        })
+    }
+
+    /// The `Authorization` value of the token request.
+    pub fn basic_authorization(&self) -> &str {
+        &self.basic
+    }
+
+    /// `{baseUrl}token`.
+    pub fn token_url(&self) -> String {
+        [self.base_url.as_str(), "token"].concat()
+    }
+}
+
+/// Checks an http(s) base URL and returns it with a trailing `/`, and its origin.
+///
+/// Refused: other schemes, no host, user info (credentials in a URL leak into logs),
+/// a query or fragment (`{baseUrl}token` would land inside them), whitespace, control
+/// characters and backslashes (parsers disagree on them).
+pub fn normalize_base_url(url: &str) -> Result<(String, String), Error> {
+    let bad = |why: &str| config_error(&["baseUrl must be an absolute http(s) URL", why].concat());
+    if url.bytes().any(|b| b <= 0x20 || b == 0x7f || b == b'\\') {
+        return Err(bad(" without spaces, control characters or backslashes"));
+    }
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| bad(""))?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => "443",
+        "http" => "80",
+        _ => return Err(bad(" (http: or https:)")),
+    };
+    if url.contains(['?', '#']) {
+        return Err(bad(" without a query or fragment"));
+    }
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    if authority.contains('@') {
+        return Err(bad(" without user name or password"));
+    }
+    let (host, port) = split_host_port(authority).ok_or_else(|| bad(" with a valid host and port"))?;
+    let host = host.to_ascii_lowercase();
+    let mut origin = [scheme.as_str(), "://", host.as_str()].concat();
+    if let Some(p) = port.filter(|p| *p != default_port) {
+        origin.push(':');
+        origin.push_str(p);
+    }
+    let mut base = [origin.as_str(), path].concat();
+    if !base.ends_with('/') {
+        base.push('/');
+    }
+    Ok((base, origin))
+}
+
+/// `host[:port]` with an optional `[v6]` literal; the port, when present, is 1-65535
+/// written without leading zeros.
+fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')?;
+        let (host, after) = authority.split_at(end + 1);
+        match after {
+            "" => (host, None),
+            _ => (host, Some(after.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let host_ok = !host.is_empty()
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':'))
+        || (!host.is_empty() && !host.is_ascii()); // internationalised names: left to the URL parser
+    let port_ok = match port {
+        None => true,
+        Some(p) => !p.is_empty() && !p.starts_with('0') && p.len() <= 5 && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n)),
+    };
+    (host_ok && port_ok && !host.contains([' ', '/'])).then_some((host, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(id: &str, secret: &str) -> RawOptions {
+        RawOptions {
+            client_id: OptionValue::Str(id.into()),
+            client_secret: OptionValue::Str(secret.into()),
+            ..RawOptions::default()
+        }
+    }
+
+    fn err(raw: RawOptions) -> Error {
+        let e = Config::from_options(raw).expect_err("must be refused");
+        assert_eq!(e.code, ErrorCode::InvalidConfig);
+        e
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_options(opts("id", "s3cret")).unwrap();
+        assert_eq!(c.base_url, DEFAULT_BASE_URL);
+        assert_eq!(c.origin, "https://api.cedato.com");
+        assert_eq!(c.token_url(), "https://api.cedato.com/api/token");
+        assert_eq!(c.api_version, "1");
+        assert_eq!(c.refresh_skew_seconds, 60.0);
+        assert_eq!(c.timeout_ms, 10_000.0);
+        assert_eq!(c.max_retries, 2);
+        assert!(!c.custom_fetch);
+        assert_eq!(c.basic_authorization(), "Basic aWQ6czNjcmV0");
+        assert!(!format!("{c:?}").contains("s3cret"));
+        assert!(!format!("{c:?}").contains("aWQ6czNjcmV0"));
+    }
+
+    #[test]
+    fn required_fields() {
+        let secret = "hunter2-secret";
+        for (raw, field) in [
+            (RawOptions { client_secret: OptionValue::Str(secret.into()), ..RawOptions::default() }, "clientId"),
+            (opts("", secret), "clientId"),
+            (RawOptions { client_id: OptionValue::Num(5.0), ..opts("x", secret) }, "clientId"),
+            (RawOptions { client_secret: OptionValue::Missing, ..opts("id", "") }, "clientSecret"),
+            (opts("id", ""), "clientSecret"),
+            (RawOptions { client_secret: OptionValue::Other("an object"), ..opts("id", "") }, "clientSecret"),
+            (opts("a:b", secret), "clientId"),
+        ] {
+            let e = err(raw);
+            assert!(e.message.starts_with(field), "{}", e.message);
+            assert!(!e.message.contains(secret));
+        }
+    }
+
+    #[test]
+    fn optional_fields() {
+        let with = |f: fn(&mut RawOptions)| {
+            let mut o = opts("id", "s");
+            f(&mut o);
+            o
+        };
+        for (raw, field) in [
+            (with(|o| o.api_version = OptionValue::Str("".into())), "apiVersion"),
+            (with(|o| o.api_version = OptionValue::Str("1\r\n".into())), "apiVersion"),
+            (with(|o| o.api_version = OptionValue::Num(1.0)), "apiVersion"),
+            (with(|o| o.refresh_skew_seconds = OptionValue::Num(-1.0)), "refreshSkewSeconds"),
+            (with(|o| o.refresh_skew_seconds = OptionValue::Num(f64::NAN)), "refreshSkewSeconds"),
+            (with(|o| o.refresh_skew_seconds = OptionValue::Str("60".into())), "refreshSkewSeconds"),
+            (with(|o| o.timeout_ms = OptionValue::Num(0.0)), "timeoutMs"),
+            (with(|o| o.timeout_ms = OptionValue::Num(-5.0)), "timeoutMs"),
+            (with(|o| o.timeout_ms = OptionValue::Num(f64::INFINITY)), "timeoutMs"),
+            (with(|o| o.timeout_ms = OptionValue::Num(3e9)), "timeoutMs"),
+            (with(|o| o.max_retries = OptionValue::Num(1.5)), "maxRetries"),
+            (with(|o| o.max_retries = OptionValue::Num(-1.0)), "maxRetries"),
+            (with(|o| o.max_retries = OptionValue::Num(11.0)), "maxRetries"),
+            (with(|o| o.fetch = OptionValue::Str("fetch".into())), "fetch"),
+            (with(|o| o.base_url = OptionValue::Num(1.0)), "baseUrl"),
+        ] {
+            assert!(err(raw).message.starts_with(field));
+        }
+        let c = Config::from_options(with(|o| {
+            o.refresh_skew_seconds = OptionValue::Num(0.0);
+            o.max_retries = OptionValue::Num(0.0);
+            o.timeout_ms = OptionValue::Num(0.5);
+            o.fetch = OptionValue::Function;
+            o.api_version = OptionValue::Str("2".into());
+        }))
+        .unwrap();
+        assert_eq!((c.refresh_skew_seconds, c.max_retries, c.timeout_ms), (0.0, 0, 0.5));
+        assert!(c.custom_fetch);
+        assert_eq!(c.api_version, "2");
+    }
+
+    #[test]
+    fn base_urls() {
+        for (input, base, origin) in [
+            ("https://api.cedato.com/api", "https://api.cedato.com/api/", "https://api.cedato.com"),
+            ("https://api.cedato.com/api/", "https://api.cedato.com/api/", "https://api.cedato.com"),
+            ("HTTP://LocalHost:8787/api", "http://localhost:8787/api/", "http://localhost:8787"),
+            ("http://127.0.0.1:80/x/y", "http://127.0.0.1/x/y/", "http://127.0.0.1"),
+            ("https://h:443", "https://h/", "https://h"),
+            ("http://[::1]:9000/api", "http://[::1]:9000/api/", "http://[::1]:9000"),
+        ] {
+            assert_eq!(normalize_base_url(input).unwrap(), (base.to_string(), origin.to_string()), "{input}");
+        }
+        for bad in [
+            "", "api.cedato.com/api", "ftp://h/", "file:///etc", "https://", "https:///x", "https://u:p@h/",
+            "https://h/?a=1", "https://h/#x", "https://h:0/", "https://h:65536/", "https://h:08/", "https://h:x/",
+            "https://h /", "https://h\\x/", "https://h/\n", "javascript://h/",
+        ] {
+            assert!(normalize_base_url(bad).is_err(), "{bad}");
+        }
+    }
+}

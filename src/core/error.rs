@@ -1,0 +1,157 @@
+//! The one error type of the library, with the codes of the SPEC's errors table.
+
+use std::fmt;
+
+/// What went wrong, as JavaScript callers see it in `err.code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// Bad constructor options.
+    InvalidConfig,
+    /// The token endpoint answered 400, 401 or 403: the credentials were refused.
+    TokenRejected,
+    /// The token endpoint still answered 429 after the retries.
+    RateLimited,
+    /// The token endpoint still answered 5xx after the retries.
+    ServerError,
+    /// The request could not be made (refused, DNS, CORS) after the retries.
+    Network,
+    /// An attempt exceeded `timeoutMs` and the retries are spent.
+    Timeout,
+    /// A 2xx answer that cannot be used.
+    InvalidResponse,
+    /// `fetch`/`request` with a URL outside the base URL's origin, or bad arguments.
+    InvalidRequest,
+    /// Another non-2xx answer (from the API, or from the token endpoint).
+    Http,
+}
+
+impl ErrorCode {
+    /// The code as the string JavaScript callers compare `err.code` with.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidConfig => "invalid_config",
+            ErrorCode::TokenRejected => "token_rejected",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::Network => "network",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::InvalidResponse => "invalid_response",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::Http => "http",
+        }
+    }
+}
+
+/// A failure of any part of the library.
+///
+/// It never holds the client secret, the Basic header or an access token: messages are
+/// built from fixed text, field names and numbers only.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Error {
+    /// The machine-readable kind.
+    pub code: ErrorCode,
+    /// A sentence a person can act on.
+    pub message: String,
+    /// The HTTP status, whenever an answer came (2xx included).
+    pub status: Option<u16>,
+    /// Seconds the server asked us to wait (`Retry-After`).
+    pub retry_after: Option<f64>,
+    /// RFC 6749 section 5.2 `error` sent by the token endpoint.
+    pub oauth_error: Option<String>,
+    /// RFC 6749 section 5.2 `error_description` sent by the token endpoint.
+    pub oauth_error_description: Option<String>,
+    /// The first 1 KB of the answer's text (on `http`).
+    pub body: Option<String>,
+}
+
+impl Error {
+    /// An error with a code and a message and nothing else.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            status: None,
+            retry_after: None,
+            oauth_error: None,
+            oauth_error_description: None,
+            body: None,
+        }
+    }
+
+    /// The same error with the HTTP status set.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Whether trying again later may succeed: `network`, `timeout`, `rate_limited`,
+    /// `server_error`, and `http` with 408, 429 or 5xx.
+    pub fn retryable(&self) -> bool {
+        match self.code {
+            ErrorCode::Network
+            | ErrorCode::Timeout
+            | ErrorCode::RateLimited
+            | ErrorCode::ServerError => true,
+            ErrorCode::Http => matches!(self.status, Some(408 | 429 | 500..=599)),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Keeps at most `max` bytes of `text`, cut at a character boundary.
+pub fn truncate_utf8(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_follows_the_spec_table() {
+        let cases = [
+            (ErrorCode::Network, None, true),
+            (ErrorCode::Timeout, None, true),
+            (ErrorCode::RateLimited, Some(429), true),
+            (ErrorCode::ServerError, Some(503), true),
+            (ErrorCode::Http, Some(408), true),
+            (ErrorCode::Http, Some(429), true),
+            (ErrorCode::Http, Some(502), true),
+            (ErrorCode::Http, Some(404), false),
+            (ErrorCode::Http, None, false),
+            (ErrorCode::TokenRejected, Some(401), false),
+            (ErrorCode::InvalidResponse, Some(200), false),
+            (ErrorCode::InvalidConfig, None, false),
+            (ErrorCode::InvalidRequest, None, false),
+        ];
+        for (code, status, want) in cases {
+            let mut e = Error::new(code, "x");
+            e.status = status;
+            assert_eq!(e.retryable(), want, "{code:?} {status:?}");
+        }
+    }
+
+    #[test]
+    fn truncation_keeps_whole_characters() {
+        assert_eq!(truncate_utf8("abc", 5), "abc");
+        assert_eq!(truncate_utf8("abcdef", 3), "abc");
+        assert_eq!(truncate_utf8("aé", 2), "a");
+        assert_eq!(truncate_utf8("€€", 4), "€");
+    }
+}

@@ -1,0 +1,156 @@
+//! A future that many callers can await, each getting a clone of its one result.
+//!
+//! This is what makes the token request single-flight. Whichever waiter is polled drives
+//! the inner future, and the inner future wakes every waiter, so the request finishes
+//! even if the caller that started it stops waiting (a dropped future natively, a
+//! finished request in a worker).
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+/// A boxed future that stays on the current thread (JavaScript has one).
+pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+enum State<T> {
+    /// Not finished; `None` only while a waiter is polling it.
+    Running(Option<LocalFuture<T>>),
+    Done(T),
+}
+
+/// Wakes every waiter: the inner future only knows this one waker.
+#[derive(Default)]
+struct WakeAll(Mutex<Vec<Waker>>);
+
+impl WakeAll {
+    fn register(&self, waker: &Waker) {
+        if let Ok(mut list) = self.0.lock() {
+            if !list.iter().any(|w| w.will_wake(waker)) {
+                list.push(waker.clone());
+            }
+        }
+    }
+}
+
+impl Wake for WakeAll {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let wakers = self.0.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
+        for w in wakers {
+            w.wake();
+        }
+    }
+}
+
+/// A cloneable handle on one running future; await any clone to get the result.
+pub struct Shared<T: Clone> {
+    state: Rc<RefCell<State<T>>>,
+    wakers: Arc<WakeAll>,
+}
+
+impl<T: Clone> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared { state: Rc::clone(&self.state), wakers: Arc::clone(&self.wakers) }
+    }
+}
+
+impl<T: Clone + 'static> Shared<T> {
+    /// Wraps a future; nothing runs until a clone is polled.
+    pub fn new(future: impl Future<Output = T> + 'static) -> Self {
+        Shared { state: Rc::new(RefCell::new(State::Running(Some(Box::pin(future))))), wakers: Arc::default() }
+    }
+
+    /// Whether the result is in.
+    pub fn is_done(&self) -> bool {
+        matches!(*self.state.borrow(), State::Done(_))
+    }
+}
+
+impl<T: Clone> Future for Shared<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        self.wakers.register(cx.waker());
+        // Take the inner future out so no borrow is held while it runs.
+        let mut inner = match &mut *self.state.borrow_mut() {
+            State::Done(value) => return Poll::Ready(value.clone()),
+            State::Running(future) => match future.take() {
+                Some(f) => f,
+                None => return Poll::Pending, // being polled further up this stack
+            },
+        };
+        let waker = Waker::from(Arc::clone(&self.wakers));
+        match inner.as_mut().poll(&mut Context::from_waker(&waker)) {
+            Poll::Ready(value) => {
+                *self.state.borrow_mut() = State::Done(value.clone());
+                self.wakers.wake_by_ref();
+                Poll::Ready(value)
+            }
+            Poll::Pending => {
+                *self.state.borrow_mut() = State::Running(Some(inner));
+                Poll::Pending
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::channel::oneshot;
+    use futures::executor::LocalPool;
+    use futures::task::LocalSpawnExt;
+    use std::cell::Cell;
+
+    #[test]
+    fn every_waiter_gets_the_one_result() {
+        let mut pool = LocalPool::new();
+        let runs = Rc::new(Cell::new(0));
+        let (tx, rx) = oneshot::channel::<u32>();
+        let r = Rc::clone(&runs);
+        let shared = Shared::new(async move {
+            r.set(r.get() + 1);
+            rx.await.unwrap_or(0)
+        });
+        let got = Rc::new(RefCell::new(Vec::new()));
+        for _ in 0..100 {
+            let (s, g) = (shared.clone(), Rc::clone(&got));
+            pool.spawner().spawn_local(async move {
+                let v = s.await;
+                g.borrow_mut().push(v)
+            }).unwrap();
+        }
+        pool.run_until_stalled();
+        assert!(got.borrow().is_empty());
+        tx.send(7).unwrap();
+        pool.run_until_stalled();
+        assert_eq!(*got.borrow(), vec![7; 100]);
+        assert_eq!(runs.get(), 1);
+        assert!(shared.is_done());
+    }
+
+    #[test]
+    fn finishes_when_the_first_waiter_goes_away() {
+        let mut pool = LocalPool::new();
+        let (tx, rx) = oneshot::channel::<u32>();
+        let shared = Shared::new(async move { rx.await.unwrap_or(0) });
+        // The first waiter polls (and so starts) the future, then is dropped.
+        let mut first = Box::pin(shared.clone());
+        let waker = futures::task::noop_waker();
+        assert!(first.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+        drop(first);
+        let got = Rc::new(Cell::new(0));
+        let (s, g) = (shared.clone(), Rc::clone(&got));
+        pool.spawner().spawn_local(async move { g.set(s.await) }).unwrap();
+        pool.run_until_stalled();
+        tx.send(9).unwrap();
+        pool.run_until_stalled();
+        assert_eq!(got.get(), 9);
+    }
+}

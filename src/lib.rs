@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+//!
+//! # Module map
+//! - [`core`]: pure Rust — options, the token exchange, cache and single flight, retry
+//!   policy, errors. Tested natively with a fake clock and transport.
+//! - `js` (wasm32 only): the thin `#[wasm_bindgen]` layer — the `CedatoAuth` class, the
+//!   global `fetch` and timer bindings, errors as JS `CedatoError`s, TypeScript typings.
+
+pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+mod js;
