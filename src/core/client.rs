@@ -114,7 +114,12 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
     /// The cached token if it can be served now, without any I/O.
     pub fn fresh_token(&self) -> Option<Rc<CachedToken>> {
         let now = self.clock.now_ms();
-        self.state.borrow().cached.as_ref().filter(|t| now < t.refresh_at).cloned()
+        self.state
+            .borrow()
+            .cached
+            .as_ref()
+            .filter(|t| now < t.refresh_at)
+            .cloned()
     }
 
     /// When the cached token expires (ms since the epoch), if one is cached.
@@ -231,11 +236,20 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         let (code, text): (ErrorCode, &[&str]) = match status {
             400 | 401 | 403 => (
                 ErrorCode::TokenRejected,
-                &["the token endpoint refused the credentials (HTTP ", "); check clientId and clientSecret"],
+                &[
+                    "the token endpoint refused the credentials (HTTP ",
+                    "); check clientId and clientSecret",
+                ],
             ),
-            429 => (ErrorCode::RateLimited, &["the token endpoint is rate limiting (HTTP ", ")"]),
+            429 => (
+                ErrorCode::RateLimited,
+                &["the token endpoint is rate limiting (HTTP ", ")"],
+            ),
             500..=599 => (ErrorCode::ServerError, &["the token endpoint failed (HTTP ", ")"]),
-            _ => (ErrorCode::Http, &["the token endpoint answered HTTP ", "; check baseUrl"]),
+            _ => (
+                ErrorCode::Http,
+                &["the token endpoint answered HTTP ", "; check baseUrl"],
+            ),
         };
         let mut message = String::from(text.first().copied().unwrap_or_default());
         push_int(&mut message, u64::from(status));
@@ -257,7 +271,11 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         if matches!(code, ErrorCode::RateLimited | ErrorCode::ServerError) {
             push_attempts(&mut message, attempts);
         }
-        if let Some(seconds) = response.retry_after.as_deref().and_then(|v| parse_retry_after(v, self.clock.now_ms())) {
+        if let Some(seconds) = response
+            .retry_after
+            .as_deref()
+            .and_then(|v| parse_retry_after(v, self.clock.now_ms()))
+        {
             error.retry_after = Some(seconds);
             message.push_str("; retry after ");
             push_int(&mut message, seconds as u64);

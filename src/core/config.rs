@@ -120,7 +120,9 @@ fn required_string(v: OptionValue, field: &str) -> Result<String, Error> {
         OptionValue::Str(s) if !s.is_empty() => Ok(s),
         OptionValue::Str(_) => Err(config_error(&[field, " must not be empty"].concat())),
         OptionValue::Missing => Err(config_error(&[field, " is required (a non-empty string)"].concat())),
-        other => Err(config_error(&[field, " must be a non-empty string, got ", type_name(&other)].concat())),
+        other => Err(config_error(
+            &[field, " must be a non-empty string, got ", type_name(&other)].concat(),
+        )),
     }
 }
 
@@ -128,7 +130,9 @@ fn optional_string(v: OptionValue, field: &str, default: &str) -> Result<String,
     match v {
         OptionValue::Missing => Ok(default.into()),
         OptionValue::Str(s) => Ok(s),
-        other => Err(config_error(&[field, " must be a string, got ", type_name(&other)].concat())),
+        other => Err(config_error(
+            &[field, " must be a string, got ", type_name(&other)].concat(),
+        )),
     }
 }
 
@@ -137,7 +141,9 @@ fn optional_number(v: OptionValue, field: &str, default: f64) -> Result<f64, Err
         OptionValue::Missing => Ok(default),
         OptionValue::Num(n) if n.is_finite() => Ok(n),
         OptionValue::Num(_) => Err(config_error(&[field, " must be a finite number"].concat())),
-        other => Err(config_error(&[field, " must be a number, got ", type_name(&other)].concat())),
+        other => Err(config_error(
+            &[field, " must be a number, got ", type_name(&other)].concat(),
+        )),
     }
 }
 
@@ -155,7 +161,9 @@ impl Config {
         let (base_url, origin) = normalize_base_url(&optional_string(raw.base_url, "baseUrl", DEFAULT_BASE_URL)?)?;
         let api_version = optional_string(raw.api_version, "apiVersion", "1")?;
         if !is_visible_ascii(&api_version) {
-            return Err(config_error("apiVersion must be a non-empty string of visible ASCII characters"));
+            return Err(config_error(
+                "apiVersion must be a non-empty string of visible ASCII characters",
+            ));
         }
         let refresh_skew_seconds = optional_number(raw.refresh_skew_seconds, "refreshSkewSeconds", 60.0)?;
         if refresh_skew_seconds < 0.0 {
@@ -172,7 +180,11 @@ impl Config {
         let custom_fetch = match raw.fetch {
             OptionValue::Missing => false,
             OptionValue::Function => true,
-            other => return Err(config_error(&["fetch must be a function, got ", type_name(&other)].concat())),
+            other => {
+                return Err(config_error(
+                    &["fetch must be a function, got ", type_name(&other)].concat(),
+                ))
+            }
         };
         Ok(Config {
             basic: basic_authorization(&client_id, &client_secret),
@@ -256,11 +268,18 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
         }
     };
     let host_ok = !host.is_empty()
-        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':'))
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':'))
         || (!host.is_empty() && !host.is_ascii()); // internationalised names: left to the URL parser
     let port_ok = match port {
         None => true,
-        Some(p) => !p.is_empty() && !p.starts_with('0') && p.len() <= 5 && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n)),
+        Some(p) => {
+            !p.is_empty()
+                && !p.starts_with('0')
+                && p.len() <= 5
+                && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+        }
     };
     (host_ok && port_ok && !host.contains([' ', '/'])).then_some((host, port))
 }
@@ -303,12 +322,36 @@ mod tests {
     fn required_fields() {
         let secret = "hunter2-secret";
         for (raw, field) in [
-            (RawOptions { client_secret: OptionValue::Str(secret.into()), ..RawOptions::default() }, "clientId"),
+            (
+                RawOptions {
+                    client_secret: OptionValue::Str(secret.into()),
+                    ..RawOptions::default()
+                },
+                "clientId",
+            ),
             (opts("", secret), "clientId"),
-            (RawOptions { client_id: OptionValue::Num(5.0), ..opts("x", secret) }, "clientId"),
-            (RawOptions { client_secret: OptionValue::Missing, ..opts("id", "") }, "clientSecret"),
+            (
+                RawOptions {
+                    client_id: OptionValue::Num(5.0),
+                    ..opts("x", secret)
+                },
+                "clientId",
+            ),
+            (
+                RawOptions {
+                    client_secret: OptionValue::Missing,
+                    ..opts("id", "")
+                },
+                "clientSecret",
+            ),
             (opts("id", ""), "clientSecret"),
-            (RawOptions { client_secret: OptionValue::Other("an object"), ..opts("id", "") }, "clientSecret"),
+            (
+                RawOptions {
+                    client_secret: OptionValue::Other("an object"),
+                    ..opts("id", "")
+                },
+                "clientSecret",
+            ),
             (opts("a:b", secret), "clientId"),
         ] {
             let e = err(raw);
@@ -328,9 +371,18 @@ mod tests {
             (with(|o| o.api_version = OptionValue::Str("".into())), "apiVersion"),
             (with(|o| o.api_version = OptionValue::Str("1\r\n".into())), "apiVersion"),
             (with(|o| o.api_version = OptionValue::Num(1.0)), "apiVersion"),
-            (with(|o| o.refresh_skew_seconds = OptionValue::Num(-1.0)), "refreshSkewSeconds"),
-            (with(|o| o.refresh_skew_seconds = OptionValue::Num(f64::NAN)), "refreshSkewSeconds"),
-            (with(|o| o.refresh_skew_seconds = OptionValue::Str("60".into())), "refreshSkewSeconds"),
+            (
+                with(|o| o.refresh_skew_seconds = OptionValue::Num(-1.0)),
+                "refreshSkewSeconds",
+            ),
+            (
+                with(|o| o.refresh_skew_seconds = OptionValue::Num(f64::NAN)),
+                "refreshSkewSeconds",
+            ),
+            (
+                with(|o| o.refresh_skew_seconds = OptionValue::Str("60".into())),
+                "refreshSkewSeconds",
+            ),
             (with(|o| o.timeout_ms = OptionValue::Num(0.0)), "timeoutMs"),
             (with(|o| o.timeout_ms = OptionValue::Num(-5.0)), "timeoutMs"),
             (with(|o| o.timeout_ms = OptionValue::Num(f64::INFINITY)), "timeoutMs"),
@@ -359,19 +411,49 @@ mod tests {
     #[test]
     fn base_urls() {
         for (input, base, origin) in [
-            ("https://api.cedato.com/api", "https://api.cedato.com/api/", "https://api.cedato.com"),
-            ("https://api.cedato.com/api/", "https://api.cedato.com/api/", "https://api.cedato.com"),
-            ("HTTP://LocalHost:8787/api", "http://localhost:8787/api/", "http://localhost:8787"),
+            (
+                "https://api.cedato.com/api",
+                "https://api.cedato.com/api/",
+                "https://api.cedato.com",
+            ),
+            (
+                "https://api.cedato.com/api/",
+                "https://api.cedato.com/api/",
+                "https://api.cedato.com",
+            ),
+            (
+                "HTTP://LocalHost:8787/api",
+                "http://localhost:8787/api/",
+                "http://localhost:8787",
+            ),
             ("http://127.0.0.1:80/x/y", "http://127.0.0.1/x/y/", "http://127.0.0.1"),
             ("https://h:443", "https://h/", "https://h"),
             ("http://[::1]:9000/api", "http://[::1]:9000/api/", "http://[::1]:9000"),
         ] {
-            assert_eq!(normalize_base_url(input).unwrap(), (base.to_string(), origin.to_string()), "{input}");
+            assert_eq!(
+                normalize_base_url(input).unwrap(),
+                (base.to_string(), origin.to_string()),
+                "{input}"
+            );
         }
         for bad in [
-            "", "api.cedato.com/api", "ftp://h/", "file:///etc", "https://", "https:///x", "https://u:p@h/",
-            "https://h/?a=1", "https://h/#x", "https://h:0/", "https://h:65536/", "https://h:08/", "https://h:x/",
-            "https://h /", "https://h\\x/", "https://h/\n", "javascript://h/",
+            "",
+            "api.cedato.com/api",
+            "ftp://h/",
+            "file:///etc",
+            "https://",
+            "https:///x",
+            "https://u:p@h/",
+            "https://h/?a=1",
+            "https://h/#x",
+            "https://h:0/",
+            "https://h:65536/",
+            "https://h:08/",
+            "https://h:x/",
+            "https://h /",
+            "https://h\\x/",
+            "https://h/\n",
+            "javascript://h/",
         ] {
             assert!(normalize_base_url(bad).is_err(), "{bad}");
         }

@@ -89,10 +89,7 @@ impl Error {
     /// `server_error`, and `http` with 408, 429 or 5xx.
     pub fn retryable(&self) -> bool {
         match self.code {
-            ErrorCode::Network
-            | ErrorCode::Timeout
-            | ErrorCode::RateLimited
-            | ErrorCode::ServerError => true,
+            ErrorCode::Network | ErrorCode::Timeout | ErrorCode::RateLimited | ErrorCode::ServerError => true,
             ErrorCode::Http => matches!(self.status, Some(408 | 429 | 500..=599)),
             _ => false,
         }

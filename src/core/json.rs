@@ -45,7 +45,10 @@ const MAX_DEPTH: usize = 64;
 
 /// Parses a complete JSON text; `None` when it is not valid JSON.
 pub fn parse(text: &str) -> Option<Json> {
-    let mut p = Parser { bytes: text.as_bytes(), pos: 0 };
+    let mut p = Parser {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
     p.skip_ws();
     let value = p.value(0)?;
     p.skip_ws();
@@ -259,9 +262,15 @@ mod tests {
         assert_eq!(parse("true"), Some(Json::Bool(true)));
         assert_eq!(parse("-1.5e3"), Some(Json::Number(-1500.0)));
         assert_eq!(parse("0"), Some(Json::Number(0.0)));
-        assert_eq!(parse(r#""a\"b\\c\/\n\u00e9\ud83d\ude00""#), Some(Json::String("a\"b\\c/\né😀".into())));
+        assert_eq!(
+            parse(r#""a\"b\\c\/\n\u00e9\ud83d\ude00""#),
+            Some(Json::String("a\"b\\c/\né😀".into()))
+        );
         assert_eq!(parse("\"\\ud800\""), Some(Json::String("\u{FFFD}".into())));
-        assert_eq!(parse("[1, [2], {}]").map(|v| matches!(v, Json::Array(a) if a.len() == 3)), Some(true));
+        assert_eq!(
+            parse("[1, [2], {}]").map(|v| matches!(v, Json::Array(a) if a.len() == 3)),
+            Some(true)
+        );
         let o = parse(r#"{"a": 1, "b": {"c": "d"}, "a": 2}"#).unwrap();
         assert_eq!(o.get("a"), Some(&Json::Number(2.0)));
         assert_eq!(o.get("b").and_then(|b| b.get("c")).and_then(Json::as_str), Some("d"));
@@ -272,9 +281,34 @@ mod tests {
     #[test]
     fn refuses_what_json_parse_refuses() {
         for bad in [
-            "", " ", "nul", "tru", "01", "1.", ".5", "-", "+1", "1e", "0x10", "NaN", "Infinity",
-            "[1,]", "{\"a\":1,}", "{a:1}", "'a'", "\"a", "\"\t\"", "\"\\x\"", "\"\\u12\"", "[1 2]",
-            "{\"a\" 1}", "1 2", "{} x", "[", "{", "\u{feff}{}",
+            "",
+            " ",
+            "nul",
+            "tru",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "+1",
+            "1e",
+            "0x10",
+            "NaN",
+            "Infinity",
+            "[1,]",
+            "{\"a\":1,}",
+            "{a:1}",
+            "'a'",
+            "\"a",
+            "\"\t\"",
+            "\"\\x\"",
+            "\"\\u12\"",
+            "[1 2]",
+            "{\"a\" 1}",
+            "1 2",
+            "{} x",
+            "[",
+            "{",
+            "\u{feff}{}",
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }

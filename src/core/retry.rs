@@ -51,7 +51,13 @@ pub fn parse_http_date(s: &str) -> Option<f64> {
     };
     let year: i64 = parts.next().filter(|y| y.len() == 4)?.parse().ok()?;
     let mut hms = parts.next()?.split(':');
-    let mut field = |max: u32| hms.next().filter(|f| f.len() == 2)?.parse::<u32>().ok().filter(|v| *v <= max);
+    let mut field = |max: u32| {
+        hms.next()
+            .filter(|f| f.len() == 2)?
+            .parse::<u32>()
+            .ok()
+            .filter(|v| *v <= max)
+    };
     let (h, m, sec) = (field(23)?, field(59)?, field(60)?);
     if parts.next()? != "GMT" || parts.next().is_some() || !(1..=31).contains(&day) {
         return None;
@@ -92,14 +98,27 @@ mod tests {
         let now = 784_111_777_000.0; // Sun, 06 Nov 1994 08:49:37 GMT
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(now));
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0.0));
-        assert_eq!(parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT"), Some(1_835_481_599_000.0));
+        assert_eq!(
+            parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT"),
+            Some(1_835_481_599_000.0)
+        );
         assert_eq!(parse_retry_after("120", now), Some(120.0));
         assert_eq!(parse_retry_after(" 0 ", now), Some(0.0));
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now), Some(30.0));
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(0.0));
-        for bad in ["", "-1", "1.5", "soon", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT",
-            "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:49 GMT",
-            "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT x"] {
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49 GMT",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT x",
+        ] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad}");
         }
     }

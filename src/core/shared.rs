@@ -56,14 +56,20 @@ pub struct Shared<T: Clone> {
 
 impl<T: Clone> Clone for Shared<T> {
     fn clone(&self) -> Self {
-        Shared { state: Rc::clone(&self.state), wakers: Arc::clone(&self.wakers) }
+        Shared {
+            state: Rc::clone(&self.state),
+            wakers: Arc::clone(&self.wakers),
+        }
     }
 }
 
 impl<T: Clone + 'static> Shared<T> {
     /// Wraps a future; nothing runs until a clone is polled.
     pub fn new(future: impl Future<Output = T> + 'static) -> Self {
-        Shared { state: Rc::new(RefCell::new(State::Running(Some(Box::pin(future))))), wakers: Arc::default() }
+        Shared {
+            state: Rc::new(RefCell::new(State::Running(Some(Box::pin(future))))),
+            wakers: Arc::default(),
+        }
     }
 
     /// Whether the result is in.
@@ -121,10 +127,12 @@ mod tests {
         let got = Rc::new(RefCell::new(Vec::new()));
         for _ in 0..100 {
             let (s, g) = (shared.clone(), Rc::clone(&got));
-            pool.spawner().spawn_local(async move {
-                let v = s.await;
-                g.borrow_mut().push(v)
-            }).unwrap();
+            pool.spawner()
+                .spawn_local(async move {
+                    let v = s.await;
+                    g.borrow_mut().push(v)
+                })
+                .unwrap();
         }
         pool.run_until_stalled();
         assert!(got.borrow().is_empty());

@@ -100,35 +100,54 @@ fn invalid(status: u16, message: &str) -> Error {
 /// Reads a 2xx token answer (SPEC section 2). `sent_at` is when the request was sent,
 /// in ms since the epoch.
 pub fn process_token_response(status: u16, body: &str, sent_at: f64) -> Result<Token, Error> {
-    let doc = json::parse(body)
-        .ok_or_else(|| invalid(status, "the token endpoint answered with a body that is not JSON"))?;
+    let doc =
+        json::parse(body).ok_or_else(|| invalid(status, "the token endpoint answered with a body that is not JSON"))?;
     // The real server wraps the fields in `data`; the documented answer has them on top.
     let fields = match doc.get("data") {
         Some(data @ Json::Object(_)) => data,
         _ => &doc,
     };
     if !matches!(fields, Json::Object(_)) {
-        return Err(invalid(status, "the token endpoint answered with JSON that is not an object"));
+        return Err(invalid(
+            status,
+            "the token endpoint answered with JSON that is not an object",
+        ));
     }
     let access_token = match fields.get("access_token") {
         Some(Json::String(t)) if is_visible_ascii(t) => t.clone(),
-        Some(Json::String(_)) => {
+        Some(Json::String(_)) => return Err(invalid(
+            status,
+            "the token endpoint answered with an access_token that is empty or has characters other than visible ASCII",
+        )),
+        Some(_) => {
             return Err(invalid(
                 status,
-                "the token endpoint answered with an access_token that is empty or has characters other than visible ASCII",
+                "the token endpoint answered with an access_token that is not a string",
             ))
         }
-        Some(_) => return Err(invalid(status, "the token endpoint answered with an access_token that is not a string")),
         None => return Err(invalid(status, "the token endpoint answer has no access_token")),
     };
     match fields.get("token_type") {
         None | Some(Json::Null) => {}
         Some(Json::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
-        Some(_) => return Err(invalid(status, "the token endpoint answered with a token_type other than bearer")),
+        Some(_) => {
+            return Err(invalid(
+                status,
+                "the token endpoint answered with a token_type other than bearer",
+            ))
+        }
     }
-    let expires_in = parse_expires_in(fields.get("expires_in"))
-        .ok_or_else(|| invalid(status, "the token endpoint answered with an expires_in that is not a number of seconds >= 0"))?;
-    Ok(Token { access_token, expires_in, expires_at: sent_at + expires_in * 1000.0 })
+    let expires_in = parse_expires_in(fields.get("expires_in")).ok_or_else(|| {
+        invalid(
+            status,
+            "the token endpoint answered with an expires_in that is not a number of seconds >= 0",
+        )
+    })?;
+    Ok(Token {
+        access_token,
+        expires_in,
+        expires_at: sent_at + expires_in * 1000.0,
+    })
 }
 
 /// `expires_in`: a number or a numeric string, >= 0, finite; absent/null = 3600;
@@ -166,7 +185,9 @@ fn parse_decimal(s: &str) -> Option<f64> {
 /// Reads the RFC 6749 section 5.2 fields of an error answer (at the top level or in
 /// `data`), keeping at most 200 bytes of each.
 pub fn oauth_error_fields(body: &str) -> (Option<String>, Option<String>) {
-    let Some(doc) = json::parse(body) else { return (None, None) };
+    let Some(doc) = json::parse(body) else {
+        return (None, None);
+    };
     let field = |name: &str| {
         let v = doc.get(name).or_else(|| doc.get("data").and_then(|d| d.get(name)));
         v.and_then(Json::as_str).map(|s| truncate_utf8(s, 200).to_owned())
@@ -209,7 +230,10 @@ mod tests {
 
     #[test]
     fn basic_credentials_are_utf8_base64() {
-        assert_eq!(basic_authorization("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(
+            basic_authorization("Aladdin", "open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
         // "é" is two UTF-8 bytes; btoa would refuse or mangle it.
         assert_eq!(basic_authorization("id", "pé"), "Basic aWQ6cMOp");
         assert_eq!(basic_authorization("id", "a:b"), "Basic aWQ6YTpi");

@@ -18,7 +18,10 @@ struct FakeClock {
 
 impl FakeClock {
     fn new() -> Self {
-        FakeClock { now: Rc::new(Cell::new(T0)), sleeps: Rc::default() }
+        FakeClock {
+            now: Rc::new(Cell::new(T0)),
+            sleeps: Rc::default(),
+        }
     }
     fn advance(&self, ms: f64) {
         self.now.set(self.now.get() + ms);
@@ -73,25 +76,40 @@ impl Transport for FakeTransport {
         let n = self.sent.borrow().len();
         match self.script.borrow_mut().pop_front() {
             Some(Step::Now(o)) => Box::pin(async move { o }),
-            Some(Step::Later(rx)) => Box::pin(async move { rx.await.unwrap_or(Err(TransportError::Network("gone".into()))) }),
+            Some(Step::Later(rx)) => {
+                Box::pin(async move { rx.await.unwrap_or(Err(TransportError::Network("gone".into()))) })
+            }
             None => Box::pin(async move { Ok(token_answer(&format!("tok-{n}"), 3600)) }),
         }
     }
 }
 
 fn answer(status: u16, body: &str) -> HttpResponse {
-    HttpResponse { status, retry_after: None, body: body.into() }
+    HttpResponse {
+        status,
+        retry_after: None,
+        body: body.into(),
+    }
 }
 
 fn token_answer(token: &str, expires_in: u32) -> HttpResponse {
-    answer(200, &format!(r#"{{"data":{{"access_token":"{token}","token_type":"bearer","expires_in":{expires_in}}}}}"#))
+    answer(
+        200,
+        &format!(r#"{{"data":{{"access_token":"{token}","token_type":"bearer","expires_in":{expires_in}}}}}"#),
+    )
 }
 
 fn retry_after(status: u16, value: &str) -> HttpResponse {
-    HttpResponse { status, retry_after: Some(value.into()), body: String::new() }
+    HttpResponse {
+        status,
+        retry_after: Some(value.into()),
+        body: String::new(),
+    }
 }
 
-fn client_with(f: impl FnOnce(&mut RawOptions)) -> (Rc<TokenClient<FakeClock, FakeTransport>>, FakeClock, FakeTransport) {
+fn client_with(
+    f: impl FnOnce(&mut RawOptions),
+) -> (Rc<TokenClient<FakeClock, FakeTransport>>, FakeClock, FakeTransport) {
     let mut raw = RawOptions {
         client_id: OptionValue::Str("id".into()),
         client_secret: OptionValue::Str("s3cret".into()),
@@ -100,7 +118,11 @@ fn client_with(f: impl FnOnce(&mut RawOptions)) -> (Rc<TokenClient<FakeClock, Fa
     f(&mut raw);
     let config = Config::from_options(raw).unwrap();
     let (clock, transport) = (FakeClock::new(), FakeTransport::default());
-    (TokenClient::new(config, clock.clone(), transport.clone()), clock, transport)
+    (
+        TokenClient::new(config, clock.clone(), transport.clone()),
+        clock,
+        transport,
+    )
 }
 
 fn client() -> (Rc<TokenClient<FakeClock, FakeTransport>>, FakeClock, FakeTransport) {
@@ -221,7 +243,10 @@ fn everyone_gets_the_same_error_and_it_is_not_cached() {
     gate.send(Ok(answer(401, r#"{"error":"invalid_client"}"#))).unwrap();
     pool.run_until_stalled();
     assert_eq!(results.borrow().len(), 10);
-    assert!(results.borrow().iter().all(|r| r.as_ref().is_err_and(|e| e.code == ErrorCode::TokenRejected)));
+    assert!(results
+        .borrow()
+        .iter()
+        .all(|r| r.as_ref().is_err_and(|e| e.code == ErrorCode::TokenRejected)));
     assert_eq!(token(&c).unwrap(), "tok-2");
 }
 
@@ -348,14 +373,20 @@ fn rejections_and_other_statuses_are_not_retried() {
         (418, ErrorCode::Http),
     ] {
         let (c, _, t) = client();
-        t.push(Ok(answer(status, r#"{"error":"invalid_client","error_description":"Client authentication failed"}"#)));
+        t.push(Ok(answer(
+            status,
+            r#"{"error":"invalid_client","error_description":"Client authentication failed"}"#,
+        )));
         let e = token(&c).unwrap_err();
         assert_eq!((e.code, e.status), (code, Some(status)));
         assert!(!e.retryable());
         assert_eq!(t.count(), 1, "{status}");
         if code == ErrorCode::TokenRejected {
             assert_eq!(e.oauth_error.as_deref(), Some("invalid_client"));
-            assert_eq!(e.oauth_error_description.as_deref(), Some("Client authentication failed"));
+            assert_eq!(
+                e.oauth_error_description.as_deref(),
+                Some("Client authentication failed")
+            );
             assert!(e.body.is_none());
         } else {
             assert!(e.body.as_deref().is_some_and(|b| b.contains("invalid_client")));
@@ -394,7 +425,10 @@ fn long_retry_after_fails_at_once() {
     let (c, clock, t) = client();
     t.push(Ok(retry_after(429, "120")));
     let e = token(&c).unwrap_err();
-    assert_eq!((e.code, e.status, e.retry_after), (ErrorCode::RateLimited, Some(429), Some(120.0)));
+    assert_eq!(
+        (e.code, e.status, e.retry_after),
+        (ErrorCode::RateLimited, Some(429), Some(120.0))
+    );
     assert!(clock.sleeps.borrow().is_empty());
     assert_eq!(t.count(), 1);
 }
@@ -433,7 +467,11 @@ fn expires_at_counts_from_the_send_time() {
         ..RawOptions::default()
     };
     let clock = FakeClock::new();
-    let c = TokenClient::new(Config::from_options(raw).unwrap(), clock.clone(), SlowTransport(clock.clone()));
+    let c = TokenClient::new(
+        Config::from_options(raw).unwrap(),
+        clock.clone(),
+        SlowTransport(clock.clone()),
+    );
     let t = block_on(Rc::clone(&c).get_token()).unwrap();
     assert_eq!(t.expires_at, T0 + 100_000.0);
     assert_eq!(t.refresh_at, T0 + 50_000.0);

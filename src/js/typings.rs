@@ -1,0 +1,70 @@
+//! Precise TypeScript declarations for what wasm-bindgen would type as `any`.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Options of `new CedatoAuth(options)`. */
+export interface CedatoAuthOptions {
+  /** Client id from the Cedato dashboard (Network Settings -> Platform API Key). Non-empty, no ':'. */
+  clientId: string;
+  /** Client secret. Never appears in errors or logs. */
+  clientSecret: string;
+  /** Default "https://api.cedato.com/api/"; http(s) only; a missing trailing "/" is added. */
+  baseUrl?: string;
+  /** Sent as the api-version header. Default "1"; visible ASCII. */
+  apiVersion?: string;
+  /** Refresh this many seconds before expiry (at most half the token's lifetime). Default 60; >= 0. */
+  refreshSkewSeconds?: number;
+  /** Time limit of one attempt, body included, in ms. Default 10000; > 0. */
+  timeoutMs?: number;
+  /** Retries of a token request after network errors, timeouts, 5xx and 429. Default 2; 0 to 10. */
+  maxRetries?: number;
+  /** The fetch to use. Default: the global fetch. */
+  fetch?: (input: Request | string, init?: RequestInit) => Promise<Response>;
+}
+
+/** Options of `auth.request(path, options)`. */
+export interface RequestOptions {
+  /** Default "GET". */
+  method?: string;
+  /** Appended to the URL's query string; undefined and null values are skipped. */
+  query?: Record<string, string | number | boolean | null | undefined>;
+  /** JSON-encoded when present (content-type: application/json unless set). */
+  body?: unknown;
+  /** Extra request headers. Authorization is always the library's. */
+  headers?: Record<string, string>;
+}
+
+/** What `err.code` can be. */
+export type CedatoErrorCode =
+  | "invalid_config"
+  | "token_rejected"
+  | "rate_limited"
+  | "server_error"
+  | "network"
+  | "timeout"
+  | "invalid_response"
+  | "invalid_request"
+  | "http";
+
+/** Every failure of the library: an Error with `name === "CedatoError"`. */
+export interface CedatoError extends Error {
+  name: "CedatoError";
+  code: CedatoErrorCode;
+  /** HTTP status, whenever an answer came (2xx included). */
+  status?: number;
+  /** True when trying again later may succeed. */
+  retryable: boolean;
+  /** RFC 6749 section 5.2 `error` sent by the token endpoint. */
+  oauthError?: string;
+  /** RFC 6749 section 5.2 `error_description` sent by the token endpoint. */
+  oauthErrorDescription?: string;
+  /** Seconds the server asked to wait (Retry-After). */
+  retryAfter?: number;
+  /** The first 1 KB of the answer's text (code "http"). */
+  body?: string;
+  /** The underlying JS error, when there was one. */
+  cause?: unknown;
+}
+"#;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need, skipping whatever is already there.
+# Usage: tools/bootstrap.sh [build|test]   (test adds Chromium and chromedriver)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-build}
+log() { printf '[bootstrap] %s\n' "$*"; }
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock.
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  log "installing wasm-bindgen-cli $want (found: ${have:-none}); this takes a few minutes"
+  cargo install wasm-bindgen-cli --version "=$want" --locked
+fi
+
+if [ ! -x node_modules/.bin/wasm-opt ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+  log "installing npm tools from package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ "$what" = test ]; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} from apt"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
