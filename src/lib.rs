@@ -11,3 +11,6 @@ pub mod core;
 
 #[cfg(target_arch = "wasm32")]
 mod js;
+
+#[cfg(target_arch = "wasm32")]
+pub use js::CedatoAuth;

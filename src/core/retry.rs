@@ -11,7 +11,13 @@ pub const MAX_RETRY_AFTER_SECONDS: f64 = 60.0;
 /// random time in `[0, min(250 ms * 2^n, 5 s)]`. `random` is in `[0, 1)`.
 pub fn backoff_ms(retry: u32, random: f64) -> f64 {
     let ceiling = (BACKOFF_BASE_MS * 2f64.powi(retry.min(30) as i32)).min(BACKOFF_CAP_MS);
-    ceiling * random.clamp(0.0, 1.0)
+    // A broken random source must not turn into a NaN wait.
+    let fraction = if random.is_finite() {
+        random.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    ceiling * fraction
 }
 
 /// Reads a `Retry-After` value: delay-seconds or an HTTP date, as seconds from `now_ms`
@@ -89,7 +95,7 @@ mod tests {
         assert_eq!(backoff_ms(2, 1.0), 1000.0);
         assert_eq!(backoff_ms(5, 1.0), 5000.0);
         assert_eq!(backoff_ms(u32::MAX, 1.0), 5000.0);
-        assert_eq!(backoff_ms(3, f64::NAN).is_nan(), true);
+        assert_eq!(backoff_ms(3, f64::NAN), 0.0);
         assert_eq!(backoff_ms(3, 7.0), 2000.0);
     }
 

@@ -19,6 +19,7 @@ use web_sys::Response;
 
 use crate::core::client::ERROR_BODY_LIMIT;
 use crate::core::error::truncate_utf8;
+use crate::core::retry::parse_retry_after;
 use crate::core::text::push_int;
 use crate::core::{CachedToken, Config, Error, ErrorCode, TokenClient};
 use runtime::{describe, Deadline, Fetcher, JsClock, JsTransport};
@@ -435,6 +436,12 @@ async fn json_request(inner: &Rc<Inner>, path: &JsValue, options: &JsValue) -> R
         push_int(&mut message, u64::from(status));
         let mut e = Error::new(ErrorCode::Http, message).with_status(status);
         e.body = Some(truncate_utf8(&text, ERROR_BODY_LIMIT).to_owned());
+        e.retry_after = response
+            .headers()
+            .get("retry-after")
+            .ok()
+            .flatten()
+            .and_then(|v| parse_retry_after(&v, js_sys::Date::now()));
         return Err(error::to_js(&e));
     }
     if text.is_empty() {

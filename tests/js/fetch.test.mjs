@@ -310,6 +310,22 @@ test("request: an empty 2xx answer (204) returns undefined", T, async () => {
   assert.equal(await auth.request("empty", { method: "GET" }), undefined);
 });
 
+test("request: an empty 200 answer returns undefined too", T, async () => {
+  const { auth, client } = setup("req-empty-200");
+  await client.apiScript([{ status: 200, body: "" }]);
+  assert.equal(await auth.request("echo"), undefined);
+});
+
+test("request: concurrent calls on a fresh instance share one token request", T, async () => {
+  const { auth, client } = setup("req-concurrent");
+  await client.tokenScript([{ ok: true, delayMs: 150 }]);
+  const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => auth.request("echo", { query: { i } })));
+  answers.forEach((echo, i) => assert.deepEqual(echo.query, { i: String(i) }));
+  const stats = await client.stats();
+  assert.equal(stats.tokenRequests, 1);
+  assert.equal(stats.apiRequests, 50);
+});
+
 test("request: a non-2xx answer rejects with http, status and body", T, async () => {
   const { auth, client } = setup("req-404");
   const err = await rejectsWith(auth.request("demand/999999"), { code: "http", status: 404, retryable: false });
@@ -385,6 +401,15 @@ test("request: aborts after timeoutMs", T, async () => {
   await rejectsWith(Promise.reject(error), { code: "timeout", retryable: true });
   assert.ok(ms < 2000, `gave up after ${ms.toFixed(0)} ms, timeoutMs is 250`);
   assert.equal((await auth.request("echo")).headers.token_valid, true, "the instance still works");
+});
+
+test("request: the time limit covers the body (a stalled body is timeout)", T, async () => {
+  const { auth, client } = setup("req-stall", { timeoutMs: 300 });
+  await auth.getToken();
+  await client.apiScript([{ stallBody: true }]);
+  const { ms, error } = await timed(() => auth.request("echo"));
+  await rejectsWith(Promise.reject(error), { code: "timeout", retryable: true });
+  assert.ok(ms < 2000, `gave up after ${ms.toFixed(0)} ms, timeoutMs is 300`);
 });
 
 test("request: the same-origin rule applies", T, async () => {

@@ -84,6 +84,16 @@ test("maxRetries defaults to 2", T, async () => {
   assert.match(await auth.getToken(), VISIBLE_ASCII);
 });
 
+test("the backoff between retries is bounded (2 retries well under 3 s)", T, async () => {
+  const { auth, client, requests } = setup("backoff-bound");
+  await client.tokenScript([{ status: 503 }, { status: 503 }, { status: 503 }]);
+  const { ms, error } = await timed(() => auth.getToken());
+  await rejectsWith(Promise.reject(error), { code: "server_error" });
+  assert.equal(await requests(), 3);
+  // attempt n waits at most 250 ms * 2^n: 1.5 s in all even counting n from 1.
+  assert.ok(ms < 3000, `took ${ms.toFixed(0)} ms`);
+});
+
 test("network errors, 5xx and 429 mixed are all retried", T, async () => {
   const { auth, client, requests } = setup("mixed", { maxRetries: 3 });
   await client.tokenScript([{ drop: true }, { status: 503 }, { status: 429 }]);

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs every suite, keeps going after a failure, and ends with one line "N passed, M failed".
+# Logs of each suite go to test-output/logs/.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=test-output/logs
+mkdir -p "$out"
+passed=0
+failed=0
+summary=()
+
+note() { summary+=("$(printf '%-28s %s' "$1" "$2")"); }
+
+# A check that is not a test runner (lint, build): one passed or failed item.
+check() {
+  local name=$1; shift
+  local log="$out/$name.log"
+  printf '== %s\n' "$name"
+  if "$@" >"$log" 2>&1; then
+    passed=$((passed + 1)); note "$name" "ok"
+  else
+    failed=$((failed + 1)); note "$name" "FAILED (see $log)"; tail -n 30 "$log"
+  fi
+}
+
+# A test runner: counts come from its own summary lines.
+# kind: cargo (lines "test result: … N passed; M failed") or node ("# pass N", "# fail M").
+suite() {
+  local name=$1 kind=$2; shift 2
+  local log="$out/$name.log"
+  printf '== %s\n' "$name"
+  "$@" >"$log" 2>&1
+  local rc=$? p=0 f=0
+  if [ "$kind" = cargo ]; then
+    p=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+    f=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+  else
+    p=$(awk '/^# pass /{s+=$3} END {print s+0}' "$log")
+    f=$(awk '/^# fail /{s+=$3} END {print s+0}' "$log")
+  fi
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed without counting a failure
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi    # ran nothing: that is a failure too
+  passed=$((passed + p)); failed=$((failed + f))
+  note "$name" "$p passed, $f failed"
+  [ "$f" -gt 0 ] && { grep -E 'FAIL|not ok|panicked|Error' "$log" | head -n 40; }
+}
+
+# The mock server for the wasm suites (their URL is baked in at compile time).
+mock_pid=
+start_mock() {
+  rm -f build/mock-url; mkdir -p build
+  node tests/mock/server.mjs --port 0 --url-file build/mock-url >"$out/mock-server.log" 2>&1 &
+  mock_pid=$!
+  for _ in $(seq 100); do [ -s build/mock-url ] && break; sleep 0.1; done
+  export CEDATO_MOCK_URL
+  CEDATO_MOCK_URL=$(cat build/mock-url)
+}
+stop_mock() { [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null; wait "$mock_pid" 2>/dev/null; mock_pid=; }
+trap stop_mock EXIT
+
+check fmt cargo fmt --check
+check clippy-native cargo clippy --all-targets -- -D warnings
+check clippy-wasm32 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+check doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
+suite native-cargo-test cargo cargo test
+suite mock-server node node --test tests/mock/
+check build-pkg tools/build-pkg.sh
+start_mock
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+suite wasm-node cargo cargo test --target wasm32-unknown-unknown --test node
+suite wasm-chromium cargo env CHROMEDRIVER="$(command -v chromedriver)" \
+  cargo test --target wasm32-unknown-unknown --test browser
+stop_mock
+suite node-api node node --test --test-concurrency=2 tests/js/
+
+echo
+echo "Summary"
+printf '  %s\n' "${summary[@]}"
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
