@@ -233,6 +233,10 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
     /// The error for a non-2xx answer of the token endpoint.
     fn answer_error(&self, response: HttpResponse, attempts: u32) -> Error {
         let status = response.status;
+        if status == 0 {
+            // A browser hides a redirect's status (an "opaqueredirect" answer).
+            return Error::new(ErrorCode::Http, "the token endpoint answered with a redirect; check baseUrl");
+        }
         let (code, text): (ErrorCode, &[&str]) = match status {
             400 | 401 | 403 => (
                 ErrorCode::TokenRejected,

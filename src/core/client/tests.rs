@@ -490,3 +490,13 @@ fn messages_never_hold_secrets() {
         }
     }
 }
+
+#[test]
+fn a_hidden_redirect_is_http_without_status() {
+    let (c, _, t) = client();
+    t.push(Ok(answer(0, "")));
+    let e = token(&c).unwrap_err();
+    assert_eq!((e.code, e.status), (ErrorCode::Http, None));
+    assert!(e.message.contains("redirect"));
+    assert_eq!(t.count(), 1);
+}
