@@ -10,6 +10,8 @@ use super::config::Config;
 use super::error::{truncate_utf8, Error, ErrorCode};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
 use super::shared::{LocalFuture, Shared};
+use super::store::{with_timeout, StoredToken, TokenStore};
+use super::token::is_visible_ascii;
 use super::text::push_int;
 use super::token::{oauth_error_fields, process_token_response, token_request, HttpRequest, HttpResponse, Token};
 
@@ -71,6 +73,8 @@ pub struct TokenClient<C, T> {
     config: Config,
     clock: C,
     transport: T,
+    store: Option<Rc<dyn TokenStore>>,
+    store_key: String,
     request: HttpRequest,
     state: RefCell<State>,
     next_id: Cell<u64>,
@@ -78,10 +82,13 @@ pub struct TokenClient<C, T> {
 }
 
 impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
-    /// A client with nothing cached; it does no I/O until a token is asked for.
-    pub fn new(config: Config, clock: C, transport: T) -> Rc<Self> {
+    /// A client with nothing cached; it does no I/O until a token is asked for. With a
+    /// `store`, tokens are looked up there before the endpoint is asked, and shared there.
+    pub fn new(config: Config, clock: C, transport: T, store: Option<Rc<dyn TokenStore>>) -> Rc<Self> {
         Rc::new(TokenClient {
             request: token_request(&config),
+            store_key: config.store_key(),
+            store,
             config,
             clock,
             transport,
@@ -133,12 +140,20 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         self.state.borrow_mut().cached = None;
     }
 
-    /// Forgets the cached token if it is the one with `id` (the API refused it), and
-    /// keeps a newer one another caller may already have fetched.
-    pub fn invalidate(&self, id: u64) {
-        let mut state = self.state.borrow_mut();
-        if state.cached.as_ref().is_some_and(|t| t.id == id) {
-            state.cached = None;
+    /// Forgets the cached token if it is the one with `id` (the API refused it), here
+    /// and in the shared store, and keeps a newer one another caller may already have
+    /// fetched.
+    pub async fn invalidate(&self, id: u64) {
+        let current = {
+            let mut state = self.state.borrow_mut();
+            let current = state.cached.as_ref().is_some_and(|t| t.id == id);
+            if current {
+                state.cached = None;
+            }
+            current
+        };
+        if let (true, Some(store)) = (current, &self.store) {
+            with_timeout(store.delete(&self.store_key), self.clock.sleep(self.config.timeout_ms)).await;
         }
     }
 
@@ -149,7 +164,7 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         if let Some(token) = self.fresh_token() {
             return Ok(token);
         }
-        let result = self.flight().await;
+        let result = self.flight(false).await;
         match result {
             Err(error) => {
                 let now = self.clock.now_ms();
@@ -160,19 +175,20 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         }
     }
 
-    /// A new token now (joining a request already in flight); no grace on failure.
+    /// A new token now (joining a request already in flight); no grace on failure. The
+    /// shared store is not read (it may hold the very token being replaced), only written.
     pub async fn refresh(self: Rc<Self>) -> FlightResult {
-        self.flight().await
+        self.flight(true).await
     }
 
     /// The token request in flight, started when there is none.
-    fn flight(self: &Rc<Self>) -> Shared<FlightResult> {
+    fn flight(self: &Rc<Self>, skip_store_read: bool) -> Shared<FlightResult> {
         if let Some(flight) = self.state.borrow().flight.clone() {
             return flight;
         }
         let client = Rc::clone(self);
         let flight = Shared::new(async move {
-            let result = client.fetch_with_retries().await;
+            let result = client.obtain(skip_store_read).await;
             let mut state = client.state.borrow_mut();
             state.flight = None;
             // A token with `expires_in: 0` is handed to its waiters and never kept.
@@ -183,6 +199,45 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         });
         self.state.borrow_mut().flight = Some(flight.clone());
         flight
+    }
+
+    /// From the store when it has a token usable now, else from the endpoint (then
+    /// shared through the store).
+    async fn obtain(&self, skip_store_read: bool) -> FlightResult {
+        let Some(store) = &self.store else {
+            return self.fetch_with_retries().await;
+        };
+        if !skip_store_read {
+            if let Some(token) = self.from_store(store.as_ref()).await {
+                return Ok(token);
+            }
+        }
+        let token = self.fetch_with_retries().await?;
+        let ttl_seconds = ((token.expires_at - self.clock.now_ms()) / 1000.0).floor();
+        if token.expires_in > 0.0 && ttl_seconds >= 1.0 {
+            let stored = StoredToken { access_token: token.access_token.clone(), expires_at: token.expires_at };
+            let write = store.set(&self.store_key, &stored, ttl_seconds);
+            with_timeout(write, self.clock.sleep(self.config.timeout_ms)).await;
+        }
+        Ok(token)
+    }
+
+    /// A stored token that is usable and outside its refresh window now; anything else
+    /// (missing, malformed, about to expire, a store that fails or is slow) is `None`.
+    async fn from_store(&self, store: &dyn TokenStore) -> Option<Rc<CachedToken>> {
+        let read = store.get(&self.store_key);
+        let stored = with_timeout(read, self.clock.sleep(self.config.timeout_ms)).await.flatten()?;
+        let now = self.clock.now_ms();
+        let lifetime_s = (stored.expires_at - now) / 1000.0;
+        if !is_visible_ascii(&stored.access_token) || !lifetime_s.is_finite() || lifetime_s <= 0.0 {
+            return None;
+        }
+        let token = self.cache_entry(Token {
+            access_token: stored.access_token,
+            expires_in: lifetime_s,
+            expires_at: stored.expires_at,
+        });
+        (now < token.refresh_at).then_some(token)
     }
 
     fn cache_entry(&self, token: Token) -> Rc<CachedToken> {

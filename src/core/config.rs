@@ -23,6 +23,8 @@ pub enum OptionValue {
     Num(f64),
     /// A function (only `fetch` takes one).
     Function,
+    /// An object that is not a function (only `tokenStore` takes one).
+    Object,
     /// Anything else; the name of its type, for the message.
     Other(&'static str),
 }
@@ -46,6 +48,8 @@ pub struct RawOptions {
     pub max_retries: OptionValue,
     /// `fetch`
     pub fetch: OptionValue,
+    /// `tokenStore`
+    pub token_store: OptionValue,
 }
 
 impl Default for RawOptions {
@@ -59,6 +63,7 @@ impl Default for RawOptions {
             timeout_ms: OptionValue::Missing,
             max_retries: OptionValue::Missing,
             fetch: OptionValue::Missing,
+            token_store: OptionValue::Missing,
         }
     }
 }
@@ -83,6 +88,8 @@ pub struct Config {
     pub max_retries: u32,
     /// Whether the caller gave a `fetch` function.
     pub custom_fetch: bool,
+    /// Whether the caller gave a `tokenStore`.
+    pub token_store: bool,
 }
 
 impl fmt::Debug for Config {
@@ -96,6 +103,7 @@ impl fmt::Debug for Config {
             .field("timeout_ms", &self.timeout_ms)
             .field("max_retries", &self.max_retries)
             .field("custom_fetch", &self.custom_fetch)
+            .field("token_store", &self.token_store)
             .finish()
     }
 }
@@ -111,6 +119,7 @@ fn type_name(v: &OptionValue) -> &'static str {
         OptionValue::Str(_) => "a string",
         OptionValue::Num(_) => "a number",
         OptionValue::Function => "a function",
+        OptionValue::Object => "an object",
         OptionValue::Other(t) => t,
     }
 }
@@ -186,7 +195,17 @@ impl Config {
                 ))
             }
         };
+        let token_store = match raw.token_store {
+            OptionValue::Missing => false,
+            OptionValue::Object => true,
+            other => {
+                return Err(config_error(
+                    &["tokenStore must be an object with get and set methods, got ", type_name(&other)].concat(),
+                ))
+            }
+        };
         Ok(Config {
+            token_store,
             basic: basic_authorization(&client_id, &client_secret),
             client_id,
             base_url,
@@ -202,6 +221,12 @@ impl Config {
     /// The `Authorization` value of the token request.
     pub fn basic_authorization(&self) -> &str {
         &self.basic
+    }
+
+    /// The key under which a shared token store keeps this client's token: derived from
+    /// the base URL and the client id, never from the secret.
+    pub fn store_key(&self) -> String {
+        ["cedato-auth:v1:", self.base_url.as_str(), ":", self.client_id.as_str()].concat()
     }
 
     /// `{baseUrl}token`.

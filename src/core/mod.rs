@@ -7,10 +7,12 @@ pub mod error;
 pub mod json;
 pub mod retry;
 pub mod shared;
+pub mod store;
 pub mod text;
 pub mod token;
 
 pub use client::{CachedToken, Clock, TokenClient, Transport, TransportError};
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
+pub use store::{StoredToken, TokenStore};
 pub use token::{process_token_response, HttpRequest, HttpResponse, Token};

@@ -5,7 +5,8 @@ use crate::core::config::{OptionValue, RawOptions};
 use futures::channel::oneshot;
 use futures::executor::{block_on, LocalPool};
 use futures::task::LocalSpawnExt;
-use std::collections::VecDeque;
+use crate::core::store::{StoredToken, TokenStore};
+use std::collections::{HashMap, VecDeque};
 
 const T0: f64 = 1_800_000_000_000.0;
 
@@ -107,9 +108,13 @@ fn retry_after(status: u16, value: &str) -> HttpResponse {
     }
 }
 
-fn client_with(
-    f: impl FnOnce(&mut RawOptions),
-) -> (Rc<TokenClient<FakeClock, FakeTransport>>, FakeClock, FakeTransport) {
+type TestClient = (Rc<TokenClient<FakeClock, FakeTransport>>, FakeClock, FakeTransport);
+
+fn client_with(f: impl FnOnce(&mut RawOptions)) -> TestClient {
+    client_with_store(f, None)
+}
+
+fn client_with_store(f: impl FnOnce(&mut RawOptions), store: Option<Rc<dyn TokenStore>>) -> TestClient {
     let mut raw = RawOptions {
         client_id: OptionValue::Str("id".into()),
         client_secret: OptionValue::Str("s3cret".into()),
@@ -119,7 +124,7 @@ fn client_with(
     let config = Config::from_options(raw).unwrap();
     let (clock, transport) = (FakeClock::new(), FakeTransport::default());
     (
-        TokenClient::new(config, clock.clone(), transport.clone()),
+        TokenClient::new(config, clock.clone(), transport.clone(), store),
         clock,
         transport,
     )
@@ -300,9 +305,9 @@ fn clear_and_invalidate() {
     assert!(c.fresh_token().is_none());
     let second = block_on(Rc::clone(&c).get_token()).unwrap();
     assert_eq!(second.access_token, "tok-2");
-    c.invalidate(first.id); // an old token: the newer one stays
+    block_on(c.invalidate(first.id)); // an old token: the newer one stays
     assert!(c.fresh_token().is_some());
-    c.invalidate(second.id);
+    block_on(c.invalidate(second.id));
     assert!(c.fresh_token().is_none());
 }
 
@@ -471,6 +476,7 @@ fn expires_at_counts_from_the_send_time() {
         Config::from_options(raw).unwrap(),
         clock.clone(),
         SlowTransport(clock.clone()),
+        None,
     );
     let t = block_on(Rc::clone(&c).get_token()).unwrap();
     assert_eq!(t.expires_at, T0 + 100_000.0);
@@ -499,4 +505,117 @@ fn a_hidden_redirect_is_http_without_status() {
     assert_eq!((e.code, e.status), (ErrorCode::Http, None));
     assert!(e.message.contains("redirect"));
     assert_eq!(t.count(), 1);
+}
+
+/// A store in memory; `broken` makes every call fail (None), `hang` never answers.
+#[derive(Clone, Default)]
+struct MemoryStore {
+    map: Rc<RefCell<HashMap<String, (StoredToken, f64)>>>,
+    broken: Rc<Cell<bool>>,
+    hang: Rc<Cell<bool>>,
+    calls: Rc<RefCell<Vec<String>>>,
+}
+
+impl TokenStore for MemoryStore {
+    fn get(&self, key: &str) -> LocalFuture<Option<StoredToken>> {
+        self.calls.borrow_mut().push(format!("get {key}"));
+        if self.hang.get() {
+            return Box::pin(std::future::pending());
+        }
+        let v = if self.broken.get() { None } else { self.map.borrow().get(key).map(|(t, _)| t.clone()) };
+        Box::pin(async move { v })
+    }
+    fn set(&self, key: &str, token: &StoredToken, ttl: f64) -> LocalFuture<()> {
+        self.calls.borrow_mut().push(format!("set {key} {ttl}"));
+        if self.hang.get() {
+            return Box::pin(std::future::pending());
+        }
+        if !self.broken.get() {
+            self.map.borrow_mut().insert(key.to_owned(), (token.clone(), ttl));
+        }
+        Box::pin(async {})
+    }
+    fn delete(&self, key: &str) -> LocalFuture<()> {
+        self.calls.borrow_mut().push(format!("delete {key}"));
+        self.map.borrow_mut().remove(key);
+        Box::pin(async {})
+    }
+}
+
+const KEY: &str = "cedato-auth:v1:https://api.cedato.com/api/:id";
+
+#[test]
+fn the_store_is_read_before_the_endpoint_and_written_after() {
+    let store = MemoryStore::default();
+    let (c, _, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    assert_eq!(*store.calls.borrow(), vec![format!("get {KEY}"), format!("set {KEY} 3600")]);
+    // A second instance sharing the store makes no token request.
+    let (c2, _, t2) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(token(&c2).unwrap(), "tok-1");
+    assert_eq!((t.count(), t2.count()), (1, 0));
+    // and serves it from memory afterwards
+    assert_eq!(token(&c2).unwrap(), "tok-1");
+    assert_eq!(store.calls.borrow().len(), 3);
+}
+
+#[test]
+fn stored_tokens_obey_the_skew_and_bad_ones_are_ignored() {
+    let store = MemoryStore::default();
+    let put = |tok: &str, at: f64| {
+        store.map.borrow_mut().insert(KEY.into(), (StoredToken { access_token: tok.into(), expires_at: at }, 1.0));
+    };
+    let (c, clock, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    put("inside-window", T0 + 30_000.0); // 30 s left: refresh window is min(60, 15) = 15 s
+    assert_eq!(token(&c).unwrap(), "inside-window");
+    assert_eq!(c.expires_at(), Some(T0 + 30_000.0));
+    clock.advance(15_000.0);
+    put("expired", T0);
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    c.clear();
+    put("bad token", T0 + 3_600_000.0);
+    assert_eq!(token(&c).unwrap(), "tok-2");
+    c.clear();
+    put("nan", f64::NAN);
+    assert_eq!(token(&c).unwrap(), "tok-3");
+    assert_eq!(t.count(), 3);
+}
+
+#[test]
+fn a_broken_or_hanging_store_degrades_to_the_endpoint() {
+    let store = MemoryStore::default();
+    store.broken.set(true);
+    let (c, _, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    let store = MemoryStore::default();
+    store.hang.set(true);
+    let (c, clock, _) = client_with_store(|o| o.timeout_ms = OptionValue::Num(500.0), Some(Rc::new(store.clone())));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    // both the read and the write gave up after timeoutMs
+    assert_eq!(*clock.sleeps.borrow(), vec![500.0, 500.0]);
+    assert_eq!(t.count(), 1);
+}
+
+#[test]
+fn refresh_skips_the_store_read_and_invalidate_deletes() {
+    let store = MemoryStore::default();
+    let (c, _, _) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    let first = block_on(Rc::clone(&c).get_token()).unwrap();
+    assert_eq!(block_on(Rc::clone(&c).refresh()).unwrap().access_token, "tok-2");
+    assert_eq!(store.map.borrow().get(KEY).map(|(t, _)| t.access_token.clone()), Some("tok-2".into()));
+    block_on(c.invalidate(first.id)); // an old token: nothing deleted
+    assert!(store.map.borrow().contains_key(KEY));
+    let current = c.fresh_token().unwrap();
+    block_on(c.invalidate(current.id));
+    assert!(!store.map.borrow().contains_key(KEY));
+    assert!(c.fresh_token().is_none());
+}
+
+#[test]
+fn zero_lifetime_tokens_are_not_stored() {
+    let store = MemoryStore::default();
+    let (c, _, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    t.push(Ok(token_answer("once", 0)));
+    assert_eq!(token(&c).unwrap(), "once");
+    assert!(store.map.borrow().is_empty());
 }

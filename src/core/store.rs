@@ -1,0 +1,43 @@
+//! Shared token stores: one token for a fleet of isolates or processes.
+//!
+//! Lookup order is memory, then the store, then the token endpoint. A store is only an
+//! optimisation: one that fails or is slow degrades to the endpoint, never fails a call.
+
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::Poll;
+
+use super::shared::LocalFuture;
+
+/// A token as a store keeps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredToken {
+    /// The access token.
+    pub access_token: String,
+    /// When it expires, in ms since the epoch.
+    pub expires_at: f64,
+}
+
+/// Where tokens are shared. Implementations turn their own failures into `None` / `()`.
+pub trait TokenStore {
+    /// The token under `key`, if the store has a usable one.
+    fn get(&self, key: &str) -> LocalFuture<Option<StoredToken>>;
+    /// Keeps `token` under `key` for `ttl_seconds`.
+    fn set(&self, key: &str, token: &StoredToken, ttl_seconds: f64) -> LocalFuture<()>;
+    /// Drops the token under `key` (the API refused it).
+    fn delete(&self, key: &str) -> LocalFuture<()>;
+}
+
+/// The output of `work`, or `None` when `deadline` resolves first.
+pub async fn with_timeout<T>(mut work: LocalFuture<T>, mut deadline: LocalFuture<()>) -> Option<T> {
+    poll_fn(move |cx| {
+        if let Poll::Ready(v) = Pin::new(&mut work).as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        match deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
