@@ -11,8 +11,8 @@ use super::error::{truncate_utf8, Error, ErrorCode};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
 use super::shared::{LocalFuture, Shared};
 use super::store::{with_timeout, StoredToken, TokenStore};
-use super::token::is_visible_ascii;
 use super::text::push_int;
+use super::token::is_visible_ascii;
 use super::token::{oauth_error_fields, process_token_response, token_request, HttpRequest, HttpResponse, Token};
 
 /// Most of an error answer's body that an error keeps.
@@ -208,14 +208,17 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
             return self.fetch_with_retries().await;
         };
         if !skip_store_read {
-            if let Some(token) = self.from_store(store.as_ref()).await {
+            if let Some(token) = self.read_store(store.as_ref()).await {
                 return Ok(token);
             }
         }
         let token = self.fetch_with_retries().await?;
         let ttl_seconds = ((token.expires_at - self.clock.now_ms()) / 1000.0).floor();
         if token.expires_in > 0.0 && ttl_seconds >= 1.0 {
-            let stored = StoredToken { access_token: token.access_token.clone(), expires_at: token.expires_at };
+            let stored = StoredToken {
+                access_token: token.access_token.clone(),
+                expires_at: token.expires_at,
+            };
             let write = store.set(&self.store_key, &stored, ttl_seconds);
             with_timeout(write, self.clock.sleep(self.config.timeout_ms)).await;
         }
@@ -224,9 +227,11 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
 
     /// A stored token that is usable and outside its refresh window now; anything else
     /// (missing, malformed, about to expire, a store that fails or is slow) is `None`.
-    async fn from_store(&self, store: &dyn TokenStore) -> Option<Rc<CachedToken>> {
+    async fn read_store(&self, store: &dyn TokenStore) -> Option<Rc<CachedToken>> {
         let read = store.get(&self.store_key);
-        let stored = with_timeout(read, self.clock.sleep(self.config.timeout_ms)).await.flatten()?;
+        let stored = with_timeout(read, self.clock.sleep(self.config.timeout_ms))
+            .await
+            .flatten()?;
         let now = self.clock.now_ms();
         let lifetime_s = (stored.expires_at - now) / 1000.0;
         if !is_visible_ascii(&stored.access_token) || !lifetime_s.is_finite() || lifetime_s <= 0.0 {
@@ -290,7 +295,10 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         let status = response.status;
         if status == 0 {
             // A browser hides a redirect's status (an "opaqueredirect" answer).
-            return Error::new(ErrorCode::Http, "the token endpoint answered with a redirect; check baseUrl");
+            return Error::new(
+                ErrorCode::Http,
+                "the token endpoint answered with a redirect; check baseUrl",
+            );
         }
         let (code, text): (ErrorCode, &[&str]) = match status {
             400 | 401 | 403 => (

@@ -200,7 +200,11 @@ impl Config {
             OptionValue::Object => true,
             other => {
                 return Err(config_error(
-                    &["tokenStore must be an object with get and set methods, got ", type_name(&other)].concat(),
+                    &[
+                        "tokenStore must be an object with get and set methods, got ",
+                        type_name(&other),
+                    ]
+                    .concat(),
                 ))
             }
         };

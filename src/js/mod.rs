@@ -21,8 +21,8 @@ use crate::core::client::ERROR_BODY_LIMIT;
 use crate::core::error::truncate_utf8;
 use crate::core::retry::parse_retry_after;
 use crate::core::text::push_int;
-use crate::core::{CachedToken, Config, Error, ErrorCode, TokenClient};
-use runtime::{describe, Deadline, Fetcher, JsClock, JsTransport};
+use crate::core::{CachedToken, Config, Error, ErrorCode, TokenClient, TokenStore};
+use runtime::{describe, Deadline, Fetcher, JsClock, JsTokenStore, JsTransport};
 
 type Client = TokenClient<JsClock, JsTransport>;
 
@@ -97,9 +97,12 @@ impl CedatoAuth {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "CedatoAuthOptions")] options: JsValue,
     ) -> Result<CedatoAuth, JsValue> {
-        let (raw, fetch) = options::read_options(&options).map_err(|e| error::to_js(&e))?;
+        let (raw, js) = options::read_options(&options).map_err(|e| error::to_js(&e))?;
         let config = Config::from_options(raw).map_err(|e| error::to_js(&e))?;
-        let client = TokenClient::new(config, JsClock, JsTransport::new(Fetcher::new(fetch)));
+        let store = js
+            .token_store
+            .map(|s| Rc::new(JsTokenStore::new(s)) as Rc<dyn TokenStore>);
+        let client = TokenClient::new(config, JsClock, JsTransport::new(Fetcher::new(js.fetch)), store);
         Ok(CedatoAuth {
             inner: Rc::new(Inner {
                 client,
@@ -330,7 +333,7 @@ async fn authed_fetch(
         };
         let status = response.status();
         if (status == 401 || status == 419) && retry_allowed && !retried {
-            inner.client.invalidate(token.id);
+            inner.client.invalidate(token.id).await;
             retried = true;
             // Free the connection of the refused answer before the retry.
             if let Ok(p) = response.text() {

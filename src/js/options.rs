@@ -25,12 +25,24 @@ fn read(options: &JsValue, key: &str) -> OptionValue {
     } else if v.is_symbol() {
         OptionValue::Other("a symbol")
     } else {
-        OptionValue::Other("an object")
+        OptionValue::Object
     }
 }
 
-/// The options object field by field, and the `fetch` function when one was given.
-pub fn read_options(options: &JsValue) -> Result<(RawOptions, Option<Function>), Error> {
+/// What the JS options carry beyond plain values.
+pub struct JsOptions {
+    /// The `fetch` option.
+    pub fetch: Option<Function>,
+    /// The `tokenStore` option (checked to have `get` and `set` methods).
+    pub token_store: Option<JsValue>,
+}
+
+fn has_method(object: &JsValue, name: &str) -> bool {
+    Reflect::get(object, &name.into()).is_ok_and(|f| f.is_function())
+}
+
+/// The options object field by field, and the JS values behind `fetch` and `tokenStore`.
+pub fn read_options(options: &JsValue) -> Result<(RawOptions, JsOptions), Error> {
     if !options.is_object() || options.is_function() {
         return Err(Error::new(
             ErrorCode::InvalidConfig,
@@ -46,6 +58,7 @@ pub fn read_options(options: &JsValue) -> Result<(RawOptions, Option<Function>),
         timeout_ms: read(options, "timeoutMs"),
         max_retries: read(options, "maxRetries"),
         fetch: read(options, "fetch"),
+        token_store: read(options, "tokenStore"),
     };
     let fetch = match raw.fetch {
         OptionValue::Function => Reflect::get(options, &"fetch".into())
@@ -53,5 +66,18 @@ pub fn read_options(options: &JsValue) -> Result<(RawOptions, Option<Function>),
             .and_then(|f| f.dyn_into().ok()),
         _ => None,
     };
-    Ok((raw, fetch))
+    let token_store = match raw.token_store {
+        OptionValue::Object => {
+            let store = Reflect::get(options, &"tokenStore".into()).unwrap_or(JsValue::UNDEFINED);
+            if !(has_method(&store, "get") && has_method(&store, "set")) {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    "tokenStore must have get(key) and set(key, token, ttlSeconds) methods",
+                ));
+            }
+            Some(store)
+        }
+        _ => None,
+    };
+    Ok((raw, JsOptions { fetch, token_store }))
 }

@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Response};
 
 use crate::core::shared::LocalFuture;
-use crate::core::{Clock, HttpRequest, HttpResponse, Transport, TransportError};
+use crate::core::{Clock, HttpRequest, HttpResponse, StoredToken, TokenStore, Transport, TransportError};
 
 #[wasm_bindgen]
 extern "C" {
@@ -197,4 +197,79 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
         out = out.replace(s, "[redacted]");
     }
     out
+}
+
+/// A `tokenStore` object from JS. A method that throws or rejects counts as "nothing
+/// there" / "not written": the store never fails a call.
+pub struct JsTokenStore {
+    object: JsValue,
+}
+
+impl JsTokenStore {
+    /// Wraps an object already checked to have `get` and `set` methods.
+    pub fn new(object: JsValue) -> Self {
+        JsTokenStore { object }
+    }
+
+    /// `object[name](...args)` as a promise; `None` when there is no such method or it
+    /// threw synchronously.
+    fn call(&self, name: &str, args: &[JsValue]) -> Option<Promise> {
+        let method: Function = Reflect::get(&self.object, &name.into()).ok()?.dyn_into().ok()?;
+        let this = &self.object;
+        let result = match args {
+            [a] => method.call1(this, a),
+            [a, b, c] => method.call3(this, a, b, c),
+            _ => return None,
+        };
+        result.ok().map(|v| Promise::resolve(&v))
+    }
+}
+
+/// Reads `{ accessToken, tokenType, expiresAt }`; a token type other than bearer, or
+/// fields of the wrong type, make it unusable.
+fn stored_token(value: &JsValue) -> Option<StoredToken> {
+    let field = |k: &str| Reflect::get(value, &k.into()).ok();
+    if !value.is_object() {
+        return None;
+    }
+    let token_type = field("tokenType")?;
+    let bearer = token_type.is_undefined()
+        || token_type.is_null()
+        || token_type.as_string().is_some_and(|t| t.eq_ignore_ascii_case("bearer"));
+    if !bearer {
+        return None;
+    }
+    Some(StoredToken {
+        access_token: field("accessToken")?.as_string()?,
+        expires_at: field("expiresAt")?.as_f64()?,
+    })
+}
+
+impl TokenStore for JsTokenStore {
+    fn get(&self, key: &str) -> LocalFuture<Option<StoredToken>> {
+        let pending = self.call("get", &[key.into()]);
+        Box::pin(async move { stored_token(&JsFuture::from(pending?).await.ok()?) })
+    }
+
+    fn set(&self, key: &str, token: &StoredToken, ttl_seconds: f64) -> LocalFuture<()> {
+        let value = Object::new();
+        let _ = Reflect::set(&value, &"accessToken".into(), &token.access_token.as_str().into());
+        let _ = Reflect::set(&value, &"tokenType".into(), &"bearer".into());
+        let _ = Reflect::set(&value, &"expiresAt".into(), &token.expires_at.into());
+        let pending = self.call("set", &[key.into(), value.into(), ttl_seconds.into()]);
+        Box::pin(async move {
+            if let Some(p) = pending {
+                let _ = JsFuture::from(p).await;
+            }
+        })
+    }
+
+    fn delete(&self, key: &str) -> LocalFuture<()> {
+        let pending = self.call("delete", &[key.into()]);
+        Box::pin(async move {
+            if let Some(p) = pending {
+                let _ = JsFuture::from(p).await;
+            }
+        })
+    }
 }

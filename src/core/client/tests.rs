@@ -2,10 +2,10 @@
 
 use super::*;
 use crate::core::config::{OptionValue, RawOptions};
+use crate::core::store::{StoredToken, TokenStore};
 use futures::channel::oneshot;
 use futures::executor::{block_on, LocalPool};
 use futures::task::LocalSpawnExt;
-use crate::core::store::{StoredToken, TokenStore};
 use std::collections::{HashMap, VecDeque};
 
 const T0: f64 = 1_800_000_000_000.0;
@@ -522,7 +522,11 @@ impl TokenStore for MemoryStore {
         if self.hang.get() {
             return Box::pin(std::future::pending());
         }
-        let v = if self.broken.get() { None } else { self.map.borrow().get(key).map(|(t, _)| t.clone()) };
+        let v = if self.broken.get() {
+            None
+        } else {
+            self.map.borrow().get(key).map(|(t, _)| t.clone())
+        };
         Box::pin(async move { v })
     }
     fn set(&self, key: &str, token: &StoredToken, ttl: f64) -> LocalFuture<()> {
@@ -549,7 +553,10 @@ fn the_store_is_read_before_the_endpoint_and_written_after() {
     let store = MemoryStore::default();
     let (c, _, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
     assert_eq!(token(&c).unwrap(), "tok-1");
-    assert_eq!(*store.calls.borrow(), vec![format!("get {KEY}"), format!("set {KEY} 3600")]);
+    assert_eq!(
+        *store.calls.borrow(),
+        vec![format!("get {KEY}"), format!("set {KEY} 3600")]
+    );
     // A second instance sharing the store makes no token request.
     let (c2, _, t2) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
     assert_eq!(token(&c2).unwrap(), "tok-1");
@@ -563,7 +570,16 @@ fn the_store_is_read_before_the_endpoint_and_written_after() {
 fn stored_tokens_obey_the_skew_and_bad_ones_are_ignored() {
     let store = MemoryStore::default();
     let put = |tok: &str, at: f64| {
-        store.map.borrow_mut().insert(KEY.into(), (StoredToken { access_token: tok.into(), expires_at: at }, 1.0));
+        store.map.borrow_mut().insert(
+            KEY.into(),
+            (
+                StoredToken {
+                    access_token: tok.into(),
+                    expires_at: at,
+                },
+                1.0,
+            ),
+        );
     };
     let (c, clock, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
     put("inside-window", T0 + 30_000.0); // 30 s left: refresh window is min(60, 15) = 15 s
@@ -602,7 +618,10 @@ fn refresh_skips_the_store_read_and_invalidate_deletes() {
     let (c, _, _) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
     let first = block_on(Rc::clone(&c).get_token()).unwrap();
     assert_eq!(block_on(Rc::clone(&c).refresh()).unwrap().access_token, "tok-2");
-    assert_eq!(store.map.borrow().get(KEY).map(|(t, _)| t.access_token.clone()), Some("tok-2".into()));
+    assert_eq!(
+        store.map.borrow().get(KEY).map(|(t, _)| t.access_token.clone()),
+        Some("tok-2".into())
+    );
     block_on(c.invalidate(first.id)); // an old token: nothing deleted
     assert!(store.map.borrow().contains_key(KEY));
     let current = c.fresh_token().unwrap();
