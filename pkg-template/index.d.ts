@@ -1,2 +1,9 @@
 export { CedatoAuth } from "./cedato_auth.js";
-export type { CedatoAuthOptions, RequestOptions, CedatoError, CedatoErrorCode } from "./cedato_auth.js";
+export type {
+  CedatoAuthOptions,
+  RequestOptions,
+  CedatoError,
+  CedatoErrorCode,
+  StoredToken,
+  TokenStore,
+} from "./cedato_auth.js";

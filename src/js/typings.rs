@@ -22,6 +22,29 @@ export interface CedatoAuthOptions {
   maxRetries?: number;
   /** The fetch to use. Default: the global fetch. */
   fetch?: (input: Request | string, init?: RequestInit) => Promise<Response>;
+  /**
+   * A store shared by many instances (isolates, processes) so they share one token.
+   * Lookup order: memory, then the store, then the token endpoint. A store that throws,
+   * rejects or takes longer than timeoutMs is skipped; it never fails a call.
+   */
+  tokenStore?: TokenStore;
+}
+
+/** A token as a shared store keeps it. */
+export interface StoredToken {
+  accessToken: string;
+  /** Always "bearer". */
+  tokenType: string;
+  /** When it expires, in ms since the epoch. */
+  expiresAt: number;
+}
+
+/** Where a fleet shares its token. Keys derive from baseUrl and clientId, never the secret. */
+export interface TokenStore {
+  get(key: string): Promise<StoredToken | null | undefined>;
+  set(key: string, token: StoredToken, ttlSeconds: number): Promise<void>;
+  /** Called when the API refused the stored token (401/419). */
+  delete?(key: string): Promise<void>;
 }
 
 /** Options of `auth.request(path, options)`. */
