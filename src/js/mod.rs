@@ -26,11 +26,15 @@ use runtime::{describe, Deadline, Fetcher, JsClock, JsTokenStore, JsTransport};
 
 type Client = TokenClient<JsClock, JsTransport>;
 
-/// The JS strings of the current token, made once per token rather than once per call.
+/// The current token as JS values, made once per token rather than once per call: its
+/// strings, and promises already resolved with them (a cached `getToken()` hands out the
+/// same settled promise, with no executor and no string copy).
 struct Memo {
     id: u64,
     token: JsValue,
     authorization: JsValue,
+    token_promise: Promise,
+    authorization_promise: Promise,
 }
 
 struct Inner {
@@ -39,29 +43,51 @@ struct Inner {
 }
 
 impl Inner {
-    /// The token (or header) as a JS string, from the memo when it is the same token.
-    fn js_value(&self, token: &CachedToken, header: bool) -> JsValue {
-        let mut memo = self.memo.borrow_mut();
-        if memo.as_ref().is_none_or(|m| m.id != token.id) {
-            *memo = Some(Memo {
-                id: token.id,
-                token: token.access_token.as_str().into(),
-                authorization: token.authorization.as_str().into(),
-            });
-        }
-        match memo.as_ref() {
-            Some(m) if header => m.authorization.clone(),
-            Some(m) => m.token.clone(),
-            None => JsValue::UNDEFINED,
-        }
+    /// Runs `f` on the memo of `token`, making it first when it is for another token.
+    fn with_memo<R>(&self, token: &CachedToken, f: impl FnOnce(&Memo) -> R) -> R {
+        let mut slot = self.memo.borrow_mut();
+        let memo = match slot.take() {
+            Some(m) if m.id == token.id => m,
+            _ => {
+                let token_js: JsValue = token.access_token.as_str().into();
+                let authorization: JsValue = token.authorization.as_str().into();
+                Memo {
+                    id: token.id,
+                    token_promise: Promise::resolve(&token_js),
+                    authorization_promise: Promise::resolve(&authorization),
+                    token: token_js,
+                    authorization,
+                }
+            }
+        };
+        let result = f(&memo);
+        *slot = Some(memo);
+        result
     }
 
-    /// A promise of the token or header: resolved at once from memory when possible,
-    /// else through the client (refresh, single flight, grace).
+    /// The token (or header) as a JS string.
+    fn js_value(&self, token: &CachedToken, header: bool) -> JsValue {
+        self.with_memo(token, |m| {
+            if header {
+                m.authorization.clone()
+            } else {
+                m.token.clone()
+            }
+        })
+    }
+
+    /// A promise of the token or header: an already settled one from memory when the
+    /// token is fresh, else through the client (refresh, single flight, grace).
     fn token_promise(self: &Rc<Self>, header: bool, refresh: bool) -> Promise {
         if !refresh {
             if let Some(token) = self.client.fresh_token() {
-                return Promise::resolve(&self.js_value(&token, header));
+                return self.with_memo(&token, |m| {
+                    if header {
+                        m.authorization_promise.clone()
+                    } else {
+                        m.token_promise.clone()
+                    }
+                });
             }
         }
         let inner = Rc::clone(self);
