@@ -1,5 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
+// Library code may not panic on data: with panic=abort a panic would kill the instance.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+)]
 //!
 //! # Module map
 //! - [`core`]: pure Rust — options, the token exchange, cache and single flight, retry

@@ -62,7 +62,7 @@ pub fn basic_authorization(client_id: &str, client_secret: &str) -> String {
 /// Standard Base64 with padding (RFC 4648 section 4).
 pub fn base64_encode(input: &[u8], out: &mut String) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sextet = |v: u32, shift: u32| char::from(ALPHABET[((v >> shift) & 63) as usize]);
+    let sextet = |v: u32, shift: u32| char::from(ALPHABET.get(((v >> shift) & 63) as usize).copied().unwrap_or(b'='));
     for chunk in input.chunks(3) {
         let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
         let v = (b(0) << 16) | (b(1) << 8) | b(2);

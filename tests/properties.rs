@@ -1,0 +1,126 @@
+//! Property tests of the parsers the network and callers feed: no input panics, and the
+//! documented invariants hold for everything they accept.
+#![cfg(not(target_arch = "wasm32"))]
+
+use cedato_auth::core::config::{normalize_base_url, Config, OptionValue, RawOptions};
+use cedato_auth::core::json;
+use cedato_auth::core::retry::{backoff_ms, parse_retry_after};
+use cedato_auth::core::token::{is_visible_ascii, process_token_response, MAX_EXPIRES_IN};
+use cedato_auth::core::ErrorCode;
+use proptest::prelude::*;
+
+/// JSON-like text: mostly well-formed token answers with hostile values, plus noise.
+fn token_body() -> impl Strategy<Value = String> {
+    let value = prop_oneof![
+        any::<f64>().prop_map(|n| format!("{n}")),
+        any::<i64>().prop_map(|n| n.to_string()),
+        "[ -~]{0,12}".prop_map(|s| format!("{s:?}")),
+        "\\PC{0,12}".prop_map(|s| format!("{s:?}")),
+        Just("null".to_string()),
+        Just("true".to_string()),
+        Just("{}".to_string()),
+        Just("\"1e999\"".to_string()),
+        Just("1e999".to_string()),
+    ];
+    let field = (
+        prop_oneof![Just("access_token"), Just("token_type"), Just("expires_in"), Just("x")],
+        value,
+    )
+        .prop_map(|(k, v)| format!("\"{k}\":{v}"));
+    let object = prop::collection::vec(field, 0..5).prop_map(|f| format!("{{{}}}", f.join(",")));
+    prop_oneof![
+        object.clone(),
+        object.prop_map(|o| format!("{{\"data\":{o}}}")),
+        "\\PC{0,64}",
+        any::<Vec<u8>>().prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+    ]
+}
+
+fn option_value() -> impl Strategy<Value = OptionValue> {
+    prop_oneof![
+        Just(OptionValue::Missing),
+        "\\PC{0,40}".prop_map(OptionValue::Str),
+        "(https?|HTTP|ftp)://[a-z0-9.:\\[\\]@?#/ -]{0,30}".prop_map(OptionValue::Str),
+        any::<f64>().prop_map(OptionValue::Num),
+        (-5i32..20).prop_map(|n| OptionValue::Num(f64::from(n))),
+        Just(OptionValue::Function),
+        Just(OptionValue::Object),
+        Just(OptionValue::Other("a boolean")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn token_answers_never_panic_and_accepted_tokens_are_usable(body in token_body(), sent_at in 0f64..4e12) {
+        match process_token_response(200, &body, sent_at) {
+            Ok(t) => {
+                prop_assert!(is_visible_ascii(&t.access_token));
+                prop_assert!(t.expires_in.is_finite() && (0.0..=MAX_EXPIRES_IN).contains(&t.expires_in));
+                prop_assert!(t.expires_at.is_finite() && t.expires_at >= sent_at);
+            }
+            Err(e) => {
+                prop_assert_eq!(e.code, ErrorCode::InvalidResponse);
+                prop_assert_eq!(e.status, Some(200));
+            }
+        }
+    }
+
+    #[test]
+    fn the_json_reader_never_panics(text in "\\PC{0,200}") {
+        let _ = json::parse(&text);
+    }
+
+    #[test]
+    fn json_numbers_read_like_javascript(n in any::<f64>().prop_filter("finite", |n| n.is_finite())) {
+        prop_assert_eq!(json::parse(&format!("{n:e}")), Some(json::Json::Number(n)));
+    }
+
+    #[test]
+    fn options_never_panic_and_never_echo_the_secret(
+        client_id in option_value(), base_url in option_value(), api_version in option_value(),
+        skew in option_value(), timeout in option_value(), retries in option_value(),
+        secret in "[a-zA-Z0-9]{12,20}",
+    ) {
+        let raw = RawOptions {
+            client_id, base_url, api_version,
+            client_secret: OptionValue::Str(secret.clone()),
+            refresh_skew_seconds: skew, timeout_ms: timeout, max_retries: retries,
+            ..RawOptions::default()
+        };
+        match Config::from_options(raw) {
+            Ok(c) => {
+                prop_assert!(c.base_url.ends_with('/'));
+                prop_assert!(c.base_url.starts_with(&c.origin));
+                prop_assert!(c.origin.starts_with("http://") || c.origin.starts_with("https://"));
+                prop_assert!(c.timeout_ms > 0.0 && c.refresh_skew_seconds >= 0.0 && c.max_retries <= 10);
+                let shown = format!("{:?}", c);
+                prop_assert!(!shown.contains(&secret));
+            }
+            Err(e) => {
+                prop_assert_eq!(e.code, ErrorCode::InvalidConfig);
+                prop_assert!(!e.message.contains(&secret));
+            }
+        }
+    }
+
+    #[test]
+    fn base_urls_normalize_idempotently(url in "\\PC{0,40}|(https?|HTTP)://[a-zA-Z0-9.:\\[\\]@/_-]{0,30}") {
+        if let Ok((base, origin)) = normalize_base_url(&url) {
+            prop_assert!(base.ends_with('/') && base.starts_with(&origin));
+            prop_assert_eq!(normalize_base_url(&base), Ok((base.clone(), origin.clone())));
+            prop_assert!(!base.contains(['?', '#', ' ', '\\']));
+            prop_assert!(!origin.contains('@'), "no user info in the origin");
+        }
+    }
+
+    #[test]
+    fn retry_after_and_backoff_are_bounded(v in "\\PC{0,40}", now in 0f64..4e12, n in any::<u32>(), r in any::<f64>()) {
+        if let Some(s) = parse_retry_after(&v, now) {
+            prop_assert!(s.is_finite() && s >= 0.0);
+        }
+        let wait = backoff_ms(n, r);
+        prop_assert!((0.0..=5000.0).contains(&wait));
+    }
+}
