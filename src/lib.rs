@@ -19,3 +19,11 @@ mod js;
 
 #[cfg(target_arch = "wasm32")]
 pub use js::CedatoAuth;
+
+// SAFETY: wasm32-unknown-unknown without the atomics feature runs one thread, which is
+// all `AssumeSingleThreaded` requires.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+#[allow(unsafe_code)]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

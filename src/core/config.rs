@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::error::{Error, ErrorCode};
+use super::text::{parse_digits, rsplit_byte, split_once};
 use super::token::{basic_authorization, is_visible_ascii, MAX_EXPIRES_IN};
 
 /// The Platform API's address when the caller gives none.
@@ -249,21 +250,19 @@ pub fn normalize_base_url(url: &str) -> Result<(String, String), Error> {
     if url.bytes().any(|b| b <= 0x20 || b == 0x7f || b == b'\\') {
         return Err(bad(" without spaces, control characters or backslashes"));
     }
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| bad(""))?;
+    let (scheme, rest) = split_once(url, "://").ok_or_else(|| bad(""))?;
     let scheme = scheme.to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "https" => "443",
         "http" => "80",
         _ => return Err(bad(" (http: or https:)")),
     };
-    if url.contains(['?', '#']) {
+    if url.bytes().any(|b| b == b'?' || b == b'#') {
         return Err(bad(" without a query or fragment"));
     }
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    if authority.contains('@') {
+    let slash = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+    let (authority, path) = (rest.get(..slash).unwrap_or(""), rest.get(slash..).unwrap_or(""));
+    if authority.bytes().any(|b| b == b'@') {
         return Err(bad(" without user name or password"));
     }
     let (host, port) = split_host_port(authority).ok_or_else(|| bad(" with a valid host and port"))?;
@@ -284,14 +283,14 @@ pub fn normalize_base_url(url: &str) -> Result<(String, String), Error> {
 /// written without leading zeros.
 fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
     let (host, port) = if authority.starts_with('[') {
-        let end = authority.find(']')?;
-        let (host, after) = authority.split_at(end + 1);
+        let end = authority.bytes().position(|b| b == b']')? + 1;
+        let (host, after) = (authority.get(..end)?, authority.get(end..)?);
         match after {
             "" => (host, None),
             _ => (host, Some(after.strip_prefix(':')?)),
         }
     } else {
-        match authority.rsplit_once(':') {
+        match rsplit_byte(authority, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
         }
@@ -307,10 +306,10 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
             !p.is_empty()
                 && !p.starts_with('0')
                 && p.len() <= 5
-                && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+                && parse_digits(p).is_some_and(|n| (1..=65535).contains(&n))
         }
     };
-    (host_ok && port_ok && !host.contains([' ', '/'])).then_some((host, port))
+    (host_ok && port_ok && !host.bytes().any(|b| b == b' ' || b == b'/')).then_some((host, port))
 }
 
 #[cfg(test)]

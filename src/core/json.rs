@@ -248,7 +248,7 @@ impl Parser<'_> {
             }
         }
         let text = std::str::from_utf8(self.bytes.get(start..self.pos)?).ok()?;
-        text.parse::<f64>().ok().map(Json::Number)
+        super::text::parse_number(text).map(Json::Number)
     }
 }
 

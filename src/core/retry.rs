@@ -1,5 +1,7 @@
 //! When to try a token request again, and how long to wait first.
 
+use super::text::parse_digits;
+
 /// Base of the exponential backoff, in ms.
 pub const BACKOFF_BASE_MS: f64 = 250.0;
 /// No backoff wait is longer than this, in ms.
@@ -25,7 +27,7 @@ pub fn backoff_ms(retry: u32, random: f64) -> f64 {
 pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return value.parse::<f64>().ok();
+        return parse_digits(value).map(|n| n as f64);
     }
     let at = parse_http_date(value)?;
     Some(((at - now_ms) / 1000.0).max(0.0).ceil())
@@ -39,7 +41,7 @@ pub fn parse_http_date(s: &str) -> Option<f64> {
     if !weekday.ends_with(',') || weekday.len() != 4 {
         return None;
     }
-    let day: u32 = parts.next().filter(|d| d.len() == 2)?.parse().ok()?;
+    let day = parse_digits(parts.next().filter(|d| d.len() == 2)?)? as u32;
     let month = match parts.next()? {
         "Jan" => 1,
         "Feb" => 2,
@@ -55,14 +57,12 @@ pub fn parse_http_date(s: &str) -> Option<f64> {
         "Dec" => 12,
         _ => return None,
     };
-    let year: i64 = parts.next().filter(|y| y.len() == 4)?.parse().ok()?;
+    let year = parse_digits(parts.next().filter(|y| y.len() == 4)?)? as i64;
     let mut hms = parts.next()?.split(':');
     let mut field = |max: u32| {
-        hms.next()
-            .filter(|f| f.len() == 2)?
-            .parse::<u32>()
-            .ok()
-            .filter(|v| *v <= max)
+        parse_digits(hms.next().filter(|f| f.len() == 2)?)
+            .filter(|v| *v <= u64::from(max))
+            .map(|v| v as u32)
     };
     let (h, m, sec) = (field(23)?, field(59)?, field(60)?);
     if parts.next()? != "GMT" || parts.next().is_some() || !(1..=31).contains(&day) {

@@ -179,7 +179,7 @@ fn parse_decimal(s: &str) -> Option<f64> {
     if !seen_digit {
         return None;
     }
-    s.parse::<f64>().ok()
+    super::text::parse_number(s)
 }
 
 /// Reads the RFC 6749 section 5.2 fields of an error answer (at the top level or in

@@ -20,6 +20,7 @@ use web_sys::Response;
 use crate::core::client::ERROR_BODY_LIMIT;
 use crate::core::error::truncate_utf8;
 use crate::core::retry::parse_retry_after;
+use crate::core::shared::LocalFuture;
 use crate::core::text::push_int;
 use crate::core::{CachedToken, Config, Error, ErrorCode, TokenClient, TokenStore};
 use runtime::{describe, Deadline, Fetcher, JsClock, JsTokenStore, JsTransport};
@@ -91,7 +92,7 @@ impl Inner {
             }
         }
         let inner = Rc::clone(self);
-        future_to_promise(async move {
+        spawn(Box::pin(async move {
             let client = Rc::clone(&inner.client);
             let result = if refresh {
                 client.refresh().await
@@ -99,7 +100,7 @@ impl Inner {
                 client.get_token().await
             };
             result.map(|t| inner.js_value(&t, header)).map_err(|e| error::to_js(&e))
-        })
+        }))
     }
 }
 
@@ -185,11 +186,11 @@ impl CedatoAuth {
         #[wasm_bindgen(unchecked_param_type = "RequestInit")] init: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
+        spawn(Box::pin(async move {
             let url = resolve(inner.client.config(), &input)?;
             let (response, _deadline) = authed_fetch(&inner, &url, &init, None).await?;
             Ok(response.into())
-        })
+        }))
     }
 
     /// A JSON call through `fetch`: resolves with the parsed body of a 2xx answer
@@ -201,7 +202,7 @@ impl CedatoAuth {
         #[wasm_bindgen(unchecked_param_type = "RequestOptions")] options: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move { json_request(&inner, &path, &options).await })
+        spawn(Box::pin(async move { json_request(&inner, &path, &options).await }))
     }
 
     /// `CedatoAuth(<baseUrl>)`: never a credential.
@@ -269,6 +270,12 @@ extern "C" {
 
     #[wasm_bindgen(js_name = ReadableStream)]
     type ReadableStream;
+}
+
+/// Runs a call's future as a promise. One boxed signature keeps a single copy of the
+/// executor glue in the wasm.
+fn spawn(future: LocalFuture<Result<JsValue, JsValue>>) -> Promise {
+    future_to_promise(future)
 }
 
 /// The absolute URL for `input`: relative ones resolve against `baseUrl`; the result

@@ -10,6 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Response};
 
 use crate::core::shared::LocalFuture;
+use crate::core::text;
 use crate::core::{Clock, HttpRequest, HttpResponse, StoredToken, TokenStore, Transport, TransportError};
 
 #[wasm_bindgen]
@@ -187,14 +188,14 @@ fn credentials(request: &HttpRequest) -> Vec<&str> {
         .iter()
         .find(|(n, _)| *n == "authorization")
         .map_or("", |(_, v)| v.as_str());
-    vec![value, value.split_once(' ').map_or(value, |(_, c)| c)]
+    vec![value, text::split_once(value, " ").map_or(value, |(_, c)| c)]
 }
 
 /// Replaces every occurrence of each secret in `text` (fetch errors may quote headers).
 pub fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
     for s in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(s, "[redacted]");
+        out = text::replace_all(&out, s, "[redacted]");
     }
     out
 }
