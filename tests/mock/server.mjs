@@ -254,6 +254,10 @@ export async function startMockServer({ port = 0, host = "127.0.0.1" } = {}) {
     const entry = state.tokenScript.shift() ?? {}; // taken on arrival: queue order = request order
     const body = await readBody(req);
     if (await playScripted(entry, res)) return;
+    // A timed outage (config `outageMs` from when it was configured): every token request fails.
+    if (state.config.outageUntil && realNow() < state.config.outageUntil) {
+      return send(res, state.config.outageStatus ?? 503, { error: "temporarily_unavailable" });
+    }
 
     const noStore = { "cache-control": "no-store", pragma: "no-cache" };
     const problem = tokenRequestProblem(req, body, credentials);
@@ -336,7 +340,11 @@ export async function startMockServer({ port = 0, host = "127.0.0.1" } = {}) {
       const handle = {
         tokenScript: (entries) => (state.tokenScript.push(...entries), handle),
         apiScript: (entries) => (state.apiScript.push(...entries), handle),
-        configure: (config) => (Object.assign(state.config, config), handle),
+        configure: (config) => {
+          Object.assign(state.config, config);
+          if (typeof config.outageMs === "number") state.config.outageUntil = realNow() + config.outageMs;
+          return handle;
+        },
         revoke() {
           for (const record of tokens.values()) if (record.clientId === String(id)) record.revoked = true;
           return handle;
