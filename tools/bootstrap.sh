@@ -28,6 +28,7 @@ if [ "$what" = test ]; then
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  command -v redis-server >/dev/null || missing+=(redis-server)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from apt"
     apt-get update -qq

@@ -65,6 +65,7 @@ check doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 suite native-cargo-test cargo cargo test
 suite mock-server node node --test tests/mock/
 check build-pkg tools/build-pkg.sh
+check size-budget tools/size-check.sh
 start_mock
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 suite wasm-node cargo cargo test --target wasm32-unknown-unknown --test node
@@ -72,6 +73,10 @@ suite wasm-chromium cargo env CHROMEDRIVER="$(command -v chromedriver)" \
   cargo test --target wasm32-unknown-unknown --test browser
 stop_mock
 suite node-api node node --test --test-concurrency=2 tests/js/
+suite package node node --test tests/package/
+for dir in fleet worker demo; do
+  [ -d "tests/$dir" ] && suite "$dir" node node --test "tests/$dir/"
+done
 
 echo
 echo "Summary"

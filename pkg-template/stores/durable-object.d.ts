@@ -1,0 +1,77 @@
+import type { StoredToken, TokenStore } from "../index.js";
+
+/** The environment the broker reads (its Worker's vars and secrets). */
+export interface CedatoTokenBrokerEnv {
+  CEDATO_CLIENT_ID: string;
+  CEDATO_CLIENT_SECRET: string;
+  /** Default "https://api.cedato.com/api/". */
+  CEDATO_BASE_URL?: string;
+}
+
+/** The part of a Durable Object's storage the broker uses (to survive eviction). */
+export interface DurableObjectStorageLike {
+  get(key: string): Promise<unknown>;
+  put(key: string, value: { accessToken: string; tokenType: string; expiresAt: number; refreshAt: number }): Promise<unknown>;
+  delete(key: string): Promise<unknown>;
+}
+
+/** The part of a Durable Object's state (`ctx`) the broker uses. */
+export interface DurableObjectStateLike {
+  readonly storage?: DurableObjectStorageLike;
+}
+
+/**
+ * The Durable Object that owns the fleet's CedatoAuth. Re-export it from your Worker and
+ * bind it (wrangler `durable_objects` binding with `class_name = "CedatoTokenBroker"`).
+ *
+ * Through its stub: `GET` answers `{ accessToken, tokenType, expiresAt }` (502 when no
+ * token could be had), `DELETE` with `Authorization: Bearer <refused token>` drops that
+ * token if it is still the current one, so the next `GET` fetches a new one.
+ */
+export class CedatoTokenBroker {
+  constructor(ctx: DurableObjectStateLike, env: CedatoTokenBrokerEnv);
+  fetch(request: Request): Promise<Response>;
+}
+
+/** A Durable Object stub: only `fetch` is used. */
+export interface DurableObjectStubLike {
+  fetch(input: string, init?: RequestInit): Promise<Response>;
+}
+
+/** The part of a Durable Object namespace binding the store uses. */
+export interface DurableObjectNamespaceLike<Id = unknown> {
+  idFromName(name: string): Id;
+  get(id: Id): DurableObjectStubLike;
+}
+
+/** Options of `durableObjectTokenStore(namespace, options)`. */
+export interface DurableObjectTokenStoreOptions {
+  /** The broker instance to use (`idFromName(name)`). Default: the store key, i.e. one broker per base URL and client id. */
+  name?: string;
+}
+
+/** What `durableObjectTokenStore` returns: a TokenStore with all three methods. */
+export interface DurableObjectTokenStore extends TokenStore {
+  /** The broker's token (the broker fetches it when it has none). */
+  get(key: string): Promise<StoredToken | null>;
+  /** Does nothing: the broker keeps the token it fetched. */
+  set(key: string, token: StoredToken, ttlSeconds: number): Promise<void>;
+  /** Tells the broker the API refused the token it handed out. */
+  delete(key: string): Promise<void>;
+}
+
+/**
+ * A tokenStore that asks the CedatoTokenBroker Durable Object: one token request for the
+ * whole fleet.
+ *
+ * @example
+ * import { CedatoAuth } from "cedato-auth";
+ * import { durableObjectTokenStore } from "cedato-auth/stores/durable-object";
+ * export { CedatoTokenBroker } from "cedato-auth/stores/durable-object";
+ *
+ * auth ??= new CedatoAuth({ clientId, clientSecret, tokenStore: durableObjectTokenStore(env.CEDATO_TOKEN_BROKER) });
+ */
+export function durableObjectTokenStore<Id>(
+  namespace: DurableObjectNamespaceLike<Id>,
+  options?: DurableObjectTokenStoreOptions,
+): DurableObjectTokenStore;

@@ -1,0 +1,207 @@
+// One token for a whole Cloudflare Workers fleet: a Durable Object owns the CedatoAuth,
+// and every isolate asks it for the token. A Durable Object is a single instance
+// worldwide, and CedatoAuth's single flight runs inside it, so however many isolates
+// start at once, the token endpoint sees one request per refresh.
+//
+//   // worker.mjs
+//   import { CedatoAuth } from "cedato-auth";
+//   import { durableObjectTokenStore } from "cedato-auth/stores/durable-object";
+//   export { CedatoTokenBroker } from "cedato-auth/stores/durable-object";
+//
+//   let auth;
+//   export default {
+//     async fetch(request, env) {
+//       auth ??= new CedatoAuth({ clientId: env.CEDATO_CLIENT_ID, clientSecret: env.CEDATO_CLIENT_SECRET,
+//                                 tokenStore: durableObjectTokenStore(env.CEDATO_TOKEN_BROKER) });
+//       return Response.json(await auth.request("reports/supplies/extended"));
+//     },
+//   };
+//
+// wrangler: a durable_objects binding CEDATO_TOKEN_BROKER with class_name
+// "CedatoTokenBroker", and a migration that creates the class.
+import { CedatoAuth } from "../workerd.mjs";
+
+const DEFAULT_BASE_URL = "https://api.cedato.com/api/";
+/** The broker is only reached through its stub: the host is never resolved. */
+const BROKER_URL = "https://cedato-token-broker.invalid/token";
+/** Where the broker keeps its token, so it survives the object being evicted. */
+const STORAGE_KEY = "cedato-auth:token";
+const KEY_PREFIX = "cedato-auth:v1:";
+
+/** A token object as the stores hand it to CedatoAuth, or null when `value` is not usable now. */
+function usableToken(value, now = Date.now()) {
+  if (typeof value !== "object" || value === null) return null;
+  const { accessToken, expiresAt } = value;
+  if (typeof accessToken !== "string" || accessToken === "" || typeof expiresAt !== "number") return null;
+  const refreshAt = typeof value.refreshAt === "number" ? value.refreshAt : expiresAt;
+  if (!(now < refreshAt && now < expiresAt)) return null;
+  return { accessToken, tokenType: "bearer", expiresAt };
+}
+
+/** A base URL in one canonical spelling (lower-case scheme and host, trailing "/"). */
+function canonicalBase(url) {
+  try {
+    const href = new URL(url).href;
+    return href.endsWith("/") ? href : `${href}/`;
+  } catch {
+    return url;
+  }
+}
+
+/** `{ baseUrl, clientId }` of a store key `cedato-auth:v1:<baseUrl>:<clientId>`. */
+function parseKey(key) {
+  if (!key.startsWith(KEY_PREFIX)) return null;
+  const colon = key.lastIndexOf(":");
+  return { baseUrl: key.slice(KEY_PREFIX.length, colon), clientId: key.slice(colon + 1) };
+}
+
+function json(status, body) {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
+}
+
+function bearerOf(request) {
+  const header = request.headers.get("authorization") ?? "";
+  return /^bearer /i.test(header) ? header.slice(7).trim() : undefined;
+}
+
+/**
+ * The Durable Object class. Re-export it from your worker and bind it; it reads
+ * CEDATO_CLIENT_ID, CEDATO_CLIENT_SECRET and optionally CEDATO_BASE_URL from its env.
+ *
+ * HTTP interface (through the stub): `GET` answers `{ accessToken, tokenType, expiresAt }`
+ * (502 with `{ error, message }` when no token could be had); `DELETE` drops the token
+ * named by `Authorization: Bearer <token>` if it is still the current one (or the
+ * current token when no header is sent), so the next `GET` fetches a new one. A `key`
+ * query parameter (the CedatoAuth store key) must match the broker's credentials (409).
+ */
+export class CedatoTokenBroker {
+  #storage;
+  #env;
+  #auth;
+  /** The token last handed out. */
+  #served;
+  /** A token dropped by DELETE: never handed out again, even if storage still has it. */
+  #dropped;
+
+  constructor(ctx, env) {
+    this.#storage = ctx?.storage;
+    this.#env = env ?? {};
+  }
+
+  /** Created on first use: the constructor of a Durable Object may not fail. */
+  #client() {
+    if (this.#auth) return this.#auth;
+    const env = this.#env;
+    const options = { clientId: env.CEDATO_CLIENT_ID, clientSecret: env.CEDATO_CLIENT_SECRET };
+    if (env.CEDATO_BASE_URL) options.baseUrl = env.CEDATO_BASE_URL;
+    const storage = this.#storage;
+    if (storage) {
+      options.tokenStore = {
+        get: async () => {
+          const token = usableToken(await storage.get(STORAGE_KEY));
+          return token && token.accessToken !== this.#dropped ? token : null;
+        },
+        set: async (_key, token, ttlSeconds) => {
+          const refreshAt = Date.now() + (ttlSeconds - Math.min(60, ttlSeconds / 2)) * 1000;
+          await storage.put(STORAGE_KEY, { ...token, refreshAt });
+        },
+        delete: async () => {
+          await storage.delete(STORAGE_KEY);
+        },
+      };
+    }
+    this.#auth = new CedatoAuth(options);
+    return this.#auth;
+  }
+
+  /** Whether a store key names other credentials than this broker's (a wiring mistake). */
+  #foreignKey(key) {
+    const parsed = parseKey(key);
+    if (!parsed) return true;
+    const ownBase = canonicalBase(this.#env.CEDATO_BASE_URL || DEFAULT_BASE_URL);
+    return parsed.clientId !== String(this.#env.CEDATO_CLIENT_ID) || canonicalBase(parsed.baseUrl) !== ownBase;
+  }
+
+  async fetch(request) {
+    const key = new URL(request.url).searchParams.get("key");
+    if (key !== null && this.#foreignKey(key)) {
+      return json(409, { error: "key_mismatch", message: "this broker holds the token of other credentials" });
+    }
+    if (request.method === "GET") {
+      try {
+        const auth = this.#client();
+        const accessToken = await auth.getToken();
+        const expiresAt = auth.expiresAt;
+        if (typeof expiresAt !== "number" || expiresAt <= Date.now()) {
+          return json(502, { error: "not_cacheable", message: "the token endpoint sent a token that must not be shared" });
+        }
+        this.#served = accessToken;
+        return json(200, { accessToken, tokenType: "bearer", expiresAt });
+      } catch (error) {
+        const code = typeof error?.code === "string" ? error.code : "error";
+        return json(502, { error: code, message: String(error?.message ?? error) });
+      }
+    }
+    if (request.method === "DELETE") {
+      const refused = bearerOf(request);
+      const current = this.#served ?? usableToken(await this.#storage?.get(STORAGE_KEY))?.accessToken;
+      if (refused === undefined || refused === current) {
+        this.#dropped = current;
+        this.#served = undefined;
+        this.#auth?.clear();
+        await this.#storage?.delete(STORAGE_KEY);
+      }
+      return new Response(null, { status: 204 });
+    }
+    return new Response(null, { status: 405, headers: { allow: "GET, DELETE" } });
+  }
+}
+
+/**
+ * A tokenStore for `new CedatoAuth({ ..., tokenStore })` that asks the broker bound as
+ * `namespace` (e.g. `env.CEDATO_TOKEN_BROKER`). `name` picks the broker instance;
+ * default: the store key (one broker per base URL and client id).
+ */
+export function durableObjectTokenStore(namespace, options = {}) {
+  if (namespace === null || typeof namespace !== "object" || typeof namespace.idFromName !== "function") {
+    throw new TypeError("durableObjectTokenStore: pass the Durable Object namespace binding (env.CEDATO_TOKEN_BROKER)");
+  }
+  const name = options.name;
+  if (name !== undefined && (typeof name !== "string" || name === "")) {
+    throw new TypeError("durableObjectTokenStore: name must be a non-empty string");
+  }
+  // The token this store last handed out per key: DELETE names it, so a refusal of an
+  // old token that reaches the broker late does not drop the new one.
+  const handedOut = new Map();
+  const stub = (key) => namespace.get(namespace.idFromName(name ?? key));
+  const url = (key) => `${BROKER_URL}?key=${encodeURIComponent(key)}`;
+
+  return {
+    async get(key) {
+      const response = await stub(key).fetch(url(key));
+      if (!response.ok) {
+        await response.body?.cancel();
+        return null;
+      }
+      const token = usableToken(await response.json());
+      if (token) handedOut.set(key, token.accessToken);
+      return token;
+    },
+
+    async set() {
+      // The broker fetched and keeps the token; a token this isolate fetched itself
+      // (broker unreachable) stays in the isolate.
+    },
+
+    async delete(key) {
+      const refused = handedOut.get(key);
+      handedOut.delete(key);
+      const headers = refused ? { authorization: `Bearer ${refused}` } : {};
+      const response = await stub(key).fetch(url(key), { method: "DELETE", headers });
+      await response.body?.cancel();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// A tokenStore on Cloudflare Workers KV. KV is eventually consistent and has no locks:
+// isolates that start cold at the same moment each fetch a token (at most one per
+// isolate, thanks to CedatoAuth's single flight), and a token written in one location
+// can take up to a minute to be seen in another. After that the whole fleet reuses the
+// stored token. For exactly one token request per fleet use stores/durable-object.
+
+/** KV refuses an expirationTtl below 60 seconds. */
+const KV_MIN_TTL_SECONDS = 60;
+
+/**
+ * A tokenStore for `new CedatoAuth({ ..., tokenStore })` on a KV namespace binding.
+ *
+ * Options (all optional): `prefix` (prepended to every key, default ""),
+ * `refreshSkewSeconds` (a stored token is no longer handed out this long before it
+ * expires, at most half its lifetime, so isolates refresh it in time; default 60).
+ */
+export function kvTokenStore(kv, options = {}) {
+  if (kv === null || typeof kv !== "object" || typeof kv.get !== "function" || typeof kv.put !== "function") {
+    throw new TypeError("kvTokenStore: pass a KV namespace binding (env.MY_KV)");
+  }
+  const prefix = options.prefix ?? "";
+  if (typeof prefix !== "string") throw new TypeError("kvTokenStore: prefix must be a string");
+  const skew = options.refreshSkewSeconds ?? 60;
+  if (typeof skew !== "number" || !Number.isFinite(skew) || skew < 0) {
+    throw new TypeError("kvTokenStore: refreshSkewSeconds must be a number >= 0");
+  }
+
+  // The token this isolate last got or stored, per key: delete() drops the stored token
+  // only if it is that one (after a revocation every isolate sees 401s; a late one must
+  // not drop the new token another isolate already stored).
+  const handedOut = new Map();
+
+  return {
+    async get(key) {
+      let value;
+      try {
+        value = await kv.get(prefix + key, "json");
+      } catch {
+        return null; // not JSON (written by something else)
+      }
+      if (typeof value !== "object" || value === null) return null;
+      const { accessToken, expiresAt } = value;
+      if (typeof accessToken !== "string" || accessToken === "" || typeof expiresAt !== "number") return null;
+      const refreshAt = typeof value.refreshAt === "number" ? value.refreshAt : expiresAt;
+      const now = Date.now();
+      if (!(now < refreshAt && now < expiresAt)) return null;
+      handedOut.set(prefix + key, accessToken);
+      return { accessToken, tokenType: "bearer", expiresAt };
+    },
+
+    async set(key, token, ttlSeconds) {
+      const refreshAt = Date.now() + (ttlSeconds - Math.min(skew, ttlSeconds / 2)) * 1000;
+      const value = { accessToken: token.accessToken, tokenType: "bearer", expiresAt: token.expiresAt, refreshAt };
+      // An entry that outlives its token (the 60 s minimum) is harmless: expired tokens
+      // are ignored, here and by the library.
+      const expirationTtl = Math.max(KV_MIN_TTL_SECONDS, Math.ceil(ttlSeconds));
+      handedOut.set(prefix + key, token.accessToken);
+      await kv.put(prefix + key, JSON.stringify(value), { expirationTtl });
+    },
+
+    async delete(key) {
+      const refused = handedOut.get(prefix + key);
+      handedOut.delete(prefix + key);
+      if (refused !== undefined) {
+        const stored = await kv.get(prefix + key, "json").catch(() => null);
+        if (stored && typeof stored === "object" && stored.accessToken !== refused) return;
+      }
+      await kv.delete(prefix + key);
+    },
+  };
+}

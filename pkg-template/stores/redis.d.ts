@@ -1,0 +1,73 @@
+import type { StoredToken, TokenStore } from "../index.js";
+
+/**
+ * The part of a node-redis v4/v5 client (`createClient()` from the `redis` package) the
+ * store uses. Results are read defensively, so they are typed `unknown`.
+ */
+export interface NodeRedisClientLike {
+  readonly isOpen: boolean;
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string, options: { NX?: boolean; PX?: number }): Promise<unknown>;
+  del(key: string): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+/** The part of an ioredis client the store uses. */
+export interface IoRedisClientLike {
+  readonly status: string;
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string, px: "PX", milliseconds: number, nx: "NX"): Promise<unknown>;
+  set(key: string, value: string, px: "PX", milliseconds: number): Promise<unknown>;
+  del(key: string): Promise<unknown>;
+  eval(script: string, numberOfKeys: number, ...keysAndArguments: string[]): Promise<unknown>;
+}
+
+/** Options of `redisTokenStore(client, options)`. */
+export interface RedisTokenStoreOptions {
+  /** Prepended to every key (the token key, and its lock `<key>:lock`). Default "". */
+  prefix?: string;
+  /**
+   * How long the process that refreshes may hold the lock, in ms. Default 5000. If it
+   * dies, the others take over after this long. Keep it below CedatoAuth's timeoutMs.
+   */
+  lockMs?: number;
+  /** How often a waiting process looks for the token, in ms. Default 50. */
+  pollMs?: number;
+  /**
+   * When a waiting process gives up and asks the token endpoint itself, in ms.
+   * Default 8000. Must be below CedatoAuth's timeoutMs (default 10000), after which the
+   * library stops waiting for the store anyway.
+   */
+  maxWaitMs?: number;
+  /**
+   * The token is handed out from Redis until this many seconds before it expires (at
+   * most half its lifetime); then one process refreshes it behind the lock. Default 60.
+   */
+  refreshSkewSeconds?: number;
+  /** Which client API to call; detected from the client when absent. */
+  clientStyle?: "node-redis" | "ioredis";
+}
+
+/** What `redisTokenStore` returns: a TokenStore with all three methods. */
+export interface RedisTokenStore extends TokenStore {
+  get(key: string): Promise<StoredToken | null>;
+  set(key: string, token: StoredToken, ttlSeconds: number): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+/**
+ * A tokenStore on Redis for fleets of Node.js processes: one process refreshes the token
+ * (behind `SET <key>:lock NX PX lockMs`), the others wait for it.
+ *
+ * @example
+ * import { createClient } from "redis";
+ * import { CedatoAuth } from "cedato-auth";
+ * import { redisTokenStore } from "cedato-auth/stores/redis";
+ *
+ * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
+ * const auth = new CedatoAuth({ clientId, clientSecret, tokenStore: redisTokenStore(redis) });
+ */
+export function redisTokenStore(
+  client: NodeRedisClientLike | IoRedisClientLike,
+  options?: RedisTokenStoreOptions,
+): RedisTokenStore;

@@ -1,0 +1,199 @@
+// A tokenStore on Redis for fleets of Node.js processes: one token request per refresh
+// for the whole fleet, coordinated by a short lock.
+//
+//   get(key): the stored token if there is one; else try `SET <key>:lock <random> NX PX
+//   lockMs`. The process that gets the lock answers null (its CedatoAuth then asks the
+//   token endpoint and calls set); every other one polls for the token, and tries for
+//   the lock again when the lock disappears (its holder crashed or its request failed).
+//   After maxWaitMs it gives up and answers null: the caller then asks the endpoint
+//   itself, so a stuck fleet never fails a call. lockMs and maxWaitMs must stay below the
+//   CedatoAuth's timeoutMs (default 10000), after which the library skips the store.
+//
+// The package does not depend on a Redis client: pass your own, a node-redis v4/v5
+// client (`createClient()` from the `redis` package) or an ioredis client.
+
+const RELEASE_SCRIPT =
+  'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end';
+/** Deletes the stored token only if it is the refused one (ARGV[1]). */
+const DROP_SCRIPT = `local v = redis.call("get", KEYS[1])
+if not v then return 0 end
+local ok, t = pcall(cjson.decode, v)
+if ok and type(t) == "table" and t.accessToken ~= ARGV[1] then return 0 end
+return redis.call("del", KEYS[1])`;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A positive finite number, or the default; anything else is a programming error. */
+function positive(value, name, fallback) {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`redisTokenStore: ${name} must be a positive number of ms`);
+  }
+  return value;
+}
+
+/** The two client styles: node-redis takes an options object, ioredis positional words. */
+function commandsOf(client, style) {
+  const ioredis = style === "ioredis" || (style === undefined && !("isOpen" in client) && typeof client.status === "string");
+  if (ioredis) {
+    return {
+      get: (key) => client.get(key),
+      setLock: (key, value, ms) => client.set(key, value, "PX", ms, "NX"),
+      setFor: (key, value, ms) => client.set(key, value, "PX", ms),
+      del: (key) => client.del(key),
+      release: (key, value) => client.eval(RELEASE_SCRIPT, 1, key, value),
+      drop: (key, token) => client.eval(DROP_SCRIPT, 1, key, token),
+    };
+  }
+  return {
+    get: (key) => client.get(key),
+    setLock: (key, value, ms) => client.set(key, value, { NX: true, PX: ms }),
+    setFor: (key, value, ms) => client.set(key, value, { PX: ms }),
+    del: (key) => client.del(key),
+    release: (key, value) => client.eval(RELEASE_SCRIPT, { keys: [key], arguments: [value] }),
+    drop: (key, token) => client.eval(DROP_SCRIPT, { keys: [key], arguments: [token] }),
+  };
+}
+
+/** A stored token usable now (not yet in its refresh window), or null. */
+function parseStoredToken(raw, now = Date.now()) {
+  if (raw === null || raw === undefined) return null;
+  let value;
+  try {
+    value = JSON.parse(typeof raw === "string" ? raw : String(raw));
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null) return null;
+  const { accessToken, expiresAt } = value;
+  if (typeof accessToken !== "string" || accessToken === "" || typeof expiresAt !== "number") return null;
+  const refreshAt = typeof value.refreshAt === "number" ? value.refreshAt : expiresAt;
+  if (!(now < refreshAt && now < expiresAt)) return null;
+  return { accessToken, tokenType: "bearer", expiresAt };
+}
+
+function randomId() {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * A tokenStore for `new CedatoAuth({ ..., tokenStore })` on a Redis client you connected.
+ *
+ * Options (all optional): `prefix` (prepended to every key, default ""), `lockMs` (how
+ * long a refresh may hold the lock, default 5000), `pollMs` (how often waiters look for
+ * the token, default 50), `maxWaitMs` (when a waiter gives up and asks the endpoint
+ * itself, default 8000), `refreshSkewSeconds` (the token is kept in Redis until this
+ * long before it expires, at most half its lifetime, so the fleet refreshes it behind
+ * the lock before it expires; default 60, like CedatoAuth's), `clientStyle`
+ * ("node-redis" or "ioredis"; detected when absent).
+ */
+export function redisTokenStore(client, options = {}) {
+  if (client === null || typeof client !== "object" || typeof client.get !== "function" || typeof client.set !== "function") {
+    throw new TypeError("redisTokenStore: pass a connected Redis client (node-redis createClient() or ioredis)");
+  }
+  const prefix = options.prefix ?? "";
+  if (typeof prefix !== "string") throw new TypeError("redisTokenStore: prefix must be a string");
+  const lockMs = Math.ceil(positive(options.lockMs, "lockMs", 5000));
+  const pollMs = positive(options.pollMs, "pollMs", 50);
+  const maxWaitMs = positive(options.maxWaitMs, "maxWaitMs", 8000);
+  const skew = options.refreshSkewSeconds ?? 60;
+  if (typeof skew !== "number" || !Number.isFinite(skew) || skew < 0) {
+    throw new TypeError("redisTokenStore: refreshSkewSeconds must be a number >= 0");
+  }
+  const style = options.clientStyle;
+  if (style !== undefined && style !== "node-redis" && style !== "ioredis") {
+    throw new TypeError('redisTokenStore: clientStyle must be "node-redis" or "ioredis"');
+  }
+  const redis = commandsOf(client, style);
+  // Lock values this process holds, per token key: set() releases only its own lock.
+  const held = new Map();
+  // The token this process last got or stored, per token key: delete() drops the stored
+  // token only if it is that one, so a late refusal of an old token (every process sees
+  // the 401s after a revocation) does not drop the new one another process just stored.
+  const handedOut = new Map();
+
+  async function release(lockKey, owner) {
+    try {
+      await redis.release(lockKey, owner);
+    } catch {
+      // No EVAL (disabled or unsupported): compare, then delete. The lock may expire in
+      // between and be taken by another process; deleting it then costs one extra token
+      // request at worst.
+      if ((await redis.get(lockKey)) === owner) await redis.del(lockKey);
+    }
+  }
+
+  return {
+    async get(key) {
+      const tokenKey = prefix + key;
+      const lockKey = `${tokenKey}:lock`;
+      const giveUpAt = Date.now() + maxWaitMs;
+      for (;;) {
+        const token = parseStoredToken(await redis.get(tokenKey));
+        if (token) {
+          handedOut.set(tokenKey, token.accessToken);
+          return token;
+        }
+        const owner = randomId();
+        if ((await redis.setLock(lockKey, owner, lockMs)) !== null) {
+          held.set(tokenKey, owner);
+          return null; // this process refreshes; set() stores the token and unlocks
+        }
+        // Another process is refreshing: wait for its token, or for its lock to go.
+        for (;;) {
+          if (Date.now() + pollMs > giveUpAt) return null;
+          await sleep(pollMs);
+          const [raw, lock] = await Promise.all([redis.get(tokenKey), redis.get(lockKey)]);
+          const stored = parseStoredToken(raw);
+          if (stored) {
+            handedOut.set(tokenKey, stored.accessToken);
+            return stored;
+          }
+          if (lock === null || lock === undefined) break; // try for the lock again
+        }
+      }
+    },
+
+    async set(key, token, ttlSeconds) {
+      const tokenKey = prefix + key;
+      const keepSeconds = ttlSeconds - Math.min(skew, ttlSeconds / 2);
+      const refreshAt = Date.now() + keepSeconds * 1000;
+      const keepMs = Math.max(1, Math.floor(keepSeconds * 1000));
+      const value = JSON.stringify({
+        accessToken: token.accessToken,
+        tokenType: "bearer",
+        expiresAt: token.expiresAt,
+        refreshAt,
+      });
+      handedOut.set(tokenKey, token.accessToken);
+      try {
+        await redis.setFor(tokenKey, value, keepMs);
+      } finally {
+        const owner = held.get(tokenKey);
+        if (owner !== undefined) {
+          held.delete(tokenKey);
+          await release(`${tokenKey}:lock`, owner);
+        }
+      }
+    },
+
+    async delete(key) {
+      const tokenKey = prefix + key;
+      const refused = handedOut.get(tokenKey);
+      handedOut.delete(tokenKey);
+      if (refused === undefined) {
+        await redis.del(tokenKey);
+        return;
+      }
+      try {
+        await redis.drop(tokenKey, refused);
+      } catch {
+        // No EVAL: compare, then delete.
+        const stored = parseStoredToken(await redis.get(tokenKey));
+        if (!stored || stored.accessToken === refused) await redis.del(tokenKey);
+      }
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// Cloudflare Durable Object broker: three workers (separate isolates in one miniflare)
+// share one token through CedatoTokenBroker. 60 concurrent requests, cold, make exactly
+// one token request; after the token is revoked, the 401 path drops it at the broker and
+// the fleet makes exactly one more.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { Miniflare } from "miniflare";
+import { startMockServer } from "../mock/server.mjs";
+import { bundleWorker, credentials, makeProject, workerOptions } from "./setup.mjs";
+
+const WORKERS = ["w1", "w2", "w3"];
+const PER_WORKER = 20;
+const creds = credentials("do");
+const otherCreds = credentials("do-other");
+let mock;
+let mf;
+
+before(async () => {
+  mock = await startMockServer({ port: 0 });
+  const dir = await makeProject("durable-object", ["do-worker.mjs"]);
+  const script = await bundleWorker(dir, "do-worker.mjs");
+  const bindings = (name) => ({
+    CEDATO_BASE_URL: mock.baseUrl,
+    CEDATO_CLIENT_ID: creds.clientId,
+    CEDATO_CLIENT_SECRET: creds.clientSecret,
+    WORKER_NAME: name,
+  });
+  const brokerOfW1 = { className: "CedatoTokenBroker", scriptName: "w1" };
+  mf = new Miniflare({
+    workers: [
+      ...WORKERS.map((name) => ({
+        ...workerOptions(script, bindings(name)),
+        name,
+        // w1 hosts the broker class; the others bind it across workers, as a fleet of
+        // separately deployed workers would.
+        durableObjects: { BROKER: name === "w1" ? "CedatoTokenBroker" : brokerOfW1 },
+      })),
+      // A worker with other credentials wired to the same broker class by mistake.
+      {
+        ...workerOptions(script, { ...bindings("stranger"), CEDATO_CLIENT_ID: otherCreds.clientId, CEDATO_CLIENT_SECRET: otherCreds.clientSecret }),
+        name: "stranger",
+        durableObjects: { BROKER: brokerOfW1 },
+      },
+    ],
+  });
+  await mf.ready;
+});
+
+after(async () => {
+  await mf?.dispose();
+  await mock?.close();
+});
+
+/** `perWorker` concurrent requests to each worker, all at once; resolves every answer. */
+async function burst(perWorker = PER_WORKER) {
+  const fetchers = await Promise.all(WORKERS.map((name) => mf.getWorker(name)));
+  const calls = fetchers.flatMap((worker) =>
+    Array.from({ length: perWorker }, async () => {
+      const res = await worker.fetch("http://fleet.test/report");
+      return { status: res.status, body: await res.json() };
+    }),
+  );
+  return Promise.all(calls);
+}
+
+function assertAllOk(answers) {
+  for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+  for (const a of answers) assert.equal(a.body.total, 57);
+  const tokens = new Set(answers.map((a) => a.body.token));
+  assert.equal(tokens.size, 1, "every worker used the same token");
+  assert.deepEqual(new Set(answers.map((a) => a.body.worker)), new Set(WORKERS));
+  return [...tokens][0];
+}
+
+let firstToken;
+
+test("durable object: 3 workers x 20 concurrent cold requests make one token request", async (t) => {
+  const answers = await burst();
+  firstToken = assertAllOk(answers);
+  const stats = mock.client(creds.clientId).stats();
+  t.diagnostic(`durable object: ${answers.length} concurrent requests from ${WORKERS.length} workers -> ${stats.tokenRequests} token request(s)`);
+  assert.equal(stats.tokenRequests, 1, JSON.stringify(stats));
+  assert.equal(stats.apiRequests, WORKERS.length * PER_WORKER);
+  assert.equal(stats.apiUnauthorized, 0);
+});
+
+test("durable object: a revoked token is dropped at the broker; the fleet makes one more token request", async (t) => {
+  mock.client(creds.clientId).revoke();
+  // One request per worker, all three at once: each meets the 401, tells the broker
+  // (DELETE naming the refused token), and gets the broker's new token. The broker drops
+  // the token once; the later DELETEs name a token it no longer holds and are ignored.
+  // (Not 20 per worker: concurrent 401s inside one isolate share a refresh inside
+  // auth.request, which workerd cannot resume in each request's own context; see
+  // examples/worker/README.md, "Concurrency in workerd".)
+  const answers = await burst(1);
+  const token = assertAllOk(answers);
+  assert.notEqual(token, firstToken, "a new token after the revocation");
+  const stats = mock.client(creds.clientId).stats();
+  t.diagnostic(
+    `durable object: after revoke, one request per worker (3 at once) -> ${stats.tokenRequests} token request(s) in total, ` +
+      `${stats.apiUnauthorized} API 401(s)`,
+  );
+  assert.equal(stats.tokenRequests, 2, JSON.stringify(stats));
+  assert.equal(stats.apiUnauthorized, WORKERS.length, "each worker met the revoked token once");
+});
+
+test("durable object: then 3 x 20 concurrent requests reuse the new token", async (t) => {
+  const answers = await burst();
+  assertAllOk(answers);
+  const stats = mock.client(creds.clientId).stats();
+  t.diagnostic(`durable object: ${answers.length} more concurrent requests -> ${stats.tokenRequests} token request(s) in total`);
+  assert.equal(stats.tokenRequests, 2, JSON.stringify(stats));
+  assert.equal(stats.apiUnauthorized, WORKERS.length);
+});
+
+test("durable object: a broker never hands its token to a worker with other credentials", async (t) => {
+  const stranger = await mf.getWorker("stranger");
+  const res = await stranger.fetch("http://fleet.test/report");
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.equal(body.total, 57);
+  // The broker (credentials of w1) answered 409 to the stranger's key; the stranger's
+  // CedatoAuth then fetched its own token.
+  assert.equal(mock.client(otherCreds.clientId).stats().tokenRequests, 1);
+  assert.equal(mock.client(creds.clientId).stats().tokenRequests, 2);
+  t.diagnostic("durable object: a worker with other credentials got its own token (broker answered 409)");
+});

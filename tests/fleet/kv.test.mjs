@@ -1,0 +1,103 @@
+// Workers KV: three workers (separate isolates) share one KV namespace. KV has no locks:
+// isolates that start cold together each fetch a token; once one is stored, every
+// isolate reuses it. The counts are reported (diagnostics) and bounded.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { Miniflare } from "miniflare";
+import { startMockServer } from "../mock/server.mjs";
+import { bundleWorker, credentials, makeProject, storeKey, workerOptions } from "./setup.mjs";
+
+const WORKERS = ["k1", "k2", "k3"];
+const sequential = credentials("kv-seq");
+const cold = credentials("kv-cold");
+let mock;
+let mf;
+let script;
+
+before(async () => {
+  mock = await startMockServer({ port: 0 });
+  const dir = await makeProject("kv", ["kv-worker.mjs"]);
+  script = await bundleWorker(dir, "kv-worker.mjs");
+});
+
+after(async () => {
+  await mf?.dispose();
+  await mock?.close();
+});
+
+/** A fresh miniflare: the three workers for `creds`, one shared KV namespace. */
+async function fleet(creds) {
+  await mf?.dispose();
+  mf = new Miniflare({
+    workers: WORKERS.map((name) => ({
+      ...workerOptions(script, {
+        CEDATO_BASE_URL: mock.baseUrl,
+        CEDATO_CLIENT_ID: creds.clientId,
+        CEDATO_CLIENT_SECRET: creds.clientSecret,
+        WORKER_NAME: name,
+      }),
+      name,
+      kvNamespaces: { TOKENS: "cedato-fleet-tokens" },
+    })),
+  });
+  await mf.ready;
+}
+
+async function call(name, n) {
+  const worker = await mf.getWorker(name);
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const res = await worker.fetch("http://fleet.test/report");
+      return { status: res.status, body: await res.json() };
+    }),
+  );
+}
+
+function tokensOf(answers) {
+  for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+  for (const a of answers) assert.equal(a.body.total, 57);
+  return new Set(answers.map((a) => a.body.token));
+}
+
+test("kv: after the first worker fetched the token, the other workers reuse it", async (t) => {
+  await fleet(sequential);
+  const first = tokensOf(await call("k1", 1));
+  assert.equal(mock.client(sequential.clientId).stats().tokenRequests, 1);
+  const stored = await (await mf.getKVNamespace("TOKENS", "k1")).get(`fleet-test:${storeKey(mock.baseUrl, sequential.clientId)}`, "json");
+  assert.deepEqual(Object.keys(stored).sort(), ["accessToken", "expiresAt", "refreshAt", "tokenType"]);
+  assert.equal(stored.accessToken, [...first][0]);
+  const others = tokensOf([...(await call("k2", 20)), ...(await call("k3", 20))]);
+  assert.deepEqual(others, first, "k2 and k3 used k1's token");
+  const stats = mock.client(sequential.clientId).stats();
+  t.diagnostic(`kv: 1 request to k1, then 40 to k2 and k3 -> ${stats.tokenRequests} token request(s)`);
+  assert.equal(stats.tokenRequests, 1, JSON.stringify(stats));
+});
+
+test("kv: after a revocation, one worker replaces the token and the others adopt it", async (t) => {
+  mock.client(sequential.clientId).revoke();
+  // k1 meets the 401, drops the stored token, fetches and stores a new one. k2 and k3
+  // then meet the 401 with the old token: they drop the stored token only if it is
+  // still the one they were refused with, so they adopt k1's new token instead.
+  const fresh = tokensOf(await call("k1", 1));
+  const others = tokensOf([...(await call("k2", 1)), ...(await call("k3", 1))]);
+  assert.deepEqual(others, fresh);
+  const stats = mock.client(sequential.clientId).stats();
+  t.diagnostic(`kv: after revoke, k1 then k2 and k3 -> ${stats.tokenRequests} token request(s) in total, ${stats.apiUnauthorized} API 401(s)`);
+  assert.equal(stats.tokenRequests, 2, JSON.stringify(stats));
+  assert.equal(stats.apiUnauthorized, 3);
+});
+
+test("kv: 3 workers x 20 concurrent cold requests (no coordination: up to one token request per isolate)", async (t) => {
+  await fleet(cold);
+  const burst = await Promise.all(WORKERS.map((name) => call(name, 20)));
+  const tokens = tokensOf(burst.flat());
+  const coldCount = mock.client(cold.clientId).stats().tokenRequests;
+  t.diagnostic(`kv: 60 concurrent cold requests from 3 workers -> ${coldCount} token request(s), ${tokens.size} distinct token(s)`);
+  assert.ok(coldCount >= 1 && coldCount <= WORKERS.length, `at most one per isolate: ${coldCount}`);
+  // Later requests from every isolate go on with tokens already fetched: no new request.
+  const again = await Promise.all(WORKERS.map((name) => call(name, 20)));
+  tokensOf(again.flat());
+  const stats = mock.client(cold.clientId).stats();
+  t.diagnostic(`kv: 60 more requests -> ${stats.tokenRequests} token request(s) in total`);
+  assert.equal(stats.tokenRequests, coldCount, JSON.stringify(stats));
+});

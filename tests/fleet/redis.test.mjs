@@ -1,0 +1,254 @@
+// Redis: fleets of Node.js processes share one token through a private redis-server
+// (started here on a free 127.0.0.1 port, no persistence, stopped at the end) and the
+// `redis` (node-redis) client. The lock makes one process fetch; the others wait for it.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { createClient } from "redis";
+import { startMockServer } from "../mock/server.mjs";
+import { credentials, makeProject, PKG_DIR, sleep, startRedis, storeKey } from "./setup.mjs";
+
+let mock;
+let redisServer;
+let admin;
+let dir;
+let CedatoAuth;
+let redisTokenStore;
+const members = new Set();
+
+before(async () => {
+  [mock, redisServer, dir] = await Promise.all([
+    startMockServer({ port: 0 }),
+    startRedis(),
+    makeProject("redis", ["redis-member.mjs"]),
+  ]);
+  admin = createClient({ url: redisServer.url });
+  admin.on("error", () => {});
+  await admin.connect();
+  ({ CedatoAuth } = await import(pathToFileURL(join(PKG_DIR, "node.mjs")).href));
+  ({ redisTokenStore } = await import(pathToFileURL(join(PKG_DIR, "stores", "redis.mjs")).href));
+});
+
+after(async () => {
+  for (const m of members) m.child.kill("SIGKILL");
+  await Promise.all([...members].map((m) => m.exited));
+  await admin?.quit().catch(() => {});
+  await redisServer?.stop();
+  await mock?.close();
+});
+
+/**
+ * A fleet member process (fixtures/redis-member.mjs): `{ child, pid, events, next(name),
+ * exited }`, where next(name) resolves the first event of that name (past or future).
+ */
+function startMember(config) {
+  const child = spawn(process.execPath, [join(dir, "redis-member.mjs"), JSON.stringify(config)], {
+    cwd: dir,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const events = [];
+  const waiters = [];
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    let event;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      return;
+    }
+    events.push(event);
+    for (const w of waiters.filter((w) => w.name === event.event)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(event);
+    }
+  });
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const member = {
+    child,
+    pid: child.pid,
+    events,
+    exited,
+    stderr: () => stderr,
+    next(name) {
+      const seen = events.find((e) => e.event === name);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiters.push({ name, resolve });
+        exited.then(({ code, signal }) => {
+          // Lines are all read before "exit" is handled only if the stream ended first.
+          setTimeout(() => reject(new Error(`member ${child.pid} exited (${code ?? signal}) before "${name}":\n${stderr}`)), 50);
+        });
+      });
+    },
+  };
+  members.add(member);
+  exited.then(() => members.delete(member));
+  return member;
+}
+
+/** Starts `count` members and waits until all are connected to Redis. */
+async function startFleet(count, config) {
+  const fleet = Array.from({ length: count }, () => startMember(config));
+  await Promise.all(fleet.map((m) => m.next("ready")));
+  return fleet;
+}
+
+test("redis: 8 processes x 100 concurrent callers, cold, make exactly one token request", async (t) => {
+  const creds = credentials("redis-a");
+  const fleet = await startFleet(8, {
+    redisUrl: redisServer.url,
+    baseUrl: mock.baseUrl,
+    clientId: creds.clientId,
+    callers: 100,
+    store: { lockMs: 5000, pollMs: 50 },
+  });
+  for (const m of fleet) m.child.stdin.write("go\n");
+  const results = await Promise.all(fleet.map((m) => m.next("done")));
+  const tokens = new Set(results.flatMap((r) => r.tokens));
+  for (const r of results) {
+    assert.deepEqual(r.failures, [], `pid ${r.pid}`);
+    assert.equal(r.ok, 100);
+  }
+  assert.equal(tokens.size, 1, "all 800 callers got the same token");
+  const stats = mock.client(creds.clientId).stats();
+  const fetchers = fleet.filter((m) => m.events.some((e) => e.event === "token-request")).length;
+  const slowest = Math.max(...results.map((r) => r.maxMs));
+  t.diagnostic(
+    `redis: 8 processes x 100 callers -> ${stats.tokenRequests} token request(s), ${tokens.size} distinct token, ` +
+      `${fetchers} process(es) fetched, slowest caller ${slowest} ms`,
+  );
+  assert.equal(stats.tokenRequests, 1, JSON.stringify(stats));
+  assert.equal(fetchers, 1);
+  const stored = JSON.parse(await admin.get(storeKey(mock.baseUrl, creds.clientId)));
+  assert.equal(stored.accessToken, [...tokens][0]);
+  assert.equal(await admin.get(`${storeKey(mock.baseUrl, creds.clientId)}:lock`), null, "the lock was released");
+  await Promise.all(fleet.map((m) => m.exited));
+});
+
+test("redis: the lock holder is killed mid-request; the others take over after lockMs", async (t) => {
+  const creds = credentials("redis-b");
+  const lockMs = 1500;
+  // The first token request answers after 3 s: its process is killed before that.
+  mock.client(creds.clientId).tokenScript([{ ok: true, delayMs: 3000 }]);
+  const fleet = await startFleet(4, {
+    redisUrl: redisServer.url,
+    baseUrl: mock.baseUrl,
+    clientId: creds.clientId,
+    callers: 10,
+    store: { lockMs, pollMs: 50 },
+  });
+  for (const m of fleet) m.child.stdin.write("go\n");
+  const holder = await Promise.race(fleet.map((m) => m.next("token-request").then(() => m)));
+  // Killed once its request is at the mock (which then holds it for 3 s).
+  for (let i = 0; mock.client(creds.clientId).stats().tokenRequests === 0; i++) {
+    assert.ok(i < 200, "the holder's token request reaches the mock");
+    await sleep(10);
+  }
+  const lockKey = `${storeKey(mock.baseUrl, creds.clientId)}:lock`;
+  assert.notEqual(await admin.get(lockKey), null, "the fetching process holds the lock");
+  holder.child.kill("SIGKILL");
+  const killed = await holder.exited;
+  assert.equal(killed.signal, "SIGKILL");
+  const survivors = fleet.filter((m) => m !== holder);
+  const results = await Promise.all(survivors.map((m) => m.next("done")));
+  const tokens = new Set(results.flatMap((r) => r.tokens));
+  for (const r of results) {
+    assert.deepEqual(r.failures, [], `pid ${r.pid}`);
+    assert.equal(r.ok, 10);
+  }
+  assert.equal(tokens.size, 1, `the survivors share one token: ${JSON.stringify(results)}`);
+  const slowest = Math.max(...results.map((r) => r.maxMs));
+  const stats = mock.client(creds.clientId).stats();
+  t.diagnostic(
+    `redis: holder killed -> survivors got a token after at most ${slowest} ms (lockMs ${lockMs}); ` +
+      `${stats.tokenRequests} token request(s) in total (the killed one included)`,
+  );
+  assert.ok(slowest < lockMs + 2500, `survivors waited ${slowest} ms`);
+  assert.ok(slowest >= lockMs - 200, `survivors waited for the lock to expire (${slowest} ms)`);
+  assert.equal(stats.tokenRequests, 2, JSON.stringify(stats));
+  await Promise.all(survivors.map((m) => m.exited));
+});
+
+test("redis: after a revocation the stored token is replaced once, not by every process", async (t) => {
+  const creds = credentials("redis-revoke");
+  const options = { ...creds, baseUrl: mock.baseUrl };
+  // Two instances with a store (and connection) each: two processes, as far as Redis knows.
+  const clients = await Promise.all([0, 1].map(() => createClient({ url: redisServer.url }).connect()));
+  try {
+    const [a, b] = clients.map((c) => new CedatoAuth({ ...options, tokenStore: redisTokenStore(c) }));
+    const first = await a.getToken();
+    assert.equal(await b.getToken(), first);
+    assert.equal(mock.client(creds.clientId).stats().tokenRequests, 1);
+    mock.client(creds.clientId).revoke();
+    // b meets the 401: drops the stored token, gets the lock, fetches and stores a new one.
+    await b.request("reports/supplies/extended", { query: { limit: 1 } });
+    // a meets the 401 with the old token: the stored token is no longer the one refused,
+    // so a keeps it and retries with it.
+    await a.request("reports/supplies/extended", { query: { limit: 1 } });
+    const second = await a.getToken();
+    assert.notEqual(second, first);
+    assert.equal(await b.getToken(), second);
+    const stats = mock.client(creds.clientId).stats();
+    t.diagnostic(`redis: revoke, two processes meet the 401 -> ${stats.tokenRequests} token request(s) in total`);
+    assert.equal(stats.tokenRequests, 2, JSON.stringify(stats));
+    assert.equal(stats.apiUnauthorized, 2);
+    a.free();
+    b.free();
+  } finally {
+    await Promise.all(clients.map((c) => c.quit()));
+  }
+});
+
+test("redis: ioredis-style clients (positional SET ... PX ms NX, EVAL numkeys) work too", async () => {
+  const c = createClient({ url: redisServer.url });
+  await c.connect();
+  try {
+    const calls = [];
+    const send = (args) => (calls.push(args[0]), c.sendCommand(args.map(String)));
+    // The shape of an ioredis client: positional arguments, a `status` string.
+    const ioredisLike = {
+      status: "ready",
+      get: (key) => send(["GET", key]),
+      set: (...args) => send(["SET", ...args]),
+      del: (key) => send(["DEL", key]),
+      eval: (script, keys, ...rest) => send(["EVAL", script, keys, ...rest]),
+    };
+    const store = redisTokenStore(ioredisLike, { prefix: "io:", lockMs: 3000 });
+    const key = "cedato-auth:v1:http://127.0.0.1/api/:t-io";
+    assert.equal(await store.get(key), null, "nothing stored: this caller gets the lock");
+    const pttl = await c.pTTL(`io:${key}:lock`);
+    assert.ok(pttl > 0 && pttl <= 3000, `lock with PX: ${pttl}`);
+    const token = { accessToken: "tok-1", tokenType: "bearer", expiresAt: Date.now() + 3600_000 };
+    await store.set(key, token, 3600);
+    assert.equal(await c.exists(`io:${key}:lock`), 0, "set released the lock");
+    const ttl = await c.pTTL(`io:${key}`);
+    assert.ok(ttl > 3_500_000 && ttl <= 3_540_000, `kept until 60 s before expiry: ${ttl}`);
+    assert.deepEqual(await store.get(key), token);
+    await store.delete(key);
+    assert.equal(await c.exists(`io:${key}`), 0);
+    assert.ok(calls.includes("EVAL"), "compare-and-delete ran as a script");
+  } finally {
+    await c.quit();
+  }
+});
+
+test("redis: a waiter gives up after maxWaitMs when the lock is never released", async () => {
+  const c = createClient({ url: redisServer.url });
+  await c.connect();
+  try {
+    const key = "cedato-auth:v1:http://127.0.0.1/api/:t-stuck";
+    await c.set(`${key}:lock`, "someone-else", { PX: 60_000 });
+    const store = redisTokenStore(c, { maxWaitMs: 400, pollMs: 50 });
+    const started = Date.now();
+    assert.equal(await store.get(key), null);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 300 && waited < 1000, `gave up after ${waited} ms`);
+    await sleep(0);
+  } finally {
+    await c.quit();
+  }
+});

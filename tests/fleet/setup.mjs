@@ -1,0 +1,142 @@
+// Shared setup of the fleet suites: a consumer project that resolves "cedato-auth" to the
+// built pkg/ (through its package.json exports, as a user's project would), worker bundles
+// for miniflare, and a private redis-server.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const PKG_DIR = join(ROOT, "pkg");
+export const FIXTURES = join(ROOT, "tests", "fleet", "fixtures");
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let counter = 0;
+/** Credentials the mock accepts and no other test uses. */
+export function credentials(tag) {
+  counter += 1;
+  const clientId = `t-fleet-${tag}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+  return { clientId, clientSecret: `${clientId}-secret` };
+}
+
+/** The store key CedatoAuth uses for these credentials. */
+export const storeKey = (baseUrl, clientId) => `cedato-auth:v1:${baseUrl}:${clientId}`;
+
+/**
+ * build/fleet/<name>/ with node_modules/cedato-auth linked to pkg/ and the given fixture
+ * files copied in. Resolves its path.
+ */
+export async function makeProject(name, fixtures) {
+  assert.ok(existsSync(join(PKG_DIR, "stores", "redis.mjs")), "pkg/ with stores/: build it first with tools/build-pkg.sh");
+  const dir = join(ROOT, "build", "fleet", name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, "node_modules"), { recursive: true });
+  await symlink(PKG_DIR, join(dir, "node_modules", "cedato-auth"), "dir");
+  for (const file of fixtures) await copyFile(join(FIXTURES, file), join(dir, file));
+  return dir;
+}
+
+/** What wrangler does with `.wasm` imports: a separate CompiledWasm module next to the bundle. */
+const wasmModules = (outdir) => ({
+  name: "wasm-modules",
+  setup(build) {
+    build.onResolve({ filter: /\.wasm$/ }, async (args) => {
+      const source = join(args.resolveDir, args.path);
+      await mkdir(outdir, { recursive: true });
+      await copyFile(source, join(outdir, basename(source)));
+      return { path: `./${basename(source)}`, external: true };
+    });
+  },
+});
+
+/** Bundles `entry` like wrangler does; resolves the bundle's path. */
+export async function bundleWorker(dir, entry) {
+  const esbuild = await import("esbuild");
+  const outdir = join(dir, "dist");
+  const outfile = join(outdir, entry);
+  await esbuild.build({
+    entryPoints: [join(dir, entry)],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["browser", "module", "main"],
+    external: ["cloudflare:*"],
+    plugins: [wasmModules(outdir)],
+    logLevel: "silent",
+  });
+  return outfile;
+}
+
+/** Options shared by every worker of a miniflare instance running `scriptPath`. */
+export const workerOptions = (scriptPath, bindings) => ({
+  scriptPath,
+  modules: true,
+  modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+  compatibilityDate: "2025-06-01",
+  bindings,
+});
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * A private redis-server on 127.0.0.1 (no persistence, data dir in a temp folder):
+ * `{ url, port, stop() }`.
+ */
+export async function startRedis() {
+  const dir = await mkdtemp(join(tmpdir(), "cedato-fleet-redis-"));
+  const port = await freePort();
+  const child = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", ""],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  let spawnError;
+  child.once("error", (err) => (spawnError = err));
+  for (let i = 0; ; i++) {
+    if (spawnError) throw new Error(`redis-server could not start (is it installed? tools/bootstrap.sh test): ${spawnError.message}`);
+    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}):\n${output}`);
+    if (await canConnect(port)) break;
+    if (i > 100) throw new Error(`redis-server did not listen on ${port}:\n${output}`);
+    await sleep(50);
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
