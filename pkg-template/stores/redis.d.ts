@@ -52,6 +52,10 @@ export interface RedisTokenStoreOptions {
 export interface RedisTokenStore extends TokenStore {
   get(key: string): Promise<StoredToken | null>;
   set(key: string, token: StoredToken, ttlSeconds: number): Promise<void>;
+  /**
+   * Drops the stored token if it is the one this store last handed out or stored (the
+   * one the API refused), so a late 401 elsewhere in the fleet keeps a newer token.
+   */
   delete(key: string): Promise<void>;
 }
 

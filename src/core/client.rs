@@ -227,6 +227,8 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
 
     /// A stored token that is usable and outside its refresh window now; anything else
     /// (missing, malformed, about to expire, a store that fails or is slow) is `None`.
+    /// The store does not say how long the token lived in all, so the whole
+    /// `refreshSkewSeconds` applies: a fleet refreshes in good time rather than late.
     async fn read_store(&self, store: &dyn TokenStore) -> Option<Rc<CachedToken>> {
         let read = store.get(&self.store_key);
         let stored = with_timeout(read, self.clock.sleep(self.config.timeout_ms))
@@ -237,11 +239,14 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         if !is_visible_ascii(&stored.access_token) || !lifetime_s.is_finite() || lifetime_s <= 0.0 {
             return None;
         }
-        let token = self.cache_entry(Token {
+        let mut token = self.cache_entry(Token {
             access_token: stored.access_token,
             expires_in: lifetime_s,
             expires_at: stored.expires_at,
         });
+        if let Some(t) = Rc::get_mut(&mut token) {
+            t.refresh_at = t.expires_at - self.config.refresh_skew_seconds * 1000.0;
+        }
         (now < token.refresh_at).then_some(token)
     }
 

@@ -34,17 +34,39 @@ impl Clock for JsClock {
     }
 
     fn sleep(&self, ms: f64) -> LocalFuture<()> {
+        let mut timer = JsValue::UNDEFINED;
         let promise = Promise::new(&mut |resolve, _reject| {
-            set_timeout(&resolve, ms);
+            timer = set_timeout(&resolve, ms);
         });
-        Box::pin(async move {
-            // A timer promise only resolves.
-            let _ = JsFuture::from(promise).await;
+        Box::pin(Sleep {
+            done: JsFuture::from(promise),
+            timer,
         })
     }
 
     fn jitter(&self) -> f64 {
         js_sys::Math::random()
+    }
+}
+
+/// A timer as a future. Dropping it clears the timer, so a wait that lost a race (a store
+/// that answered before its time limit) does not keep a Node.js process alive.
+struct Sleep {
+    done: JsFuture,
+    timer: JsValue,
+}
+
+impl std::future::Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        std::pin::Pin::new(&mut self.done).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        clear_timeout(&self.timer);
     }
 }
 

@@ -175,11 +175,14 @@ test("redis: the lock holder is killed mid-request; the others take over after l
 
 test("redis: after a revocation the stored token is replaced once, not by every process", async (t) => {
   const creds = credentials("redis-revoke");
-  const options = { ...creds, baseUrl: mock.baseUrl };
+  // A short timeoutMs (lockMs and maxWaitMs below it): CedatoAuth keeps a timer of
+  // timeoutMs pending after each store call, which would hold this process that long.
+  const options = { ...creds, baseUrl: mock.baseUrl, timeoutMs: 2000 };
+  const storeOptions = { lockMs: 1000, maxWaitMs: 1500 };
   // Two instances with a store (and connection) each: two processes, as far as Redis knows.
   const clients = await Promise.all([0, 1].map(() => createClient({ url: redisServer.url }).connect()));
   try {
-    const [a, b] = clients.map((c) => new CedatoAuth({ ...options, tokenStore: redisTokenStore(c) }));
+    const [a, b] = clients.map((c) => new CedatoAuth({ ...options, tokenStore: redisTokenStore(c, storeOptions) }));
     const first = await a.getToken();
     assert.equal(await b.getToken(), first);
     assert.equal(mock.client(creds.clientId).stats().tokenRequests, 1);

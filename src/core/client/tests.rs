@@ -582,19 +582,21 @@ fn stored_tokens_obey_the_skew_and_bad_ones_are_ignored() {
         );
     };
     let (c, clock, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
-    put("inside-window", T0 + 30_000.0); // 30 s left: refresh window is min(60, 15) = 15 s
-    assert_eq!(token(&c).unwrap(), "inside-window");
-    assert_eq!(c.expires_at(), Some(T0 + 30_000.0));
-    clock.advance(15_000.0);
-    put("expired", T0);
+    put("fresh", T0 + 90_000.0); // 90 s left, outside the 60 s refresh window
+    assert_eq!(token(&c).unwrap(), "fresh");
+    assert_eq!(c.expires_at(), Some(T0 + 90_000.0));
+    clock.advance(30_000.0); // now inside the window: memory and store are both too old
     assert_eq!(token(&c).unwrap(), "tok-1");
     c.clear();
-    put("bad token", T0 + 3_600_000.0);
+    put("inside-window", clock.now.get() + 59_000.0);
     assert_eq!(token(&c).unwrap(), "tok-2");
     c.clear();
-    put("nan", f64::NAN);
+    put("bad token", T0 + 3_600_000.0);
     assert_eq!(token(&c).unwrap(), "tok-3");
-    assert_eq!(t.count(), 3);
+    c.clear();
+    put("nan", f64::NAN);
+    assert_eq!(token(&c).unwrap(), "tok-4");
+    assert_eq!(t.count(), 4);
 }
 
 #[test]
