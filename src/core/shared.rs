@@ -26,9 +26,11 @@ enum State<T> {
 struct WakeAll(Mutex<Vec<Waker>>);
 
 impl WakeAll {
+    /// Adds a waiter. No scan for duplicates: that made a thousand waiters quadratic;
+    /// a waker is only polled again after a wake, which empties the list.
     fn register(&self, waker: &Waker) {
         if let Ok(mut list) = self.0.lock() {
-            if !list.iter().any(|w| w.will_wake(waker)) {
+            if !list.last().is_some_and(|w| w.will_wake(waker)) {
                 list.push(waker.clone());
             }
         }
@@ -82,14 +84,16 @@ impl<T: Clone> Future for Shared<T> {
     type Output = T;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        self.wakers.register(cx.waker());
         // Take the inner future out so no borrow is held while it runs.
         let mut inner = match &mut *self.state.borrow_mut() {
             State::Done(value) => return Poll::Ready(value.clone()),
-            State::Running(future) => match future.take() {
-                Some(f) => f,
-                None => return Poll::Pending, // being polled further up this stack
-            },
+            State::Running(future) => {
+                self.wakers.register(cx.waker());
+                match future.take() {
+                    Some(f) => f,
+                    None => return Poll::Pending, // being polled further up this stack
+                }
+            }
         };
         let waker = Waker::from(Arc::clone(&self.wakers));
         match inner.as_mut().poll(&mut Context::from_waker(&waker)) {
