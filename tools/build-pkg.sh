@@ -9,7 +9,7 @@ rm -rf build/web pkg
 wasm-bindgen --target web --out-dir build/web --out-name "$name" \
   "target/wasm32-unknown-unknown/release/$name.wasm"
 mkdir -p pkg
-node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+node_modules/.bin/wasm-opt -Oz --converge --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "build/web/${name}_bg.wasm" -o "pkg/${name}_bg.wasm"
 cp "build/web/$name.js" "build/web/$name.d.ts" pkg/

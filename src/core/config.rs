@@ -162,7 +162,7 @@ impl Config {
     /// message repeats a value the caller gave (the secret above all).
     pub fn from_options(raw: RawOptions) -> Result<Config, Error> {
         let client_id = required_string(raw.client_id, "clientId")?;
-        if client_id.contains(':') {
+        if client_id.bytes().any(|b| b == b':') {
             return Err(config_error(
                 "clientId must not contain ':' (HTTP Basic credentials cannot represent it)",
             ));

@@ -34,15 +34,24 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
 }
 
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form RFC 9110 requires senders
-/// to use, as ms since the epoch.
+/// to use, as ms since the epoch. The form has fixed positions, so it is read by position.
 pub fn parse_http_date(s: &str) -> Option<f64> {
-    let mut parts = s.split(' ').filter(|p| !p.is_empty());
-    let weekday = parts.next()?;
-    if !weekday.ends_with(',') || weekday.len() != 4 {
+    if s.len() != 29 || !s.is_ascii() {
         return None;
     }
-    let day = parse_digits(parts.next().filter(|d| d.len() == 2)?)? as u32;
-    let month = match parts.next()? {
+    let at = |from: usize, to: usize| s.get(from..to);
+    let number = |from: usize, to: usize, max: u64| parse_digits(at(from, to)?).filter(|v| *v <= max);
+    let separators_ok = at(3, 5) == Some(", ")
+        && at(7, 8) == Some(" ")
+        && at(11, 12) == Some(" ")
+        && at(16, 17) == Some(" ")
+        && at(19, 20) == Some(":")
+        && at(22, 23) == Some(":")
+        && at(25, 29) == Some(" GMT");
+    if !separators_ok {
+        return None;
+    }
+    let month = match at(8, 11)? {
         "Jan" => 1,
         "Feb" => 2,
         "Mar" => 3,
@@ -57,19 +66,11 @@ pub fn parse_http_date(s: &str) -> Option<f64> {
         "Dec" => 12,
         _ => return None,
     };
-    let year = parse_digits(parts.next().filter(|y| y.len() == 4)?)? as i64;
-    let mut hms = parts.next()?.split(':');
-    let mut field = |max: u32| {
-        parse_digits(hms.next().filter(|f| f.len() == 2)?)
-            .filter(|v| *v <= u64::from(max))
-            .map(|v| v as u32)
-    };
-    let (h, m, sec) = (field(23)?, field(59)?, field(60)?);
-    if parts.next()? != "GMT" || parts.next().is_some() || !(1..=31).contains(&day) {
-        return None;
-    }
+    let day = number(5, 7, 31).filter(|d| *d >= 1)? as u32;
+    let year = number(12, 16, 9999)? as i64;
+    let seconds = number(17, 19, 23)? * 3600 + number(20, 22, 59)? * 60 + number(23, 25, 60)?;
     let days = days_from_civil(year, month, day);
-    Some(((days * 86_400 + i64::from(h * 3600 + m * 60 + sec)) * 1000) as f64)
+    Some(((days * 86_400 + seconds as i64) * 1000) as f64)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
