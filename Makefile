@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := pkg
 
-.PHONY: tools tools-test pkg test demo size clean
+.PHONY: tools tools-test pkg test demo report size clean
 
 tools:
 	@tools/bootstrap.sh build
@@ -20,13 +20,25 @@ pkg: tools
 test: tools-test
 	@tools/run-tests.sh
 
-## demo: builds, starts the mock Cedato server, gets a token and prints a report
+## demo: builds, then serves the demo page (www/), the mock Cedato server and the worker
+## proxy (examples/worker in workerd) on 127.0.0.1 until Ctrl-C (tools/demo.mjs);
+## CEDATO_BASE_URL, CEDATO_CLIENT_ID, CEDATO_CLIENT_SECRET: the real API instead of the mock
 demo: pkg
+	@node tools/demo.mjs
+
+## report: builds, starts the mock Cedato server, gets a token and prints a report (Node)
+report: pkg
 	@node examples/node/report.mjs
 
-## size: wasm and glue sizes, raw and gzip -9
+## bench: builds, then benchmarks the library against bench/baseline.mjs (a hand-written
+## plain-JS client) on the mock server; prints a table, writes bench/results.json
+.PHONY: bench
+bench: pkg
+	@node bench/run.mjs
+
+## size: wasm and glue sizes, raw and gzip -9, against the budget
 size: pkg
-	@for f in pkg/*.wasm pkg/*.js pkg/*.mjs; do printf '%-32s %8d B  gzip -9 %7d B\n' "$$f" $$(wc -c < "$$f") $$(gzip -9 -c "$$f" | wc -c); done
+	@tools/size-check.sh
 
 clean:
 	rm -rf target build pkg test-output

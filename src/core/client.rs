@@ -60,12 +60,13 @@ pub struct CachedToken {
     pub refresh_at: f64,
 }
 
-type FlightResult = Result<Rc<CachedToken>, Error>;
+/// What a token request ends with.
+pub type FlightResult = Result<Rc<CachedToken>, Error>;
 
 #[derive(Default)]
 struct State {
     cached: Option<Rc<CachedToken>>,
-    flight: Option<Shared<FlightResult>>,
+    flight: Option<(u64, Shared<FlightResult>)>,
 }
 
 /// Fetches and caches Cedato access tokens.
@@ -165,6 +166,17 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
             return Ok(token);
         }
         let result = self.flight(false).await;
+        self.with_grace(result)
+    }
+
+    /// A new token now (joining a request already in flight); no grace on failure. The
+    /// shared store is not read (it may hold the very token being replaced), only written.
+    pub async fn refresh(self: Rc<Self>) -> FlightResult {
+        self.flight(true).await
+    }
+
+    /// Grace: a failed refresh gives way to the cached token while it has not expired.
+    pub fn with_grace(&self, result: FlightResult) -> FlightResult {
         match result {
             Err(error) => {
                 let now = self.clock.now_ms();
@@ -175,30 +187,50 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         }
     }
 
-    /// A new token now (joining a request already in flight); no grace on failure. The
-    /// shared store is not read (it may hold the very token being replaced), only written.
-    pub async fn refresh(self: Rc<Self>) -> FlightResult {
-        self.flight(true).await
-    }
-
-    /// The token request in flight, started when there is none.
-    fn flight(self: &Rc<Self>, skip_store_read: bool) -> Shared<FlightResult> {
-        if let Some(flight) = self.state.borrow().flight.clone() {
+    /// The token request in flight, started when there is none (`skip_store_read` for a
+    /// new one: see [`refresh`](Self::refresh)). Awaiting any clone gives its result.
+    pub fn flight(self: &Rc<Self>, skip_store_read: bool) -> Shared<FlightResult> {
+        if let Some((_, flight)) = self.state.borrow().flight.clone() {
             return flight;
         }
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
         let client = Rc::clone(self);
         let flight = Shared::new(async move {
             let result = client.obtain(skip_store_read).await;
             let mut state = client.state.borrow_mut();
-            state.flight = None;
+            if state.flight.as_ref().is_some_and(|(current, _)| *current == id) {
+                state.flight = None;
+            }
             // A token with `expires_in: 0` is handed to its waiters and never kept.
             if let Some(token) = result.as_ref().ok().filter(|t| t.expires_in > 0.0) {
                 state.cached = Some(Rc::clone(token));
             }
             result
         });
-        self.state.borrow_mut().flight = Some(flight.clone());
+        self.state.borrow_mut().flight = Some((id, flight.clone()));
         flight
+    }
+
+    /// Forgets `flight` as the one in flight (its I/O was cancelled: a worker request that
+    /// started it ended), so the next caller starts a new one. It may still land later;
+    /// its result is then cached as usual.
+    pub fn abandon(&self, flight: &Shared<FlightResult>) {
+        let mut state = self.state.borrow_mut();
+        if state.flight.as_ref().is_some_and(|(_, current)| current.same(flight)) {
+            state.flight = None;
+        }
+    }
+
+    /// The longest a healthy token request can take, in ms: every attempt at its time
+    /// limit, the longest wait between attempts (a `Retry-After` of 60 s), the store's
+    /// read and write, and a second of slack for the timers themselves.
+    pub fn longest_flight_ms(&self) -> f64 {
+        let timeout = self.config.timeout_ms;
+        let attempts = f64::from(self.config.max_retries + 1);
+        let waits = f64::from(self.config.max_retries) * MAX_RETRY_AFTER_SECONDS * 1000.0;
+        let store = if self.store.is_some() { 2.0 * timeout } else { 0.0 };
+        attempts * timeout + waits + store + 1000.0
     }
 
     /// From the store when it has a token usable now, else from the endpoint (then

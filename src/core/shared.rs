@@ -74,6 +74,11 @@ impl<T: Clone + 'static> Shared<T> {
         }
     }
 
+    /// Whether `other` is a clone of the same future.
+    pub fn same(&self, other: &Shared<T>) -> bool {
+        Rc::ptr_eq(&self.state, &other.state)
+    }
+
     /// Whether the result is in.
     pub fn is_done(&self) -> bool {
         matches!(*self.state.borrow(), State::Done(_))

@@ -17,11 +17,14 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::Response;
 
+use crate::core::client::FlightResult;
 use crate::core::client::ERROR_BODY_LIMIT;
 use crate::core::error::truncate_utf8;
 use crate::core::retry::parse_retry_after;
-use crate::core::shared::LocalFuture;
+use crate::core::shared::{LocalFuture, Shared};
+use crate::core::store::with_timeout;
 use crate::core::text::push_int;
+use crate::core::Clock;
 use crate::core::{CachedToken, Config, Error, ErrorCode, TokenClient, TokenStore};
 use runtime::{describe, Deadline, Fetcher, JsClock, JsTokenStore, JsTransport};
 
@@ -41,6 +44,8 @@ struct Memo {
 struct Inner {
     client: Rc<Client>,
     memo: RefCell<Option<Memo>>,
+    /// The token request in flight and the JS promise that settles when it does.
+    flight: RefCell<Option<(Shared<FlightResult>, Promise)>>,
 }
 
 impl Inner {
@@ -93,14 +98,76 @@ impl Inner {
         }
         let inner = Rc::clone(self);
         spawn(Box::pin(async move {
-            let client = Rc::clone(&inner.client);
-            let result = if refresh {
-                client.refresh().await
-            } else {
-                client.get_token().await
-            };
-            result.map(|t| inner.js_value(&t, header)).map_err(|e| error::to_js(&e))
+            inner
+                .token(refresh)
+                .await
+                .map(|t| inner.js_value(&t, header))
+                .map_err(|e| error::to_js(&e))
         }))
+    }
+
+    /// A token for this caller: fresh from memory, else from the request in flight (with
+    /// grace unless `refresh`).
+    async fn token(self: &Rc<Self>, refresh: bool) -> FlightResult {
+        if !refresh {
+            if let Some(token) = self.client.fresh_token() {
+                return Ok(token);
+            }
+        }
+        let result = self.join_flight(refresh).await;
+        if refresh {
+            result
+        } else {
+            self.client.with_grace(result)
+        }
+    }
+
+    /// Waits for the token request in flight (starting one if needed).
+    ///
+    /// The caller waits on a JS promise of the flight rather than on the shared Rust
+    /// future, so it is resumed from its own promise reaction. In workerd that keeps each
+    /// request's later I/O in its own request; waiting on the Rust future would resume
+    /// every waiter inside the request that started the flight. And if that request ended
+    /// and took the flight's I/O with it, the flight never lands: after the longest time
+    /// a healthy flight can take, the caller abandons it and starts a new one.
+    async fn join_flight(self: &Rc<Self>, refresh: bool) -> FlightResult {
+        let mut abandoned = 0;
+        loop {
+            let flight = self.client.flight(refresh);
+            let settled = self.settled(&flight);
+            let limit = JsClock.sleep(self.client.longest_flight_ms());
+            let landed = with_timeout(Box::pin(async move { JsFuture::from(settled).await }), limit).await;
+            if landed.is_some() || flight.is_done() || abandoned == 1 {
+                return if flight.is_done() {
+                    flight.await
+                } else {
+                    Err(Error::new(
+                        ErrorCode::Timeout,
+                        "the token request in flight never finished",
+                    ))
+                };
+            }
+            self.client.abandon(&flight);
+            abandoned += 1;
+        }
+    }
+
+    /// The JS promise that settles (always resolves) when `flight` has its result. The
+    /// first caller's task drives the flight; the promise is made once per flight.
+    fn settled(&self, flight: &Shared<FlightResult>) -> Promise {
+        let mut slot = self.flight.borrow_mut();
+        if let Some((known, promise)) = slot.as_ref() {
+            if known.same(flight) {
+                return promise.clone();
+            }
+        }
+        let driven = flight.clone();
+        let promise = spawn(Box::pin(async move {
+            let _ = driven.await;
+            Ok(JsValue::UNDEFINED)
+        }));
+        *slot = Some((flight.clone(), promise.clone()));
+        promise
     }
 }
 
@@ -134,6 +201,7 @@ impl CedatoAuth {
             inner: Rc::new(Inner {
                 client,
                 memo: RefCell::new(None),
+                flight: RefCell::new(None),
             }),
         })
     }
@@ -345,8 +413,7 @@ async fn authed_fetch(
     let href = JsValue::from(url.href());
     let mut retried = false;
     loop {
-        let client = Rc::clone(&inner.client);
-        let token = client.get_token().await.map_err(|e| error::to_js(&e))?;
+        let token = inner.token(false).await.map_err(|e| error::to_js(&e))?;
         headers
             .set("authorization", &token.authorization)
             .map_err(|e| error::with_cause(ErrorCode::InvalidRequest, "cannot set the Authorization header", &e))?;
