@@ -19,9 +19,13 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "=$want" --locked
 fi
 
-if [ ! -x node_modules/.bin/wasm-opt ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+# npm tools, reinstalled only when package-lock.json changed since the last install.
+stamp=node_modules/.cedato-lock-sha
+lock_sha=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/wasm-opt ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sha" ]; then
   log "installing npm tools from package-lock.json"
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sha" > "$stamp"
 fi
 
 if [ "$what" = test ]; then
