@@ -11,14 +11,15 @@
 // baseline samples are interleaved (alternating which goes first) and medians reported.
 import { execFile as execFileCb } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { startMockServer } from "../tests/mock/server.mjs";
+import { buildWorker } from "../tools/worker-bundle.mjs";
 import { CedatoAuth as BaselineAuth } from "./baseline.mjs";
 
 const execFile = promisify(execFileCb);
@@ -218,8 +219,8 @@ async function measureMemory(mock) {
 
 // ---------------------------------------------------------------------------------------
 // workerd through miniflare: a cold worker to its first response. The library's worker is
-// bundled as wrangler does (esbuild, conditions workerd/worker/browser, the .wasm kept as a
-// CompiledWasm module); the package is resolved by name from a node_modules/cedato-auth
+// bundled as wrangler does (tools/worker-bundle.mjs: esbuild, conditions
+// workerd/worker/browser, the .wasm kept as a CompiledWasm module); the package is resolved by name from a node_modules/cedato-auth
 // symlink to pkg/, so its package.json "exports" pick the entry.
 
 const WORKER_SOURCE = (importFrom) => `
@@ -235,19 +236,7 @@ export default {
 };
 `;
 
-const wasmModules = (outdir) => ({
-  name: "wasm-modules",
-  setup(build) {
-    build.onResolve({ filter: /\.wasm$/ }, async (args) => {
-      const source = join(args.resolveDir, args.path);
-      await copyFile(source, join(outdir, basename(source)));
-      return { path: `./${basename(source)}`, external: true };
-    });
-  },
-});
-
 async function buildWorkers(dir) {
-  const esbuild = await import("esbuild");
   await mkdir(join(dir, "node_modules"), { recursive: true });
   await symlink(PKG, join(dir, "node_modules", "cedato-auth"), "dir");
   const sources = { library: "cedato-auth", baseline: join(BENCH, "baseline.mjs") };
@@ -256,19 +245,10 @@ async function buildWorkers(dir) {
     const outdir = join(dir, `dist-${name}`);
     await mkdir(outdir, { recursive: true });
     await writeFile(join(dir, `${name}.mjs`), WORKER_SOURCE(from));
-    const result = await esbuild.build({
+    const result = await buildWorker({
       entryPoints: [join(dir, `${name}.mjs`)],
       outfile: join(outdir, "worker.mjs"),
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["browser", "module", "main"],
-      external: ["cloudflare:*"],
-      plugins: [wasmModules(outdir)],
       metafile: true,
-      logLevel: "silent",
     });
     const inputs = Object.keys(result.metafile.inputs);
     if (name === "library" && !inputs.some((p) => p.endsWith("cedato-auth/workerd.mjs") || p.endsWith("pkg/workerd.mjs"))) {

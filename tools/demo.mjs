@@ -11,11 +11,12 @@
 // As a module, `start()` does the same and resolves the URLs and a `stop()`; the browser
 // tests (tests/demo) and the worker tests (tests/worker) use it and `bundleWorker()`.
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, rm, stat, symlink } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, symlink } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
-import { basename, dirname, extname, join, normalize, sep } from "node:path";
+import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { buildWorker } from "./worker-bundle.mjs";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const WORKER_ENTRY = join(ROOT, "examples", "worker", "src", "index.js");
@@ -31,46 +32,21 @@ const COMPATIBILITY_DATE = "2025-06-01";
 // ---------------------------------------------------------------- the worker bundle
 
 /**
- * Bundles worker entries the way wrangler does: esbuild with the workerd export
- * conditions, `.wasm` imports kept as separate modules next to the bundle (miniflare
- * loads them as CompiledWasm). `cedato-auth` resolves to the built package in pkg/.
+ * Bundles worker entries the way wrangler does (tools/worker-bundle.mjs): esbuild with the
+ * workerd export conditions, `.wasm` imports kept as separate modules next to the bundle
+ * (miniflare loads them as CompiledWasm). `cedato-auth` resolves to the built package in pkg/.
  * `entryPoints` maps output names to source files; resolves `{ name: path }`.
  */
 export async function bundleWorker({ outdir, entryPoints = { worker: WORKER_ENTRY } }) {
   if (!existsSync(join(PKG, "package.json"))) {
     throw new Error("pkg/ is missing: build the package first (make pkg)");
   }
-  const esbuild = await import("esbuild");
   await rm(outdir, { recursive: true, force: true });
   // What `npm install` of examples/worker does (its dependency is file:../../pkg).
   const modules = join(outdir, "node_modules");
   await mkdir(modules, { recursive: true });
   await symlink(PKG, join(modules, "cedato-auth"), "dir");
-  const wasmModules = {
-    name: "wasm-modules",
-    setup(build) {
-      build.onResolve({ filter: /\.wasm$/ }, async (args) => {
-        const source = join(args.resolveDir, args.path);
-        await copyFile(source, join(outdir, basename(source)));
-        return { path: `./${basename(source)}`, external: true };
-      });
-    },
-  };
-  await esbuild.build({
-    entryPoints,
-    outdir,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["browser", "module", "main"],
-    nodePaths: [modules],
-    external: ["cloudflare:*"],
-    plugins: [wasmModules],
-    logLevel: "silent",
-  });
+  await buildWorker({ entryPoints, outdir, outExtension: { ".js": ".mjs" }, nodePaths: [modules] });
   return Object.fromEntries(Object.keys(entryPoints).map((name) => [name, join(outdir, `${name}.mjs`)]));
 }
 

@@ -7,8 +7,9 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildWorker } from "../../tools/worker-bundle.mjs";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const PKG_DIR = join(ROOT, "pkg");
@@ -41,37 +42,10 @@ export async function makeProject(name, fixtures) {
   return dir;
 }
 
-/** What wrangler does with `.wasm` imports: a separate CompiledWasm module next to the bundle. */
-const wasmModules = (outdir) => ({
-  name: "wasm-modules",
-  setup(build) {
-    build.onResolve({ filter: /\.wasm$/ }, async (args) => {
-      const source = join(args.resolveDir, args.path);
-      await mkdir(outdir, { recursive: true });
-      await copyFile(source, join(outdir, basename(source)));
-      return { path: `./${basename(source)}`, external: true };
-    });
-  },
-});
-
-/** Bundles `entry` like wrangler does; resolves the bundle's path. */
+/** Bundles `entry` like wrangler does (tools/worker-bundle.mjs) into dist/; resolves the bundle's path. */
 export async function bundleWorker(dir, entry) {
-  const esbuild = await import("esbuild");
-  const outdir = join(dir, "dist");
-  const outfile = join(outdir, entry);
-  await esbuild.build({
-    entryPoints: [join(dir, entry)],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["browser", "module", "main"],
-    external: ["cloudflare:*"],
-    plugins: [wasmModules(outdir)],
-    logLevel: "silent",
-  });
+  const outfile = join(dir, "dist", entry);
+  await buildWorker({ entryPoints: [join(dir, entry)], outfile });
   return outfile;
 }
 

@@ -5,32 +5,20 @@ import { copyFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as esbuild from "esbuild";
-import { startMockServer } from "../mock/server.mjs";
-import { checkScenario, credentialsFor, launchChromium, makeProject, pageQuery, resultOfPage, serveStatic } from "./setup.mjs";
+import { checkScenarioPage, serveStatic, startBrowserSuite } from "./setup.mjs";
 
-let mock;
-let browser;
-let dir;
-let server;
+let suite;
 
 before(async () => {
-  [mock, browser, dir] = await Promise.all([
-    startMockServer({ port: 0 }),
-    launchChromium(),
-    makeProject("esbuild", { fixture: "esbuild" }),
-  ]);
+  suite = await startBrowserSuite("esbuild", "esbuild");
 }, { timeout: 180_000 });
 
-after(async () => {
-  await server?.close();
-  await browser?.close();
-  await mock?.close();
-});
+after(() => suite?.close());
 
 test("esbuild bundle: token, header, request, token_rejected in Chromium", { timeout: 90_000 }, async () => {
-  const outdir = join(dir, "dist");
+  const outdir = join(suite.dir, "dist");
   const built = await esbuild.build({
-    entryPoints: [join(dir, "entry.js")],
+    entryPoints: [join(suite.dir, "entry.js")],
     outdir,
     bundle: true,
     format: "esm",
@@ -39,11 +27,9 @@ test("esbuild bundle: token, header, request, token_rejected in Chromium", { tim
     logLevel: "silent",
   });
   assert.deepEqual(built.errors, []);
-  await copyFile(join(dir, "index.html"), join(outdir, "index.html"));
+  await copyFile(join(suite.dir, "index.html"), join(outdir, "index.html"));
   assert.deepEqual((await readdir(outdir)).sort(), ["entry.js", "index.html"], "one self-contained bundle");
-  server = await serveStatic(outdir);
-  const creds = credentialsFor("esbuild");
-  const { result, log } = await resultOfPage(browser, server.url + pageQuery(mock, creds));
-  checkScenario(result, mock, creds.clientId);
-  assert.deepEqual(log, [], "no console errors or warnings");
+  const server = await serveStatic(outdir);
+  suite.cleanups.push(server.close);
+  await checkScenarioPage(suite, server.url, "esbuild");
 });

@@ -15,6 +15,7 @@ import http from "node:http";
 import { extname, join, normalize, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { startMockServer } from "../mock/server.mjs";
 
 const execFile = promisify(execFileCb);
 
@@ -305,6 +306,41 @@ export async function resultOfPage(browser, url, { timeout = 30_000 } = {}) {
 /** `?base=...&id=...&secret=...` for the fixture pages. */
 export function pageQuery(mock, { clientId, clientSecret }) {
   return "?" + new URLSearchParams({ base: mock.baseUrl, id: clientId, secret: clientSecret });
+}
+
+/**
+ * What a browser suite starts before its tests, all at once: the mock server, headless
+ * Chromium and the consumer project build/pkgtest/<name>/ with fixtures/<fixture>/.
+ * Resolves `{ mock, browser, dir, cleanups, close() }`: a test pushes onto `cleanups` what
+ * it started (servers' close functions); `close()` runs them, last first, then closes
+ * Chromium and the mock.
+ */
+export async function startBrowserSuite(name, fixture) {
+  const [mock, browser, dir] = await Promise.all([startMockServer({ port: 0 }), launchChromium(), makeProject(name, { fixture })]);
+  const cleanups = [];
+  return {
+    mock,
+    browser,
+    dir,
+    cleanups,
+    async close() {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+      await browser.close();
+      await mock.close();
+    },
+  };
+}
+
+/**
+ * Opens the fixture page at `url` (with credentials of `runtime`'s own in its query) in
+ * the suite's Chromium and asserts its scenario result (checkScenario) and that the page
+ * logged no errors or warnings.
+ */
+export async function checkScenarioPage({ browser, mock }, url, runtime) {
+  const creds = credentialsFor(runtime);
+  const { result, log } = await resultOfPage(browser, url + pageQuery(mock, creds));
+  checkScenario(result, mock, creds.clientId);
+  assert.deepEqual(log, [], "no console errors or warnings");
 }
 
 

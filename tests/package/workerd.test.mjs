@@ -1,12 +1,12 @@
 // workerd (Cloudflare Workers) through miniflare: the worker is bundled like wrangler does
-// (esbuild, conditions workerd/worker/browser, `.wasm` imports kept as CompiledWasm modules),
-// its CedatoAuth lives at module scope, and 20 concurrent requests share one token request.
+// (tools/worker-bundle.mjs: esbuild, conditions workerd/worker/browser, `.wasm` imports
+// kept as CompiledWasm modules), its CedatoAuth lives at module scope, and 20 concurrent
+// requests share one token request.
 import assert from "node:assert/strict";
-import { copyFile, mkdir } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
-import * as esbuild from "esbuild";
 import { Miniflare } from "miniflare";
+import { buildWorker } from "../../tools/worker-bundle.mjs";
 import { startMockServer } from "../mock/server.mjs";
 import { checkScenario, credentialsFor, makeProject, REPORT_ROW_KEYS } from "./setup.mjs";
 
@@ -17,35 +17,13 @@ let mf;
 let dir;
 let runtimeOutput = "";
 
-/** What wrangler does with `.wasm` imports: a separate module next to the bundle. */
-const wasmModules = (outdir) => ({
-  name: "wasm-modules",
-  setup(build) {
-    build.onResolve({ filter: /\.wasm$/ }, async (args) => {
-      const source = join(args.resolveDir, args.path);
-      await mkdir(outdir, { recursive: true });
-      await copyFile(source, join(outdir, basename(source)));
-      return { path: `./${basename(source)}`, external: true };
-    });
-  },
-});
-
 before(async () => {
   [mock, dir] = await Promise.all([startMockServer({ port: 0 }), makeProject("workerd", { fixture: "workerd" })]);
   const outdir = join(dir, "dist");
-  const built = await esbuild.build({
+  const built = await buildWorker({
     entryPoints: [join(dir, "worker.mjs")],
-    metafile: true,
     outfile: join(outdir, "worker.mjs"),
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["browser", "module", "main"],
-    external: ["cloudflare:*"],
-    plugins: [wasmModules(outdir)],
-    logLevel: "silent",
+    metafile: true,
   });
   // The "workerd" condition picked the package's workerd entry.
   const inputs = Object.keys(built.metafile.inputs);
