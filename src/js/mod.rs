@@ -8,7 +8,7 @@ mod options;
 mod runtime;
 mod typings;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect, JSON};
@@ -22,9 +22,7 @@ use crate::core::client::ERROR_BODY_LIMIT;
 use crate::core::error::truncate_utf8;
 use crate::core::retry::parse_retry_after;
 use crate::core::shared::{LocalFuture, Shared};
-use crate::core::store::with_timeout;
 use crate::core::text::push_int;
-use crate::core::Clock;
 use crate::core::{CachedToken, Config, Error, ErrorCode, TokenClient, TokenStore};
 use runtime::{describe, Deadline, Fetcher, JsClock, JsTokenStore, JsTransport};
 
@@ -124,51 +122,71 @@ impl Inner {
 
     /// Waits for the token request in flight (starting one if needed).
     ///
-    /// The caller waits on a JS promise of the flight rather than on the shared Rust
-    /// future, so it is resumed from its own promise reaction. In workerd that keeps each
+    /// With request isolation (workerd, see [`isolate_requests`]) the caller waits on a
+    /// JS promise of the flight rather than on the shared Rust future, so it is resumed
+    /// from its own promise reaction. In workerd that keeps each
     /// request's later I/O in its own request; waiting on the Rust future would resume
-    /// every waiter inside the request that started the flight. And if that request ended
-    /// and took the flight's I/O with it, the flight never lands: after the longest time
-    /// a healthy flight can take, the caller abandons it and starts a new one.
+    /// every waiter inside the request that started the flight. Each waiter also holds a
+    /// timer of its own while it waits, which tells workerd the request is not hung.
+    /// If the request that started the flight ended and took the flight's I/O with it,
+    /// the flight never lands: after the longest time a healthy flight can take, its
+    /// promise settles anyway, and the caller abandons it and starts a new one.
     async fn join_flight(self: &Rc<Self>, refresh: bool) -> FlightResult {
-        let mut abandoned = 0;
-        loop {
+        if !REQUEST_ISOLATION.with(Cell::get) {
+            // Elsewhere all callers share one context: wait on the Rust future directly,
+            // which costs no JS promise or timer per caller.
+            return self.client.flight(refresh).await;
+        }
+        let limit = self.client.longest_flight_ms();
+        let _alive = runtime::KeepAlive::start(limit);
+        for _ in 0..2 {
             let flight = self.client.flight(refresh);
-            let settled = self.settled(&flight);
-            let limit = JsClock.sleep(self.client.longest_flight_ms());
-            let landed = with_timeout(Box::pin(async move { JsFuture::from(settled).await }), limit).await;
-            if landed.is_some() || flight.is_done() || abandoned == 1 {
-                return if flight.is_done() {
-                    flight.await
-                } else {
-                    Err(Error::new(
-                        ErrorCode::Timeout,
-                        "the token request in flight never finished",
-                    ))
-                };
+            let _ = JsFuture::from(self.settled(&flight, limit)).await;
+            if flight.is_done() {
+                return flight.await;
             }
             self.client.abandon(&flight);
-            abandoned += 1;
         }
+        Err(Error::new(
+            ErrorCode::Timeout,
+            "the token request in flight never finished",
+        ))
     }
 
-    /// The JS promise that settles (always resolves) when `flight` has its result. The
-    /// first caller's task drives the flight; the promise is made once per flight.
-    fn settled(&self, flight: &Shared<FlightResult>) -> Promise {
+    /// The JS promise that resolves when `flight` has its result, or after `limit_ms`,
+    /// made once per flight. Its task drives the flight.
+    fn settled(&self, flight: &Shared<FlightResult>, limit_ms: f64) -> Promise {
         let mut slot = self.flight.borrow_mut();
         if let Some((known, promise)) = slot.as_ref() {
             if known.same(flight) {
                 return promise.clone();
             }
         }
+        let (deadline, timer) = runtime::timer_promise(limit_ms);
         let driven = flight.clone();
-        let promise = spawn(Box::pin(async move {
+        let landed = spawn(Box::pin(async move {
             let _ = driven.await;
+            runtime::clear_timer(&timer);
             Ok(JsValue::UNDEFINED)
         }));
+        let promise = Promise::race(&js_sys::Array::of2(&landed, &deadline));
         *slot = Some((flight.clone(), promise.clone()));
         promise
     }
+}
+
+thread_local! {
+    static REQUEST_ISOLATION: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Switches on request isolation, for runtimes that tie every I/O to the request that
+/// started it and cancel it when that request ends (workerd). Callers that wait for a
+/// token request then resume in their own request and keep it alive while they wait, and
+/// a token request whose I/O was cancelled is given up. The package's workerd entry calls
+/// it once, after loading the module.
+#[wasm_bindgen(js_name = isolateRequests)]
+pub fn isolate_requests() {
+    REQUEST_ISOLATION.with(|on| on.set(true));
 }
 
 /// Cedato Platform API credentials exchanged for an access token, cached in memory with

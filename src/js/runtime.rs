@@ -70,6 +70,44 @@ impl Drop for Sleep {
     }
 }
 
+/// A promise that resolves after `ms`, and its timer (for [`clear_timer`]).
+pub fn timer_promise(ms: f64) -> (Promise, JsValue) {
+    let mut timer = JsValue::UNDEFINED;
+    let promise = Promise::new(&mut |resolve, _reject| {
+        timer = set_timeout(&resolve, ms);
+    });
+    (promise, timer)
+}
+
+/// Clears a timer made by [`timer_promise`].
+pub fn clear_timer(timer: &JsValue) {
+    clear_timeout(timer);
+}
+
+/// A pending timer owned by the current caller, cleared on drop. It costs one
+/// `setTimeout` (no promise, no closure): its callback is `clearTimeout`, which does
+/// nothing when called without an id. workerd counts it as the waiting request's own
+/// pending work.
+pub struct KeepAlive(Option<JsValue>);
+
+impl KeepAlive {
+    /// Holds a timer for at most `ms`.
+    pub fn start(ms: f64) -> KeepAlive {
+        let noop = Reflect::get(&js_sys::global(), &"clearTimeout".into())
+            .ok()
+            .and_then(|f| f.dyn_into().ok());
+        KeepAlive(noop.map(|f: Function| set_timeout(&f, ms)))
+    }
+}
+
+impl Drop for KeepAlive {
+    fn drop(&mut self) {
+        if let Some(timer) = &self.0 {
+            clear_timeout(timer);
+        }
+    }
+}
+
 /// The caller's `fetch` option, or the global `fetch`.
 #[derive(Clone)]
 pub struct Fetcher(Option<Function>);
