@@ -20,6 +20,7 @@
 // wrangler: a durable_objects binding CEDATO_TOKEN_BROKER with class_name
 // "CedatoTokenBroker", and a migration that creates the class.
 import { CedatoAuth } from "../workerd.mjs";
+import { storedToken, usableToken } from "./stored-token.mjs";
 
 const DEFAULT_BASE_URL = "https://api.cedato.com/api/";
 /** The broker is only reached through its stub: the host is never resolved. */
@@ -27,16 +28,6 @@ const BROKER_URL = "https://cedato-token-broker.invalid/token";
 /** Where the broker keeps its token, so it survives the object being evicted. */
 const STORAGE_KEY = "cedato-auth:token";
 const KEY_PREFIX = "cedato-auth:v1:";
-
-/** A token object as the stores hand it to CedatoAuth, or null when `value` is not usable now. */
-function usableToken(value, now = Date.now()) {
-  if (typeof value !== "object" || value === null) return null;
-  const { accessToken, expiresAt } = value;
-  if (typeof accessToken !== "string" || accessToken === "" || typeof expiresAt !== "number") return null;
-  const refreshAt = typeof value.refreshAt === "number" ? value.refreshAt : expiresAt;
-  if (!(now < refreshAt && now < expiresAt)) return null;
-  return { accessToken, tokenType: "bearer", expiresAt };
-}
 
 /** A base URL in one canonical spelling (lower-case scheme and host, trailing "/"). */
 function canonicalBase(url) {
@@ -105,8 +96,7 @@ export class CedatoTokenBroker {
           return token && token.accessToken !== this.#dropped ? token : null;
         },
         set: async (_key, token, ttlSeconds) => {
-          const refreshAt = Date.now() + (ttlSeconds - Math.min(60, ttlSeconds / 2)) * 1000;
-          await storage.put(STORAGE_KEY, { ...token, refreshAt });
+          await storage.put(STORAGE_KEY, storedToken(token, ttlSeconds, 60));
         },
         delete: async () => {
           await storage.delete(STORAGE_KEY);

@@ -4,6 +4,8 @@
 // can take up to a minute to be seen in another. After that the whole fleet reuses the
 // stored token. For exactly one token request per fleet use stores/durable-object.
 
+import { storedToken, usableToken } from "./stored-token.mjs";
+
 /** KV refuses an expirationTtl below 60 seconds. */
 const KV_MIN_TTL_SECONDS = 60;
 
@@ -38,19 +40,13 @@ export function kvTokenStore(kv, options = {}) {
       } catch {
         return null; // not JSON (written by something else)
       }
-      if (typeof value !== "object" || value === null) return null;
-      const { accessToken, expiresAt } = value;
-      if (typeof accessToken !== "string" || accessToken === "" || typeof expiresAt !== "number") return null;
-      const refreshAt = typeof value.refreshAt === "number" ? value.refreshAt : expiresAt;
-      const now = Date.now();
-      if (!(now < refreshAt && now < expiresAt)) return null;
-      handedOut.set(prefix + key, accessToken);
-      return { accessToken, tokenType: "bearer", expiresAt };
+      const token = usableToken(value);
+      if (token) handedOut.set(prefix + key, token.accessToken);
+      return token;
     },
 
     async set(key, token, ttlSeconds) {
-      const refreshAt = Date.now() + (ttlSeconds - Math.min(skew, ttlSeconds / 2)) * 1000;
-      const value = { accessToken: token.accessToken, tokenType: "bearer", expiresAt: token.expiresAt, refreshAt };
+      const value = storedToken(token, ttlSeconds, skew);
       // An entry that outlives its token (the 60 s minimum) is harmless: expired tokens
       // are ignored, here and by the library.
       const expirationTtl = Math.max(KV_MIN_TTL_SECONDS, Math.ceil(ttlSeconds));

@@ -12,6 +12,8 @@
 // The package does not depend on a Redis client: pass your own, a node-redis v4/v5
 // client (`createClient()` from the `redis` package) or an ioredis client.
 
+import { storedToken, usableToken } from "./stored-token.mjs";
+
 const RELEASE_SCRIPT =
   'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end';
 /** Deletes the stored token only if it is the refused one (ARGV[1]). */
@@ -24,6 +26,7 @@ return redis.call("del", KEYS[1])`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A positive finite number, or the default; anything else is a programming error. */
+
 function positive(value, name, fallback) {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
@@ -64,12 +67,7 @@ function parseStoredToken(raw, now = Date.now()) {
   } catch {
     return null;
   }
-  if (typeof value !== "object" || value === null) return null;
-  const { accessToken, expiresAt } = value;
-  if (typeof accessToken !== "string" || accessToken === "" || typeof expiresAt !== "number") return null;
-  const refreshAt = typeof value.refreshAt === "number" ? value.refreshAt : expiresAt;
-  if (!(now < refreshAt && now < expiresAt)) return null;
-  return { accessToken, tokenType: "bearer", expiresAt };
+  return usableToken(value, now);
 }
 
 function randomId() {
@@ -158,15 +156,10 @@ export function redisTokenStore(client, options = {}) {
 
     async set(key, token, ttlSeconds) {
       const tokenKey = prefix + key;
-      const keepSeconds = ttlSeconds - Math.min(skew, ttlSeconds / 2);
-      const refreshAt = Date.now() + keepSeconds * 1000;
-      const keepMs = Math.max(1, Math.floor(keepSeconds * 1000));
-      const value = JSON.stringify({
-        accessToken: token.accessToken,
-        tokenType: "bearer",
-        expiresAt: token.expiresAt,
-        refreshAt,
-      });
+      const now = Date.now();
+      const stored = storedToken(token, ttlSeconds, skew, now);
+      const keepMs = Math.max(1, Math.floor(stored.refreshAt - now));
+      const value = JSON.stringify(stored);
       handedOut.set(tokenKey, token.accessToken);
       try {
         await redis.setFor(tokenKey, value, keepMs);

@@ -1,0 +1,22 @@
+// The stored form of a token shared by the stores: what CedatoAuth hands to `set`, plus
+// `refreshAt`, from when on a stored token is no longer handed out so that the fleet
+// refreshes it in time (the same skew rule as CedatoAuth's own cache).
+
+/**
+ * The value to store for `token` (as given to `set(key, token, ttlSeconds)`), refreshed
+ * `min(skewSeconds, ttlSeconds / 2)` before it expires.
+ */
+export function storedToken(token, ttlSeconds, skewSeconds, now = Date.now()) {
+  const refreshAt = now + (ttlSeconds - Math.min(skewSeconds, ttlSeconds / 2)) * 1000;
+  return { accessToken: token.accessToken, tokenType: "bearer", expiresAt: token.expiresAt, refreshAt };
+}
+
+/** The token for CedatoAuth, or null when `value` is not a usable stored token now. */
+export function usableToken(value, now = Date.now()) {
+  if (typeof value !== "object" || value === null) return null;
+  const { accessToken, expiresAt } = value;
+  if (typeof accessToken !== "string" || accessToken === "" || typeof expiresAt !== "number") return null;
+  const refreshAt = typeof value.refreshAt === "number" ? value.refreshAt : expiresAt;
+  if (!(now < refreshAt && now < expiresAt)) return null;
+  return { accessToken, tokenType: "bearer", expiresAt };
+}
