@@ -9,17 +9,9 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ROOT, start } from "../../tools/demo.mjs";
 import { startMockServer } from "../mock/server.mjs";
+import { launchChromium } from "../support/chromium.mjs";
 
 const SHOTS = join(ROOT, "test-output", "screenshots");
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 /** A whole access token as the mock issues them: it must never be in the page. */
 const FULL_TOKEN = /ct_[0-9a-f]{40}/;
 
@@ -28,11 +20,6 @@ let browser;
 let page;
 const problems = [];
 const requests = [];
-
-async function launch() {
-  const { chromium } = await import("playwright-core");
-  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, timeout: 60_000 });
-}
 
 async function openPage(url, viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport, colorScheme: "light", deviceScaleFactor: 1 });
@@ -70,7 +57,7 @@ before(
     await mkdir(SHOTS, { recursive: true });
     starting = Promise.allSettled([
       start({ outdir: join(ROOT, "test-output", "demo") }).then((d) => (demo = d)),
-      launch().then((b) => (browser = b)),
+      launchChromium().then((b) => (browser = b)),
     ]);
     for (const result of await starting) if (result.status === "rejected") throw result.reason;
     page = await openPage(demo.pageUrl);

@@ -2,8 +2,7 @@
 // Time is driven by replacing Date.now in this process (the mock runs in a child process).
 import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
-import { CedatoAuth } from "../../pkg/node.mjs";
-import { TEST_TIMEOUT, VISIBLE_ASCII, credentials, installClock, rejectsWith, sleep, startMock } from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, installClock, instanceFactory, rejectsWith, sleep, startMock } from "./helpers.mjs";
 
 const T = { timeout: TEST_TIMEOUT };
 const START = 1_700_000_000_000; // a fixed, round "now" for the fake clock
@@ -21,11 +20,7 @@ afterEach(() => {
   clock = null;
 });
 
-function setup(tag, options = {}) {
-  const creds = credentials(tag);
-  const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl, timeoutMs: 3000, maxRetries: 0, ...options });
-  return { auth, client: mock.client(creds.clientId) };
-}
+const setup = instanceFactory(() => mock, { timeoutMs: 3000, maxRetries: 0 });
 
 test("a fresh instance has no token and sends nothing until asked", T, async () => {
   const { auth, client } = setup("fresh");

@@ -4,22 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { inspect } from "node:util";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import {
-  TEST_TIMEOUT,
-  VISIBLE_ASCII,
-  assertCedatoError,
-  basicValue,
-  callAsync,
-  closedPort,
-  countingServer,
-  credentials,
-  rejectsWith,
-  settles,
-  sleep,
-  startMock,
-  throwsWith,
-  uniqueId,
-} from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, assertCedatoError, basicValue, callAsync, closedPort, countingServer, credentials, instanceFactory, rejectsWith, settles, sleep, startMock, throwsWith, uniqueId } from "./helpers.mjs";
 
 const T = { timeout: TEST_TIMEOUT };
 
@@ -34,11 +19,7 @@ after(async () => {
   await mock?.stop();
 });
 
-function setup(tag, options = {}) {
-  const creds = credentials(tag);
-  const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl, timeoutMs: 2000, maxRetries: 0, ...options });
-  return { auth, creds, client: mock.client(creds.clientId) };
-}
+const setup = instanceFactory(() => mock, { timeoutMs: 2000, maxRetries: 0 });
 
 // ------------------------------------------------------------------ invalid_config
 

@@ -1,8 +1,7 @@
 // SPEC section 3, "Authenticated calls": auth.fetch() and auth.request().
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { CedatoAuth } from "../../pkg/node.mjs";
-import { TEST_TIMEOUT, countingServer, credentials, rejectsWith, settles, startMock, timed } from "./helpers.mjs";
+import { TEST_TIMEOUT, countingServer, instanceFactory, rejectsWith, settles, startMock, timed } from "./helpers.mjs";
 
 const T = { timeout: TEST_TIMEOUT };
 
@@ -17,11 +16,7 @@ after(async () => {
   await mock?.stop();
 });
 
-function setup(tag, options = {}) {
-  const creds = credentials(tag);
-  const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl, timeoutMs: 2000, maxRetries: 0, ...options });
-  return { auth, client: mock.client(creds.clientId) };
-}
+const setup = instanceFactory(() => mock, { timeoutMs: 2000, maxRetries: 0 });
 
 // ------------------------------------------------------------------ auth.fetch
 

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
+import { CedatoAuth } from "../../pkg/node.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const serverPath = join(here, "..", "mock", "server.mjs");
@@ -139,6 +140,22 @@ export async function startMock() {
       }
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * `setup(tag, options)` for a suite: a new CedatoAuth on the suite's mock with its own
+ * client id, `defaults` under the caller's `options`. Resolves to
+ * `{ auth, creds, client, requests }`, `requests()` being the token requests so far.
+ */
+export function instanceFactory(mockOf, defaults) {
+  return (tag, options = {}) => {
+    const mock = mockOf();
+    const creds = credentials(tag);
+    const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl, ...defaults, ...options });
+    const client = mock.client(creds.clientId);
+    const requests = async () => (await client.stats()).tokenRequests;
+    return { auth, creds, client, requests };
   };
 }
 

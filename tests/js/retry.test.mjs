@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import { TEST_TIMEOUT, VISIBLE_ASCII, closedPort, credentials, rejectsWith, startMock, timed } from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, closedPort, credentials, instanceFactory, rejectsWith, startMock, timed } from "./helpers.mjs";
 
 const T = { timeout: TEST_TIMEOUT };
 
@@ -14,13 +14,7 @@ after(async () => {
   await mock?.stop();
 });
 
-function setup(tag, options = {}) {
-  const creds = credentials(tag);
-  const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl, timeoutMs: 2000, maxRetries: 2, ...options });
-  const client = mock.client(creds.clientId);
-  const requests = async () => (await client.stats()).tokenRequests;
-  return { auth, client, requests };
-}
+const setup = instanceFactory(() => mock, { timeoutMs: 2000, maxRetries: 2 });
 
 /** The instance still works: a fresh token comes back (clear() first so it is fetched). */
 async function stillWorks(auth) {

@@ -2,16 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import {
-  TEST_TIMEOUT,
-  VISIBLE_ASCII,
-  credentials,
-  rejectsWith,
-  realNow,
-  startMock,
-  throwsWith,
-  uniqueId,
-} from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, credentials, instanceFactory, realNow, rejectsWith, startMock, throwsWith, uniqueId } from "./helpers.mjs";
 
 const T = { timeout: TEST_TIMEOUT };
 const YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -26,11 +17,7 @@ after(async () => {
 });
 
 /** A new instance with its own client id; maxRetries 2 so we can also see "not retried". */
-function setup(tag, options = {}) {
-  const creds = credentials(tag);
-  const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl, timeoutMs: 3000, maxRetries: 2, ...options });
-  return { auth, creds, client: mock.client(creds.clientId) };
-}
+const setup = instanceFactory(() => mock, { timeoutMs: 3000, maxRetries: 2 });
 
 /** Gets a token and returns it with the real-clock window in which the request was sent. */
 async function timedToken(auth) {

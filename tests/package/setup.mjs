@@ -258,20 +258,9 @@ export async function serveStatic(dir) {
 
 // ---------------------------------------------------------------- Chromium
 
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+import { launchChromium } from "../support/chromium.mjs";
 
-export async function launchChromium() {
-  const { chromium } = await import("playwright-core");
-  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, timeout: 60_000 });
-}
+export { launchChromium };
 
 /**
  * Opens `url` in a new page and waits for `window.__result` (set by the fixture page).

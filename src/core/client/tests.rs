@@ -138,6 +138,29 @@ fn token(c: &Rc<TokenClient<FakeClock, FakeTransport>>) -> Result<String, Error>
     block_on(Rc::clone(c).get_token()).map(|t| t.access_token.clone())
 }
 
+type Got = Rc<RefCell<Vec<Result<String, Error>>>>;
+
+/// Spawns `n` concurrent callers of `get_token` (or `refresh`) on `pool`; each pushes the
+/// token it got (or its error) into the returned list when done.
+fn spawn_callers(pool: &LocalPool, c: &Rc<TokenClient<FakeClock, FakeTransport>>, n: usize, refresh: bool) -> Got {
+    let got: Got = Rc::default();
+    for _ in 0..n {
+        let (c, g) = (Rc::clone(c), Rc::clone(&got));
+        pool.spawner()
+            .spawn_local(async move {
+                let result = if refresh {
+                    c.refresh().await
+                } else {
+                    c.get_token().await
+                };
+                let v = result.map(|t| t.access_token.clone());
+                g.borrow_mut().push(v);
+            })
+            .unwrap();
+    }
+    got
+}
+
 #[test]
 fn sends_the_documented_request() {
     let (c, _, t) = client();
@@ -210,16 +233,7 @@ fn one_request_for_a_thousand_callers() {
     let (c, _, t) = client();
     let gate = t.push_later();
     let mut pool = LocalPool::new();
-    let results = Rc::new(RefCell::new(Vec::new()));
-    for _ in 0..1000 {
-        let (c, r) = (Rc::clone(&c), Rc::clone(&results));
-        pool.spawner()
-            .spawn_local(async move {
-                let got = c.get_token().await.map(|t| t.access_token.clone());
-                r.borrow_mut().push(got);
-            })
-            .unwrap();
-    }
+    let results = spawn_callers(&pool, &c, 1000, false);
     pool.run_until_stalled();
     assert_eq!(t.count(), 1);
     gate.send(Ok(token_answer("shared", 3600))).unwrap();
@@ -234,16 +248,7 @@ fn everyone_gets_the_same_error_and_it_is_not_cached() {
     let (c, _, t) = client_with(|o| o.max_retries = OptionValue::Num(0.0));
     let gate = t.push_later();
     let mut pool = LocalPool::new();
-    let results = Rc::new(RefCell::new(Vec::new()));
-    for _ in 0..10 {
-        let (c, r) = (Rc::clone(&c), Rc::clone(&results));
-        pool.spawner()
-            .spawn_local(async move {
-                let got = c.get_token().await.map(|t| t.access_token.clone());
-                r.borrow_mut().push(got);
-            })
-            .unwrap();
-    }
+    let results = spawn_callers(&pool, &c, 10, false);
     pool.run_until_stalled();
     gate.send(Ok(answer(401, r#"{"error":"invalid_client"}"#))).unwrap();
     pool.run_until_stalled();
@@ -279,16 +284,7 @@ fn refresh_replaces_a_valid_token_and_joins_a_flight() {
     assert_eq!(token(&c).unwrap(), "tok-2");
     let gate = t.push_later();
     let mut pool = LocalPool::new();
-    let got = Rc::new(RefCell::new(Vec::new()));
-    for _ in 0..3 {
-        let (c, g) = (Rc::clone(&c), Rc::clone(&got));
-        pool.spawner()
-            .spawn_local(async move {
-                let v = c.refresh().await.map(|t| t.access_token.clone());
-                g.borrow_mut().push(v);
-            })
-            .unwrap();
-    }
+    let got = spawn_callers(&pool, &c, 3, true);
     pool.run_until_stalled();
     gate.send(Ok(token_answer("joined", 60))).unwrap();
     pool.run_until_stalled();
