@@ -552,9 +552,10 @@ async fn json_request(inner: &Rc<Inner>, path: &JsValue, options: &JsValue) -> R
         }
     };
     drop(deadline);
+    // "GET reports/… answered HTTP 404", the start of either error below.
+    let mut message = [method.as_str(), " ", path.as_str(), " answered HTTP "].concat();
+    push_int(&mut message, u64::from(status));
     if !(200..300).contains(&status) {
-        let mut message = [method.as_str(), " ", path.as_str(), " answered HTTP "].concat();
-        push_int(&mut message, u64::from(status));
         let mut e = Error::new(ErrorCode::Http, message).with_status(status);
         e.body = Some(truncate_utf8(&text, ERROR_BODY_LIMIT).to_owned());
         e.retry_after = response
@@ -569,8 +570,6 @@ async fn json_request(inner: &Rc<Inner>, path: &JsValue, options: &JsValue) -> R
         return Ok(JsValue::UNDEFINED);
     }
     JSON::parse(&text).map_err(|cause| {
-        let mut message = [method.as_str(), " ", path.as_str(), " answered HTTP "].concat();
-        push_int(&mut message, u64::from(status));
         message.push_str(" with a body that is not JSON");
         let js = error::to_js(&Error::new(ErrorCode::InvalidResponse, message).with_status(status));
         let _ = Reflect::set(&js, &"cause".into(), &cause);

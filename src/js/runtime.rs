@@ -34,10 +34,7 @@ impl Clock for JsClock {
     }
 
     fn sleep(&self, ms: f64) -> LocalFuture<()> {
-        let mut timer = JsValue::UNDEFINED;
-        let promise = Promise::new(&mut |resolve, _reject| {
-            timer = set_timeout(&resolve, ms);
-        });
+        let (promise, timer) = timer_promise(ms);
         Box::pin(Sleep {
             done: JsFuture::from(promise),
             timer,
@@ -286,6 +283,14 @@ impl JsTokenStore {
     }
 }
 
+/// Waits for a store call to settle, whatever its outcome: a write that fails is only
+/// a token not shared.
+async fn settle(pending: Option<Promise>) {
+    if let Some(p) = pending {
+        let _ = JsFuture::from(p).await;
+    }
+}
+
 /// Reads `{ accessToken, tokenType, expiresAt }`; a token type other than bearer, or
 /// fields of the wrong type, make it unusable.
 fn stored_token(value: &JsValue) -> Option<StoredToken> {
@@ -318,19 +323,11 @@ impl TokenStore for JsTokenStore {
         let _ = Reflect::set(&value, &"tokenType".into(), &"bearer".into());
         let _ = Reflect::set(&value, &"expiresAt".into(), &token.expires_at.into());
         let pending = self.call("set", &[key.into(), value.into(), ttl_seconds.into()]);
-        Box::pin(async move {
-            if let Some(p) = pending {
-                let _ = JsFuture::from(p).await;
-            }
-        })
+        Box::pin(settle(pending))
     }
 
     fn delete(&self, key: &str) -> LocalFuture<()> {
         let pending = self.call("delete", &[key.into()]);
-        Box::pin(async move {
-            if let Some(p) = pending {
-                let _ = JsFuture::from(p).await;
-            }
-        })
+        Box::pin(settle(pending))
     }
 }
