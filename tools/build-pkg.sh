@@ -11,8 +11,15 @@ wasm-bindgen --target web --out-dir build/web --out-name "$name" \
 mkdir -p pkg
 node_modules/.bin/wasm-opt -Oz --converge --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "build/web/${name}_bg.wasm" -o "pkg/${name}_bg.wasm"
+  "build/web/${name}_bg.wasm" -o "build/web/${name}_opt.wasm"
 cp "build/web/$name.js" "build/web/$name.d.ts" pkg/
+# Short import names in the wasm and the glue, then the glue minified (no --format: its
+# top-level names, the CedatoAuth class among them, are kept).
+node tools/short-imports.mjs "build/web/${name}_opt.wasm" "pkg/$name.js" "pkg/${name}_bg.wasm"
+node_modules/.bin/esbuild "pkg/$name.js" --minify --target=es2020 --log-level=warning \
+  --banner:js="/* cedato-auth: wasm-bindgen $(wasm-bindgen --version | awk '{print $2}') glue, minified by tools/build-pkg.sh */" \
+  --outfile="build/web/$name.min.js"
+mv "build/web/$name.min.js" "pkg/$name.js"
 cp -R pkg-template/. pkg/
 cp LICENSE pkg/LICENSE
 # The option, request and error types of src/js/typings.rs (wasm-bindgen writes its custom
