@@ -1,4 +1,7 @@
 #![doc = include_str!("../README.md")]
+// The wasm in the npm package is built without `std` (`--no-default-features`): no panic
+// formatting machinery in it, see the panic handler below.
+#![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 // Library code may not panic on data: with panic=abort a panic would kill the instance.
 #![cfg_attr(
@@ -12,7 +15,33 @@
 //! - `js` (wasm32 only): the thin `#[wasm_bindgen]` layer — the `CedatoAuth` class, the
 //!   global `fetch` and timer bindings, errors as JS `CedatoError`s, TypeScript typings.
 
+extern crate alloc;
+
+/// What the `std` prelude brings from `alloc`, for the `no_std` build.
+#[allow(unused_imports)]
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
+
 pub mod core;
+
+#[cfg(all(
+    not(feature = "std"),
+    not(all(target_arch = "wasm32", not(target_feature = "atomics")))
+))]
+compile_error!("without the `std` feature cedato-auth builds only for wasm32 without threads");
+
+/// A panic (none is reachable from JS: clippy denies unwrap, expect, indexing and panic in
+/// this crate) traps. With `std`, the message formatting alone costs ~2 KB gzip.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &::core::panic::PanicInfo<'_>) -> ! {
+    ::core::arch::wasm32::unreachable()
+}
 
 #[cfg(target_arch = "wasm32")]
 mod js;

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=cedato_auth
-cargo build --release --target wasm32-unknown-unknown --lib
+cargo build --release --target wasm32-unknown-unknown --lib --no-default-features
 rm -rf build/web pkg
 wasm-bindgen --target web --out-dir build/web --out-name "$name" \
   "target/wasm32-unknown-unknown/release/$name.wasm"

@@ -61,6 +61,7 @@ trap stop_mock EXIT
 check fmt cargo fmt --check
 check clippy-native cargo clippy --all-targets -- -D warnings
 check clippy-wasm32 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+check clippy-wasm32-no-std cargo clippy --lib --no-default-features --target wasm32-unknown-unknown -- -D warnings
 check doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 suite native-cargo-test cargo cargo test
 suite mock-server node node --test tests/mock/

@@ -3,15 +3,20 @@
 //! Time and I/O come in through [`Clock`] and [`Transport`], so every rule here runs in
 //! native tests with a fake clock and a scripted transport.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use alloc::borrow::ToOwned;
+use alloc::rc::Rc;
+use alloc::string::String;
+use core::cell::{Cell, RefCell};
 
 use super::config::Config;
 use super::error::{truncate_utf8, Error, ErrorCode};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
 use super::shared::{LocalFuture, Shared};
 use super::store::{with_timeout, StoredToken, TokenStore};
-use super::text::push_int;
+use super::text::{ceil, floor, push_int};
 use super::token::is_visible_ascii;
 use super::token::{oauth_error_fields, process_token_response, token_request, HttpRequest, HttpResponse, Token};
 
@@ -245,7 +250,7 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
             }
         }
         let token = self.fetch_with_retries().await?;
-        let ttl_seconds = ((token.expires_at - self.clock.now_ms()) / 1000.0).floor();
+        let ttl_seconds = floor((token.expires_at - self.clock.now_ms()) / 1000.0);
         if token.expires_in > 0.0 && ttl_seconds >= 1.0 {
             let stored = StoredToken {
                 access_token: token.access_token.clone(),
@@ -394,7 +399,7 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         let code = match error {
             TransportError::Timeout => {
                 message = String::from("the token endpoint did not answer within ");
-                push_int(&mut message, self.config.timeout_ms.ceil() as u64);
+                push_int(&mut message, ceil(self.config.timeout_ms) as u64);
                 message.push_str(" ms (timeoutMs)");
                 ErrorCode::Timeout
             }

@@ -1,9 +1,13 @@
 //! Constructor options: validation, defaults and the derived values used on every call.
 
-use std::fmt;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use alloc::string::String;
+use core::fmt;
 
 use super::error::{Error, ErrorCode};
-use super::text::{parse_digits, rsplit_byte, split_once};
+use super::text::{floor, parse_digits, rsplit_byte, split_once};
 use super::token::{basic_authorization, is_visible_ascii, MAX_EXPIRES_IN};
 
 /// The Platform API's address when the caller gives none.
@@ -184,7 +188,7 @@ impl Config {
             return Err(config_error("timeoutMs must be > 0 and at most 2147483647"));
         }
         let max_retries = optional_number(raw.max_retries, "maxRetries", 2.0)?;
-        if max_retries < 0.0 || max_retries.fract() != 0.0 || max_retries > f64::from(MAX_RETRIES) {
+        if max_retries < 0.0 || max_retries != floor(max_retries) || max_retries > f64::from(MAX_RETRIES) {
             return Err(config_error("maxRetries must be a whole number from 0 to 10"));
         }
         let custom_fetch = match raw.fetch {

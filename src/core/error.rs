@@ -1,6 +1,9 @@
 //! The one error type of the library, with the codes of the SPEC's errors table.
 
-use std::fmt;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use core::fmt;
 
 /// What went wrong, as JavaScript callers see it in `err.code`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -102,7 +105,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// Keeps at most `max` bytes of `text`, cut at a character boundary.
 pub fn truncate_utf8(text: &str, max: usize) -> &str {

@@ -4,6 +4,9 @@
 //! size than the whole rest of the library. This reader builds a tree, never panics, and
 //! limits nesting so hostile input cannot exhaust the stack.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// A parsed JSON value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
@@ -172,7 +175,7 @@ impl Parser<'_> {
                 self.pos += 1;
             }
             // The input is a &str and runs stop only at ASCII bytes, so this is whole UTF-8.
-            out.push_str(std::str::from_utf8(self.bytes.get(start..self.pos)?).ok()?);
+            out.push_str(core::str::from_utf8(self.bytes.get(start..self.pos)?).ok()?);
             match self.bump()? {
                 b'"' => return Some(out),
                 b'\\' => {
@@ -247,7 +250,7 @@ impl Parser<'_> {
                 return None;
             }
         }
-        let text = std::str::from_utf8(self.bytes.get(start..self.pos)?).ok()?;
+        let text = core::str::from_utf8(self.bytes.get(start..self.pos)?).ok()?;
         super::text::parse_number(text).map(Json::Number)
     }
 }

@@ -1,6 +1,9 @@
 //! When to try a token request again, and how long to wait first.
 
-use super::text::parse_digits;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use super::text::{ceil, parse_digits};
 
 /// Base of the exponential backoff, in ms.
 pub const BACKOFF_BASE_MS: f64 = 250.0;
@@ -12,7 +15,7 @@ pub const MAX_RETRY_AFTER_SECONDS: f64 = 60.0;
 /// Exponential backoff with full jitter: attempt `n` (0 for the first retry) waits a
 /// random time in `[0, min(250 ms * 2^n, 5 s)]`. `random` is in `[0, 1)`.
 pub fn backoff_ms(retry: u32, random: f64) -> f64 {
-    let ceiling = (BACKOFF_BASE_MS * 2f64.powi(retry.min(30) as i32)).min(BACKOFF_CAP_MS);
+    let ceiling = (BACKOFF_BASE_MS * (1u64 << retry.min(30)) as f64).min(BACKOFF_CAP_MS);
     // A broken random source must not turn into a NaN wait.
     let fraction = if random.is_finite() {
         random.clamp(0.0, 1.0)
@@ -30,7 +33,7 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
         return parse_digits(value).map(|n| n as f64);
     }
     let at = parse_http_date(value)?;
-    Some(((at - now_ms) / 1000.0).max(0.0).ceil())
+    Some(ceil(((at - now_ms) / 1000.0).max(0.0)))
 }
 
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form RFC 9110 requires senders

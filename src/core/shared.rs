@@ -5,12 +5,18 @@
 //! even if the caller that started it stops waiting (a dropped future natively, a
 //! finished request in a worker).
 
-use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use alloc::sync::Arc;
+use alloc::task::Wake;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
 
 /// A boxed future that stays on the current thread (JavaScript has one).
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -21,19 +27,49 @@ enum State<T> {
     Done(T),
 }
 
+/// The waiters' wakers. `Wake` wants `Send + Sync`: natively a `Mutex` gives both.
+#[cfg(feature = "std")]
+#[derive(Default)]
+struct WakerList(std::sync::Mutex<Vec<Waker>>);
+
+#[cfg(feature = "std")]
+impl WakerList {
+    fn with<R: Default>(&self, f: impl FnOnce(&mut Vec<Waker>) -> R) -> R {
+        self.0.lock().map(|mut list| f(&mut list)).unwrap_or_default()
+    }
+}
+
+/// Without `std` (the wasm build) there is no `Mutex`, and one thread: a `RefCell`.
+#[cfg(not(feature = "std"))]
+#[derive(Default)]
+struct WakerList(RefCell<Vec<Waker>>);
+
+// SAFETY: without the `std` feature the crate only builds for wasm32 without the atomics
+// feature (see lib.rs), where there is one thread: the list is never shared across threads.
+#[cfg(not(feature = "std"))]
+#[allow(unsafe_code)]
+unsafe impl Sync for WakerList {}
+
+#[cfg(not(feature = "std"))]
+impl WakerList {
+    fn with<R: Default>(&self, f: impl FnOnce(&mut Vec<Waker>) -> R) -> R {
+        self.0.try_borrow_mut().map(|mut list| f(&mut list)).unwrap_or_default()
+    }
+}
+
 /// Wakes every waiter: the inner future only knows this one waker.
 #[derive(Default)]
-struct WakeAll(Mutex<Vec<Waker>>);
+struct WakeAll(WakerList);
 
 impl WakeAll {
     /// Adds a waiter. No scan for duplicates: that made a thousand waiters quadratic;
     /// a waker is only polled again after a wake, which empties the list.
     fn register(&self, waker: &Waker) {
-        if let Ok(mut list) = self.0.lock() {
+        self.0.with(|list| {
             if !list.last().is_some_and(|w| w.will_wake(waker)) {
                 list.push(waker.clone());
             }
-        }
+        });
     }
 }
 
@@ -43,7 +79,7 @@ impl Wake for WakeAll {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let wakers = self.0.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
+        let wakers = self.0.with(core::mem::take);
         for w in wakers {
             w.wake();
         }

@@ -3,9 +3,13 @@
 //! Lookup order is memory, then the store, then the token endpoint. A store is only an
 //! optimisation: one that fails or is slow degrades to the endpoint, never fails a call.
 
-use std::future::{poll_fn, Future};
-use std::pin::Pin;
-use std::task::Poll;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use alloc::string::String;
+use core::future::{poll_fn, Future};
+use core::pin::Pin;
+use core::task::Poll;
 
 use super::shared::LocalFuture;
 

@@ -1,6 +1,12 @@
 //! Text helpers that keep the wasm small: number formatting without `core::fmt`, number
 //! reading without `core::num::dec2flt` (~15 KB gzip), and byte searches instead of the
-//! `str` pattern API, whose panicking paths pull in the formatting machinery.
+//! `str` pattern API, whose panicking paths pull in the formatting machinery. Rounding
+//! too: `f64::floor` and `f64::ceil` live in `std`, and the wasm build is `no_std`.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use alloc::string::String;
 
 /// Byte offset of the first occurrence of `needle` in `haystack`.
 pub fn find(haystack: &str, needle: &str) -> Option<usize> {
@@ -114,6 +120,25 @@ pub fn parse_number(s: &str) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
+/// `x` rounded towards negative infinity (`f64::floor`, which `core` lacks).
+pub fn floor(x: f64) -> f64 {
+    // From 2^52 on every f64 is a whole number; NaN and the infinities stay as they are.
+    if x.is_nan() || x.abs() >= 4_503_599_627_370_496.0 {
+        return x;
+    }
+    let whole = x as i64 as f64;
+    if whole > x {
+        whole - 1.0
+    } else {
+        whole
+    }
+}
+
+/// `x` rounded towards positive infinity (`f64::ceil`).
+pub fn ceil(x: f64) -> f64 {
+    -floor(-x)
+}
+
 /// Appends `n` in decimal.
 pub fn push_int(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
@@ -173,6 +198,32 @@ mod tests {
         for bad in ["", "-", ".", "1.2.3", "1e", "e5", "1x", "1e+"] {
             assert_eq!(parse_number(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn rounds_like_std() {
+        for x in [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            2.999,
+            -2.999,
+            1e15 + 0.5,
+            4503599627370495.5,
+            4503599627370497.0,
+            1e300,
+            -1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            123456.0001,
+        ] {
+            assert_eq!(floor(x), x.floor(), "floor {x}");
+            assert_eq!(ceil(x), x.ceil(), "ceil {x}");
+        }
+        assert!(floor(f64::NAN).is_nan() && ceil(f64::INFINITY) == f64::INFINITY);
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! The Cedato token exchange without I/O: building the request and processing the answer.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::config::Config;
 use super::error::{truncate_utf8, Error, ErrorCode};
 use super::json::{self, Json};

@@ -1,6 +1,9 @@
 //! Rust errors as JavaScript `CedatoError`s: an `Error` whose `name` is `"CedatoError"`,
 //! with `code`, `status`, `retryable`, and the other fields of the SPEC's errors table.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 

@@ -3,13 +3,17 @@
 //! Exported methods take `&self` and hand their futures `Rc` clones, so concurrent calls
 //! and `free()` during a call are safe; no `RefCell` borrow is held across an `.await`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod error;
 mod options;
 mod runtime;
 mod typings;
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::RefCell;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use js_sys::{Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
@@ -132,7 +136,7 @@ impl Inner {
     /// the flight never lands: after the longest time a healthy flight can take, its
     /// promise settles anyway, and the caller abandons it and starts a new one.
     async fn join_flight(self: &Rc<Self>, refresh: bool) -> FlightResult {
-        if !REQUEST_ISOLATION.with(Cell::get) {
+        if !REQUEST_ISOLATION.load(Ordering::Relaxed) {
             // Elsewhere all callers share one context: wait on the Rust future directly,
             // which costs no JS promise or timer per caller.
             return self.client.flight(refresh).await;
@@ -175,9 +179,8 @@ impl Inner {
     }
 }
 
-thread_local! {
-    static REQUEST_ISOLATION: Cell<bool> = const { Cell::new(false) };
-}
+/// Set once by the workerd entry; wasm32 without threads has one copy of it.
+static REQUEST_ISOLATION: AtomicBool = AtomicBool::new(false);
 
 /// Switches on request isolation, for runtimes that tie every I/O to the request that
 /// started it and cancel it when that request ends (workerd). Callers that wait for a
@@ -186,7 +189,7 @@ thread_local! {
 /// it once, after loading the module.
 #[wasm_bindgen(js_name = isolateRequests)]
 pub fn isolate_requests() {
-    REQUEST_ISOLATION.with(|on| on.set(true));
+    REQUEST_ISOLATION.store(true, Ordering::Relaxed);
 }
 
 /// Cedato Platform API credentials exchanged for an access token, cached in memory with

@@ -1,5 +1,8 @@
 //! Reads the constructor options from a JS object into the core's `RawOptions`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -3,6 +3,9 @@
 //! Everything is bound through the global scope (never `window`), so the same module
 //! runs in pages, workers, workerd, Node.js and Deno.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -53,11 +56,11 @@ struct Sleep {
     timer: JsValue,
 }
 
-impl std::future::Future for Sleep {
+impl core::future::Future for Sleep {
     type Output = ();
 
-    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        std::pin::Pin::new(&mut self.done).poll(cx).map(|_| ())
+    fn poll(mut self: core::pin::Pin<&mut Self>, cx: &mut core::task::Context<'_>) -> core::task::Poll<()> {
+        core::pin::Pin::new(&mut self.done).poll(cx).map(|_| ())
     }
 }
 
