@@ -10,10 +10,12 @@
 )]
 //!
 //! # Module map
-//! - [`core`]: pure Rust — options, the token exchange, cache and single flight, retry
-//!   policy, errors. Tested natively with a fake clock and transport.
-//! - `js` (wasm32 only): the thin `#[wasm_bindgen]` layer — the `CedatoAuth` class, the
-//!   global `fetch` and timer bindings, errors as JS `CedatoError`s, TypeScript typings.
+//! - [`core`]: pure Rust — options, the token exchange, cache, the decision after each
+//!   attempt (token, wait or error), retry policy, errors, and an async driver with single
+//!   flight. Tested natively with a fake clock and transport.
+//! - `js` (wasm32 only): the `#[wasm_bindgen]` layer — `CedatoCore`, the Rust half of the
+//!   `CedatoAuth` class (its JS half, `src/js/driver.mjs`, sends and waits), errors as JS
+//!   `CedatoError`s, TypeScript typings.
 
 extern crate alloc;
 
@@ -47,7 +49,7 @@ fn panic(_: &::core::panic::PanicInfo<'_>) -> ! {
 mod js;
 
 #[cfg(target_arch = "wasm32")]
-pub use js::CedatoAuth;
+pub use js::{cedato_error, CedatoCore};
 
 // SAFETY: wasm32-unknown-unknown without the atomics feature runs one thread, which is
 // all `AssumeSingleThreaded` requires.

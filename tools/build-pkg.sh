@@ -16,6 +16,9 @@ cp "build/web/$name.js" "build/web/$name.d.ts" pkg/
 # Short import names in the wasm and the glue, then the glue minified (no --format: its
 # top-level names, the CedatoAuth class among them, are kept).
 node tools/short-imports.mjs "build/web/${name}_opt.wasm" "pkg/$name.js" "pkg/${name}_bg.wasm"
+# The JS half of CedatoAuth (src/js/driver.mjs) joins the glue: it uses the glue's
+# CedatoCore and cedatoError, and the glue's module is the one every entry imports.
+cat src/js/driver.mjs >> "pkg/$name.js"
 node_modules/.bin/esbuild "pkg/$name.js" --minify --target=es2020 --log-level=warning \
   --banner:js="/* cedato-auth: wasm-bindgen $(wasm-bindgen --version | awk '{print $2}') glue, minified by tools/build-pkg.sh */" \
   --outfile="build/web/$name.min.js"

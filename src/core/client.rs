@@ -23,14 +23,29 @@ use super::token::{oauth_error_fields, process_token_response, token_request, Ht
 /// Most of an error answer's body that an error keeps.
 pub const ERROR_BODY_LIMIT: usize = 1024;
 
-/// Wall-clock time, waiting, and randomness for jitter.
+/// Wall-clock time and randomness for jitter: all the decisions need.
 pub trait Clock {
     /// Milliseconds since the epoch, read anew at every check (`Date.now()` in JS).
     fn now_ms(&self) -> f64;
-    /// Resolves after `ms` milliseconds.
-    fn sleep(&self, ms: f64) -> LocalFuture<()>;
     /// A random number in `[0, 1)`, for backoff jitter.
     fn jitter(&self) -> f64;
+}
+
+/// Waiting, for the async driver ([`TokenClient::get_token`] and friends).
+pub trait Timer: Clock {
+    /// Resolves after `ms` milliseconds.
+    fn sleep(&self, ms: f64) -> LocalFuture<()>;
+}
+
+/// What to do after an attempt of the token request.
+#[derive(Debug)]
+pub enum Next {
+    /// A token (not cached yet: see [`TokenClient::land`]).
+    Token(Rc<CachedToken>),
+    /// Wait this many ms, then try again.
+    Wait(f64),
+    /// Give up with this error.
+    Fail(Error),
 }
 
 /// Why an attempt produced no answer.
@@ -87,7 +102,9 @@ pub struct TokenClient<C, T> {
     token_requests: Cell<u64>,
 }
 
-impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
+/// The state and the decisions: no I/O. The async driver below and the JS driver of the
+/// wasm build (`src/js/driver.mjs`) both run on these.
+impl<C: Clock, T> TokenClient<C, T> {
     /// A client with nothing cached; it does no I/O until a token is asked for. With a
     /// `store`, tokens are looked up there before the endpoint is asked, and shared there.
     pub fn new(config: Config, clock: C, transport: T, store: Option<Rc<dyn TokenStore>>) -> Rc<Self> {
@@ -146,19 +163,132 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         self.state.borrow_mut().cached = None;
     }
 
+    /// Forgets the cached token if it is the one with `id` (the API refused it) and keeps
+    /// a newer one another caller may already have fetched. True when it was the cached
+    /// one (then the shared store should drop it too).
+    pub fn forget(&self, id: u64) -> bool {
+        let mut state = self.state.borrow_mut();
+        let current = state.cached.as_ref().is_some_and(|t| t.id == id);
+        if current {
+            state.cached = None;
+        }
+        current
+    }
+
+    /// Caches a token that a token request ended with; one with `expires_in: 0` is handed
+    /// to its waiters and never kept.
+    pub fn land(&self, token: &Rc<CachedToken>) {
+        if token.expires_in > 0.0 {
+            self.state.borrow_mut().cached = Some(Rc::clone(token));
+        }
+    }
+
+    /// The token request, made once from the options.
+    pub fn request(&self) -> &HttpRequest {
+        &self.request
+    }
+
+    /// The key of this client's token in a shared store.
+    pub fn store_key(&self) -> &str {
+        &self.store_key
+    }
+
+    /// Grace: a failed refresh gives way to the cached token while it has not expired.
+    pub fn with_grace(&self, result: FlightResult) -> FlightResult {
+        match result {
+            Err(error) => {
+                let now = self.clock.now_ms();
+                let old = self.state.borrow().cached.clone();
+                old.filter(|t| now < t.expires_at).ok_or(error)
+            }
+            ok => ok,
+        }
+    }
+
+    /// The longest a healthy token request can take, in ms: every attempt at its time
+    /// limit, the longest wait between attempts (a `Retry-After` of 60 s), the store's
+    /// read and write, and a second of slack for the timers themselves.
+    pub fn longest_flight_ms(&self) -> f64 {
+        let timeout = self.config.timeout_ms;
+        let attempts = f64::from(self.config.max_retries + 1);
+        let waits = f64::from(self.config.max_retries) * MAX_RETRY_AFTER_SECONDS * 1000.0;
+        let store = if self.store.is_some() || self.config.token_store {
+            2.0 * timeout
+        } else {
+            0.0
+        };
+        attempts * timeout + waits + store + 1000.0
+    }
+
+    /// What attempt number `attempt` (from 1), sent at `sent_at`, leads to.
+    pub fn next(&self, outcome: Result<HttpResponse, TransportError>, sent_at: f64, attempt: u32) -> Next {
+        let error = match outcome {
+            Ok(response) if (200..300).contains(&response.status) => {
+                return match process_token_response(response.status, &response.body, sent_at) {
+                    Ok(token) => Next::Token(self.cache_entry(token)),
+                    Err(e) => Next::Fail(e),
+                };
+            }
+            Ok(response) => self.answer_error(response, attempt),
+            Err(e) => self.transport_error(e, attempt),
+        };
+        let retry_allowed = matches!(
+            error.code,
+            ErrorCode::Network | ErrorCode::Timeout | ErrorCode::RateLimited | ErrorCode::ServerError
+        );
+        if !retry_allowed || attempt > self.config.max_retries {
+            return Next::Fail(error);
+        }
+        match error.retry_after {
+            Some(seconds) if seconds > MAX_RETRY_AFTER_SECONDS => Next::Fail(error),
+            Some(seconds) => Next::Wait(seconds * 1000.0),
+            None => Next::Wait(backoff_ms(attempt - 1, self.clock.jitter())),
+        }
+    }
+
+    /// A token from the shared store that is usable and outside its refresh window now;
+    /// anything else (malformed, about to expire) is `None`. The store does not say how
+    /// long the token lived in all, so the whole `refreshSkewSeconds` applies: a fleet
+    /// refreshes in good time rather than late.
+    pub fn accept_stored(&self, stored: StoredToken) -> Option<Rc<CachedToken>> {
+        let now = self.clock.now_ms();
+        let lifetime_s = (stored.expires_at - now) / 1000.0;
+        if !is_visible_ascii(&stored.access_token) || !lifetime_s.is_finite() || lifetime_s <= 0.0 {
+            return None;
+        }
+        let mut token = self.cache_entry(Token {
+            access_token: stored.access_token,
+            expires_in: lifetime_s,
+            expires_at: stored.expires_at,
+        });
+        if let Some(t) = Rc::get_mut(&mut token) {
+            t.refresh_at = t.expires_at - self.config.refresh_skew_seconds * 1000.0;
+        }
+        (now < token.refresh_at).then_some(token)
+    }
+
+    /// What to write to the shared store for a fetched token, and for how many seconds;
+    /// `None` for a token that should not be shared (use-once, or about to expire).
+    pub fn store_entry(&self, token: &CachedToken) -> Option<(StoredToken, f64)> {
+        let ttl_seconds = floor((token.expires_at - self.clock.now_ms()) / 1000.0);
+        (token.expires_in > 0.0 && ttl_seconds >= 1.0).then(|| {
+            let stored = StoredToken {
+                access_token: token.access_token.clone(),
+                expires_at: token.expires_at,
+            };
+            (stored, ttl_seconds)
+        })
+    }
+}
+
+/// The async driver: single flight, retries with waits, the shared store. Natively any
+/// [`Transport`] and [`Timer`] drive it; the wasm build drives the decisions from JS.
+impl<C: Timer + 'static, T: Transport + 'static> TokenClient<C, T> {
     /// Forgets the cached token if it is the one with `id` (the API refused it), here
     /// and in the shared store, and keeps a newer one another caller may already have
     /// fetched.
     pub async fn invalidate(&self, id: u64) {
-        let current = {
-            let mut state = self.state.borrow_mut();
-            let current = state.cached.as_ref().is_some_and(|t| t.id == id);
-            if current {
-                state.cached = None;
-            }
-            current
-        };
-        if let (true, Some(store)) = (current, &self.store) {
+        if let (true, Some(store)) = (self.forget(id), &self.store) {
             with_timeout(store.delete(&self.store_key), self.clock.sleep(self.config.timeout_ms)).await;
         }
     }
@@ -180,18 +310,6 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         self.flight(true).await
     }
 
-    /// Grace: a failed refresh gives way to the cached token while it has not expired.
-    pub fn with_grace(&self, result: FlightResult) -> FlightResult {
-        match result {
-            Err(error) => {
-                let now = self.clock.now_ms();
-                let old = self.state.borrow().cached.clone();
-                old.filter(|t| now < t.expires_at).ok_or(error)
-            }
-            ok => ok,
-        }
-    }
-
     /// The token request in flight, started when there is none (`skip_store_read` for a
     /// new one: see [`refresh`](Self::refresh)). Awaiting any clone gives its result.
     pub fn flight(self: &Rc<Self>, skip_store_read: bool) -> Shared<FlightResult> {
@@ -207,9 +325,9 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
             if state.flight.as_ref().is_some_and(|(current, _)| *current == id) {
                 state.flight = None;
             }
-            // A token with `expires_in: 0` is handed to its waiters and never kept.
-            if let Some(token) = result.as_ref().ok().filter(|t| t.expires_in > 0.0) {
-                state.cached = Some(Rc::clone(token));
+            drop(state);
+            if let Ok(token) = &result {
+                client.land(token);
             }
             result
         });
@@ -227,17 +345,6 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
         }
     }
 
-    /// The longest a healthy token request can take, in ms: every attempt at its time
-    /// limit, the longest wait between attempts (a `Retry-After` of 60 s), the store's
-    /// read and write, and a second of slack for the timers themselves.
-    pub fn longest_flight_ms(&self) -> f64 {
-        let timeout = self.config.timeout_ms;
-        let attempts = f64::from(self.config.max_retries + 1);
-        let waits = f64::from(self.config.max_retries) * MAX_RETRY_AFTER_SECONDS * 1000.0;
-        let store = if self.store.is_some() { 2.0 * timeout } else { 0.0 };
-        attempts * timeout + waits + store + 1000.0
-    }
-
     /// From the store when it has a token usable now, else from the endpoint (then
     /// shared through the store).
     async fn obtain(&self, skip_store_read: bool) -> FlightResult {
@@ -250,43 +357,40 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
             }
         }
         let token = self.fetch_with_retries().await?;
-        let ttl_seconds = floor((token.expires_at - self.clock.now_ms()) / 1000.0);
-        if token.expires_in > 0.0 && ttl_seconds >= 1.0 {
-            let stored = StoredToken {
-                access_token: token.access_token.clone(),
-                expires_at: token.expires_at,
-            };
+        if let Some((stored, ttl_seconds)) = self.store_entry(&token) {
             let write = store.set(&self.store_key, &stored, ttl_seconds);
             with_timeout(write, self.clock.sleep(self.config.timeout_ms)).await;
         }
         Ok(token)
     }
 
-    /// A stored token that is usable and outside its refresh window now; anything else
-    /// (missing, malformed, about to expire, a store that fails or is slow) is `None`.
-    /// The store does not say how long the token lived in all, so the whole
-    /// `refreshSkewSeconds` applies: a fleet refreshes in good time rather than late.
+    /// A stored token usable now ([`accept_stored`](Self::accept_stored)); a store that
+    /// fails or is slow counts as empty.
     async fn read_store(&self, store: &dyn TokenStore) -> Option<Rc<CachedToken>> {
         let read = store.get(&self.store_key);
         let stored = with_timeout(read, self.clock.sleep(self.config.timeout_ms))
             .await
             .flatten()?;
-        let now = self.clock.now_ms();
-        let lifetime_s = (stored.expires_at - now) / 1000.0;
-        if !is_visible_ascii(&stored.access_token) || !lifetime_s.is_finite() || lifetime_s <= 0.0 {
-            return None;
-        }
-        let mut token = self.cache_entry(Token {
-            access_token: stored.access_token,
-            expires_in: lifetime_s,
-            expires_at: stored.expires_at,
-        });
-        if let Some(t) = Rc::get_mut(&mut token) {
-            t.refresh_at = t.expires_at - self.config.refresh_skew_seconds * 1000.0;
-        }
-        (now < token.refresh_at).then_some(token)
+        self.accept_stored(stored)
     }
 
+    async fn fetch_with_retries(&self) -> FlightResult {
+        let mut attempt: u32 = 0;
+        loop {
+            let sent_at = self.clock.now_ms();
+            self.token_requests.set(self.token_requests.get() + 1);
+            let outcome = self.transport.send(&self.request, self.config.timeout_ms).await;
+            attempt += 1;
+            match self.next(outcome, sent_at, attempt) {
+                Next::Token(token) => return Ok(token),
+                Next::Fail(error) => return Err(error),
+                Next::Wait(ms) => self.clock.sleep(ms).await,
+            }
+        }
+    }
+}
+
+impl<C: Clock, T> TokenClient<C, T> {
     fn cache_entry(&self, token: Token) -> Rc<CachedToken> {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
@@ -299,37 +403,6 @@ impl<C: Clock + 'static, T: Transport + 'static> TokenClient<C, T> {
             expires_at: token.expires_at,
             refresh_at: token.expires_at - skew_ms,
         })
-    }
-
-    async fn fetch_with_retries(&self) -> FlightResult {
-        let mut attempt: u32 = 0;
-        loop {
-            let sent_at = self.clock.now_ms();
-            self.token_requests.set(self.token_requests.get() + 1);
-            let outcome = self.transport.send(&self.request, self.config.timeout_ms).await;
-            attempt += 1;
-            let error = match outcome {
-                Ok(response) if (200..300).contains(&response.status) => {
-                    let token = process_token_response(response.status, &response.body, sent_at)?;
-                    return Ok(self.cache_entry(token));
-                }
-                Ok(response) => self.answer_error(response, attempt),
-                Err(e) => self.transport_error(e, attempt),
-            };
-            let retry_allowed = matches!(
-                error.code,
-                ErrorCode::Network | ErrorCode::Timeout | ErrorCode::RateLimited | ErrorCode::ServerError
-            );
-            if !retry_allowed || attempt > self.config.max_retries {
-                return Err(error);
-            }
-            let wait_ms = match error.retry_after {
-                Some(seconds) if seconds > MAX_RETRY_AFTER_SECONDS => return Err(error),
-                Some(seconds) => seconds * 1000.0,
-                None => backoff_ms(attempt - 1, self.clock.jitter()),
-            };
-            self.clock.sleep(wait_ms).await;
-        }
     }
 
     /// The error for a non-2xx answer of the token endpoint.

@@ -11,7 +11,7 @@ pub mod store;
 pub mod text;
 pub mod token;
 
-pub use client::{CachedToken, Clock, TokenClient, Transport, TransportError};
+pub use client::{CachedToken, Clock, Next, Timer, TokenClient, Transport, TransportError};
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
 pub use store::{StoredToken, TokenStore};

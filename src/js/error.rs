@@ -7,7 +7,7 @@ use crate::prelude::*;
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
-use crate::core::{Error, ErrorCode};
+use crate::core::Error;
 
 fn set(target: &JsValue, key: &str, value: &JsValue) {
     // Setting a field on a fresh Error cannot fail; if it did, the error still throws.
@@ -36,16 +36,4 @@ pub fn to_js(error: &Error) -> JsValue {
         set(&js, "body", &body.as_str().into());
     }
     js
-}
-
-/// A `CedatoError` with a code and message only, plus the original JS value as `cause`.
-pub fn with_cause(code: ErrorCode, message: &str, cause: &JsValue) -> JsValue {
-    let js = to_js(&Error::new(code, message));
-    set(&js, "cause", cause);
-    js
-}
-
-/// Shorthand for an `invalid_request` error.
-pub fn invalid_request(message: &str) -> JsValue {
-    to_js(&Error::new(ErrorCode::InvalidRequest, message))
 }

@@ -3,8 +3,8 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Function, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
 
 use crate::core::{Error, ErrorCode, OptionValue, RawOptions};
 
@@ -32,20 +32,12 @@ fn read(options: &JsValue, key: &str) -> OptionValue {
     }
 }
 
-/// What the JS options carry beyond plain values.
-pub struct JsOptions {
-    /// The `fetch` option.
-    pub fetch: Option<Function>,
-    /// The `tokenStore` option (checked to have `get` and `set` methods).
-    pub token_store: Option<JsValue>,
-}
-
 fn has_method(object: &JsValue, name: &str) -> bool {
     Reflect::get(object, &name.into()).is_ok_and(|f| f.is_function())
 }
 
-/// The options object field by field, and the JS values behind `fetch` and `tokenStore`.
-pub fn read_options(options: &JsValue) -> Result<(RawOptions, JsOptions), Error> {
+/// The options object field by field (`tokenStore` checked to have `get` and `set`).
+pub fn read_options(options: &JsValue) -> Result<RawOptions, Error> {
     if !options.is_object() || options.is_function() {
         return Err(Error::new(
             ErrorCode::InvalidConfig,
@@ -63,24 +55,14 @@ pub fn read_options(options: &JsValue) -> Result<(RawOptions, JsOptions), Error>
         fetch: read(options, "fetch"),
         token_store: read(options, "tokenStore"),
     };
-    let fetch = match raw.fetch {
-        OptionValue::Function => Reflect::get(options, &"fetch".into())
-            .ok()
-            .and_then(|f| f.dyn_into().ok()),
-        _ => None,
-    };
-    let token_store = match raw.token_store {
-        OptionValue::Object => {
-            let store = Reflect::get(options, &"tokenStore".into()).unwrap_or(JsValue::UNDEFINED);
-            if !(has_method(&store, "get") && has_method(&store, "set")) {
-                return Err(Error::new(
-                    ErrorCode::InvalidConfig,
-                    "tokenStore must have get(key) and set(key, token, ttlSeconds) methods",
-                ));
-            }
-            Some(store)
+    if raw.token_store == OptionValue::Object {
+        let store = Reflect::get(options, &"tokenStore".into()).unwrap_or(JsValue::UNDEFINED);
+        if !(has_method(&store, "get") && has_method(&store, "set")) {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                "tokenStore must have get(key) and set(key, token, ttlSeconds) methods",
+            ));
         }
-        _ => None,
-    };
-    Ok((raw, JsOptions { fetch, token_store }))
+    }
+    Ok(raw)
 }

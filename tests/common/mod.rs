@@ -1,7 +1,9 @@
 //! The wasm-bindgen-test suite shared by `tests/browser.rs` and `tests/node.rs`: the
-//! exported `CedatoAuth` against the mock server, through the real global `fetch`.
+//! exported `CedatoCore` (the Rust half of `CedatoAuth`) against the mock server, its
+//! token requests sent through the real global `fetch` as the JS half sends them. The
+//! JS half itself is tested over the built package (tests/js, tests/package).
 
-use cedato_auth::CedatoAuth;
+use cedato_auth::{cedato_error, CedatoCore};
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -41,8 +43,8 @@ fn options(client: &str, secret: &str, extra: &[(&str, JsValue)]) -> JsValue {
     o.into()
 }
 
-fn auth_for(client: &str, extra: &[(&str, JsValue)]) -> CedatoAuth {
-    CedatoAuth::new(options(client, &format!("{client}-secret"), extra)).unwrap()
+fn core_for(client: &str, extra: &[(&str, JsValue)]) -> CedatoCore {
+    CedatoCore::new(options(client, &format!("{client}-secret"), extra)).unwrap()
 }
 
 async fn settle(p: Promise) -> Result<JsValue, JsValue> {
@@ -73,137 +75,181 @@ async fn stat(client: &str, name: &str) -> f64 {
     field(&json, name).as_f64().unwrap()
 }
 
+/// One attempt of the token request, sent as the JS half sends it: the answer's
+/// outcome (a handle, a wait in ms, or the thrown `CedatoError`).
+async fn attempt(core: &CedatoCore, n: u32) -> Result<JsValue, JsValue> {
+    let settings = core.settings();
+    let url = settings.get(0).as_string().unwrap();
+    let sent_at = js_sys::Date::now();
+    let r: web_sys::Response = settle(fetch_with_init(&url, &settings.get(1)))
+        .await
+        .unwrap()
+        .unchecked_into();
+    let retry_after = r.headers().get("retry-after").unwrap();
+    let body = settle(r.text().unwrap()).await.unwrap().as_string().unwrap();
+    core.answer(r.status(), retry_after, body, sent_at, n)
+}
+
+fn handle(v: &JsValue) -> (f64, String, String) {
+    let a: &js_sys::Array = v.unchecked_ref();
+    (
+        a.get(0).as_f64().unwrap(),
+        a.get(1).as_string().unwrap(),
+        a.get(2).as_string().unwrap(),
+    )
+}
+
 #[wasm_bindgen_test]
 async fn gets_and_caches_a_token() {
     let client = unique_client("cache");
-    let auth = auth_for(&client, &[]);
-    assert!(!auth.has_valid_token());
-    assert!(auth.expires_at().is_none());
-    let token = settle(auth.get_token()).await.unwrap().as_string().unwrap();
+    let core = core_for(&client, &[]);
+    assert!(!core.has_valid_token());
+    assert!(core.expires_at().is_none());
+    assert!(core.cached(false).is_none());
+    let (_, token, header) = handle(&attempt(&core, 1).await.unwrap());
     assert!(token.starts_with("ct_"));
-    assert!(auth.has_valid_token());
-    let left = auth.expires_at().unwrap() - js_sys::Date::now();
-    assert!(left > 3_590_000.0 && left <= 3_600_000.0, "{left}");
-    let header = settle(auth.get_authorization_header())
-        .await
-        .unwrap()
-        .as_string()
-        .unwrap();
     assert_eq!(header, format!("Bearer {token}"));
+    assert!(core.has_valid_token());
+    let left = core.expires_at().unwrap() - js_sys::Date::now();
+    assert!(left > 3_590_000.0 && left <= 3_600_000.0, "{left}");
+    // A cached call hands out the same settled promise each time.
+    let cached = core.cached(false).unwrap();
+    assert_eq!(
+        JsValue::from(cached.clone()),
+        JsValue::from(core.cached(false).unwrap())
+    );
+    assert_eq!(settle(cached).await.unwrap(), token.as_str());
+    assert_eq!(settle(core.cached(true).unwrap()).await.unwrap(), header.as_str());
     assert_eq!(stat(&client, "tokenRequests").await, 1.0);
 }
 
 #[wasm_bindgen_test]
-async fn fifty_concurrent_callers_make_one_token_request() {
-    let client = unique_client("flight");
-    let auth = auth_for(&client, &[]);
-    let promises = js_sys::Array::new();
-    for _ in 0..50 {
-        promises.push(&auth.get_token());
-    }
-    let all = settle(Promise::all(&promises)).await.unwrap();
-    let all: js_sys::Array = all.unchecked_into();
-    let first = all.get(0);
-    assert!(all.iter().all(|t| t == first));
-    assert_eq!(stat(&client, "tokenRequests").await, 1.0);
+async fn the_token_opens_the_api() {
+    let client = unique_client("api");
+    let core = core_for(&client, &[]);
+    let (_, _, header) = handle(&attempt(&core, 1).await.unwrap());
+    let init = Object::new();
+    let headers = Object::new();
+    Reflect::set(&headers, &"authorization".into(), &header.into()).unwrap();
+    Reflect::set(&init, &"headers".into(), &headers).unwrap();
+    let url = format!("{MOCK}reports/supplies/extended?start=2024-01-01&end=2024-01-07&limit=10");
+    let r: web_sys::Response = settle(fetch_with_init(&url, &init)).await.unwrap().unchecked_into();
+    assert_eq!(r.status(), 200);
+    let report = settle(r.json().unwrap()).await.unwrap();
+    let data = field(&report, "data");
+    assert_eq!(js_sys::Array::from(&field(&data, "supplies")).length(), 10);
 }
 
 #[wasm_bindgen_test]
 async fn wrong_secret_is_token_rejected_and_the_instance_keeps_working() {
     let client = unique_client("reject");
-    let auth = CedatoAuth::new(options(&client, "wrong-secret", &[])).unwrap();
-    let e = settle(auth.get_token()).await.unwrap_err();
+    let core = CedatoCore::new(options(&client, "wrong-secret", &[])).unwrap();
+    let e = attempt(&core, 1).await.unwrap_err();
     assert_eq!(field(&e, "name"), "CedatoError");
+    assert!(e.is_instance_of::<js_sys::Error>());
     assert_eq!(field(&e, "code"), "token_rejected");
     assert_eq!(field(&e, "status").as_f64(), Some(401.0));
     assert_eq!(field(&e, "retryable"), JsValue::FALSE);
     assert_eq!(field(&e, "oauthError"), "invalid_client");
     assert!(!field(&e, "message").as_string().unwrap().contains("wrong-secret"));
-    // The same instance answers the next call normally (and fails the same way).
-    let again = settle(auth.get_token()).await.unwrap_err();
+    let again = attempt(&core, 1).await.unwrap_err();
     assert_eq!(field(&again, "code"), "token_rejected");
     assert_eq!(stat(&client, "tokenRequests").await, 2.0);
 }
 
 #[wasm_bindgen_test]
-async fn server_errors_are_retried() {
+async fn server_errors_wait_then_succeed() {
     let client = unique_client("retry");
-    control(&client, "token-script", r#"[{"status":503},{"status":502}]"#).await;
-    let auth = auth_for(&client, &[]);
-    assert!(settle(auth.get_token()).await.is_ok());
+    control(
+        &client,
+        "token-script",
+        r#"[{"status":503},{"status":429,"headers":{"retry-after":"1"}}]"#,
+    )
+    .await;
+    let core = core_for(&client, &[]);
+    // Full jitter: a first wait of at most 250 ms.
+    let first = attempt(&core, 1).await.unwrap().as_f64().unwrap();
+    assert!((0.0..=250.0).contains(&first), "{first}");
+    // Retry-After: 1 is waited for exactly.
+    assert_eq!(attempt(&core, 2).await.unwrap().as_f64(), Some(1000.0));
+    let (_, token, _) = handle(&attempt(&core, 3).await.unwrap());
+    assert!(token.starts_with("ct_"));
     assert_eq!(stat(&client, "tokenRequests").await, 3.0);
 }
 
 #[wasm_bindgen_test]
-async fn slow_token_endpoint_times_out() {
-    let client = unique_client("timeout");
-    control(&client, "token-script", r#"[{"delayMs":1500,"ok":true}]"#).await;
-    let auth = auth_for(&client, &[("timeoutMs", 200.into()), ("maxRetries", 0.into())]);
-    let e = settle(auth.get_token()).await.unwrap_err();
-    assert_eq!(field(&e, "code"), "timeout");
+async fn spent_retries_end_with_server_error() {
+    let client = unique_client("spent");
+    control(&client, "token-script", r#"[{"status":503}]"#).await;
+    let core = core_for(&client, &[("maxRetries", 0.into())]);
+    let e = attempt(&core, 1).await.unwrap_err();
+    assert_eq!(field(&e, "code"), "server_error");
     assert_eq!(field(&e, "retryable"), JsValue::TRUE);
-    assert!(settle(auth.get_token()).await.is_ok());
+    assert!(handle(&attempt(&core, 1).await.unwrap()).1.starts_with("ct_"));
 }
 
 #[wasm_bindgen_test]
-async fn request_reads_a_report() {
-    let client = unique_client("report");
-    let auth = auth_for(&client, &[]);
-    let opts = Object::new();
-    let query = Object::new();
-    Reflect::set(&query, &"start".into(), &"2024-01-01".into()).unwrap();
-    Reflect::set(&query, &"end".into(), &"2024-01-07".into()).unwrap();
-    Reflect::set(&query, &"limit".into(), &10.into()).unwrap();
-    Reflect::set(&opts, &"query".into(), &query).unwrap();
-    let report = settle(auth.request("reports/supplies/extended".into(), opts.into()))
-        .await
-        .unwrap();
-    let data = field(&report, "data");
-    assert_eq!(js_sys::Array::from(&field(&data, "supplies")).length(), 10);
-    assert_eq!(field(&field(&data, "navigation"), "total").as_f64(), Some(57.0));
-}
-
-#[wasm_bindgen_test]
-async fn a_401_from_the_api_gets_a_new_token_and_one_retry() {
-    let client = unique_client("api401");
-    let auth = auth_for(&client, &[]);
-    let first = settle(auth.get_token()).await.unwrap();
-    control(&client, "api-script", r#"[{"status":401}]"#).await;
-    let r: web_sys::Response = settle(auth.fetch("demand/7001".into(), JsValue::UNDEFINED))
-        .await
-        .unwrap()
-        .unchecked_into();
-    assert_eq!(r.status(), 200);
-    assert_ne!(settle(auth.get_token()).await.unwrap(), first);
-    assert_eq!(stat(&client, "tokenRequests").await, 2.0);
-}
-
-#[wasm_bindgen_test]
-async fn other_origins_never_see_the_token() {
-    let client = unique_client("origin");
-    let auth = auth_for(&client, &[]);
-    let e = settle(auth.fetch("https://example.invalid/api/x".into(), JsValue::UNDEFINED))
-        .await
+async fn failures_without_an_answer() {
+    let core = core_for(&unique_client("failed"), &[("maxRetries", 0.into())]);
+    let e = core.failed(true, "aborted", 1).unwrap_err();
+    assert_eq!(field(&e, "code"), "timeout");
+    // The credentials ("id:s3cret" in Base64) never reach a message, even when the
+    // platform quotes them.
+    let secret_core = CedatoCore::new(options("id", "s3cret", &[("maxRetries", 0.into())])).unwrap();
+    let e = secret_core
+        .failed(false, "connect refused while sending Basic aWQ6czNjcmV0", 1)
         .unwrap_err();
-    assert_eq!(field(&e, "code"), "invalid_request");
-    assert_eq!(stat(&client, "tokenRequests").await, 0.0);
+    assert_eq!(field(&e, "code"), "network");
+    let message = field(&e, "message").as_string().unwrap();
+    assert!(
+        message.contains("[redacted]") && !message.contains("aWQ6czNjcmV0"),
+        "{message}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn stored_tokens_and_forget() {
+    let core = core_for(&unique_client("stored"), &[]);
+    let value = Object::new();
+    Reflect::set(&value, &"accessToken".into(), &"shared-token".into()).unwrap();
+    Reflect::set(&value, &"tokenType".into(), &"bearer".into()).unwrap();
+    Reflect::set(&value, &"expiresAt".into(), &(js_sys::Date::now() + 3_600_000.0).into()).unwrap();
+    let (id, token, _) = handle(&core.stored(&value));
+    assert_eq!(token, "shared-token");
+    assert!(core.has_valid_token());
+    assert!(core.forget(id));
+    assert!(!core.has_valid_token());
+    assert!(!core.forget(id));
+    // Inside the refresh window, malformed, or not bearer: unusable.
+    Reflect::set(&value, &"expiresAt".into(), &(js_sys::Date::now() + 30_000.0).into()).unwrap();
+    assert!(core.stored(&value).is_undefined());
+    assert!(core.stored(&JsValue::from("shared-token")).is_undefined());
+}
+
+#[wasm_bindgen_test]
+async fn api_errors_carry_status_body_and_retry_after() {
+    let body = "x".repeat(3000);
+    let e = cedato_error(
+        "http",
+        "GET a answered HTTP 503".into(),
+        Some(503),
+        Some(body),
+        Some("7".into()),
+    );
+    assert_eq!(field(&e, "code"), "http");
+    assert_eq!(field(&e, "status").as_f64(), Some(503.0));
+    assert_eq!(field(&e, "body").as_string().unwrap().len(), 1024);
+    assert_eq!(field(&e, "retryAfter").as_f64(), Some(7.0));
+    assert_eq!(field(&e, "retryable"), JsValue::TRUE);
 }
 
 #[wasm_bindgen_test]
 async fn bad_options_throw_invalid_config() {
-    let e = CedatoAuth::new(options("a:b", "s", &[])).err().unwrap();
+    let e = CedatoCore::new(options("a:b", "s", &[])).err().unwrap();
     assert_eq!(field(&e, "code"), "invalid_config");
     assert!(e.is_instance_of::<js_sys::Error>());
-    let e = CedatoAuth::new(JsValue::from(5)).err().unwrap();
+    let e = CedatoCore::new(JsValue::from(5)).err().unwrap();
     assert_eq!(field(&e, "code"), "invalid_config");
-}
-
-#[wasm_bindgen_test]
-async fn free_while_in_flight_settles() {
-    let client = unique_client("free");
-    control(&client, "token-script", r#"[{"delayMs":100,"ok":true}]"#).await;
-    let auth = auth_for(&client, &[]);
-    let pending = auth.get_token();
-    drop(auth); // what free() does
-    assert!(settle(pending).await.unwrap().as_string().unwrap().starts_with("ct_"));
+    let core = core_for(&unique_client("json"), &[]);
+    assert_eq!(core.to_string_js(), format!("CedatoAuth({MOCK})"));
 }

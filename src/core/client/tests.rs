@@ -33,13 +33,16 @@ impl Clock for FakeClock {
     fn now_ms(&self) -> f64 {
         self.now.get()
     }
+    fn jitter(&self) -> f64 {
+        0.5
+    }
+}
+
+impl Timer for FakeClock {
     fn sleep(&self, ms: f64) -> LocalFuture<()> {
         self.sleeps.borrow_mut().push(ms);
         self.advance(ms);
         Box::pin(async {})
-    }
-    fn jitter(&self) -> f64 {
-        0.5
     }
 }
 
@@ -664,4 +667,60 @@ fn an_abandoned_flight_gives_way_to_a_new_one() {
     late.send(Ok(token_answer("third", 3600))).unwrap();
     assert_eq!(block_on(third).unwrap().access_token, "third");
     assert_eq!(c.longest_flight_ms(), 3.0 * 10_000.0 + 2.0 * 60_000.0 + 1000.0);
+}
+
+// ------------------------------------------------------------------ the decisions alone
+
+#[test]
+fn next_decides_after_each_attempt() {
+    let (c, _, _) = client_with(|o| o.max_retries = OptionValue::Num(2.0));
+    match c.next(Ok(token_answer("a", 3600)), T0, 1) {
+        Next::Token(t) => assert_eq!((t.access_token.as_str(), t.expires_at), ("a", T0 + 3_600_000.0)),
+        other => panic!("{other:?}"),
+    }
+    // Nothing is cached until the token lands.
+    assert!(c.fresh_token().is_none());
+    // Full jitter (0.5 here) of 250 ms, then Retry-After, then the retries are spent.
+    assert!(matches!(c.next(Ok(answer(503, "")), T0, 1), Next::Wait(w) if w == 125.0));
+    assert!(matches!(c.next(Ok(retry_after(429, "7")), T0, 2), Next::Wait(w) if w == 7000.0));
+    assert!(matches!(c.next(Ok(answer(503, "")), T0, 3), Next::Fail(e) if e.code == ErrorCode::ServerError));
+    assert!(matches!(c.next(Ok(retry_after(503, "61")), T0, 1), Next::Fail(e) if e.retry_after == Some(61.0)));
+    assert!(matches!(c.next(Ok(answer(401, "")), T0, 1), Next::Fail(e) if e.code == ErrorCode::TokenRejected));
+    assert!(matches!(c.next(Err(TransportError::Timeout), T0, 1), Next::Wait(_)));
+    assert!(matches!(c.next(Ok(answer(200, "{}")), T0, 1), Next::Fail(e) if e.code == ErrorCode::InvalidResponse));
+}
+
+#[test]
+fn land_forget_and_store_entries() {
+    let (c, _, _) = client_with(|_| {});
+    let Next::Token(token) = c.next(Ok(token_answer("a", 3600)), T0, 1) else {
+        panic!("a token")
+    };
+    let (stored, ttl) = c.store_entry(&token).expect("shared");
+    assert_eq!(
+        (stored.access_token.as_str(), stored.expires_at, ttl),
+        ("a", T0 + 3_600_000.0, 3600.0)
+    );
+    c.land(&token);
+    assert_eq!(c.fresh_token().map(|t| t.id), Some(token.id));
+    assert!(!c.forget(token.id + 1), "another token's id keeps the cached one");
+    assert!(c.forget(token.id));
+    assert!(c.fresh_token().is_none());
+    // A use-once token is neither cached nor shared.
+    let Next::Token(once) = c.next(Ok(token_answer("b", 0)), T0, 1) else {
+        panic!("a token")
+    };
+    c.land(&once);
+    assert!(c.fresh_token().is_none() && c.store_entry(&once).is_none());
+    // A stored token is taken only outside the whole refresh window.
+    let fresh = StoredToken {
+        access_token: "s".into(),
+        expires_at: T0 + 120_000.0,
+    };
+    assert!(c.accept_stored(fresh).is_some());
+    let late = StoredToken {
+        access_token: "s".into(),
+        expires_at: T0 + 59_000.0,
+    };
+    assert!(c.accept_stored(late).is_none());
 }
