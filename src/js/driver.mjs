@@ -109,7 +109,15 @@ export class CedatoAuth {
   #core;
   #fetch;
   #store;
-  #settings;
+  // What the Rust half derived from the options, read once.
+  #tokenUrl;
+  #tokenInit;
+  #storeKey;
+  #timeoutMs;
+  #longestFlightMs;
+  #baseUrl;
+  #origin;
+  #apiVersion;
   /** The token request in flight: `{ promise, done, settled }`. */
   #flight;
 
@@ -123,8 +131,16 @@ export class CedatoAuth {
     // with get and set methods or absent.
     this.#fetch = options.fetch ?? undefined;
     this.#store = options.tokenStore ?? undefined;
-    // [tokenUrl, init, storeKey, timeoutMs, longestFlightMs, baseUrl, origin, apiVersion]
-    this.#settings = this.#core.settings();
+    [
+      this.#tokenUrl,
+      this.#tokenInit,
+      this.#storeKey,
+      this.#timeoutMs,
+      this.#longestFlightMs,
+      this.#baseUrl,
+      this.#origin,
+      this.#apiVersion,
+    ] = this.#core.settings();
   }
 
   /** The access token: from memory while fresh, else fetched (one request for all callers). */
@@ -197,7 +213,7 @@ export class CedatoAuth {
         headers["content-type"] = "application/json";
       }
     }
-    const [response, deadline] = await this.#authedFetch(url, init, this.#settings[3]);
+    const [response, deadline] = await this.#authedFetch(url, init, this.#timeoutMs);
     let text;
     try {
       text = await response.text();
@@ -269,7 +285,7 @@ export class CedatoAuth {
   // longest time a healthy one takes: the request that started it ended and took its I/O.
   async #join(refresh) {
     if (!isolation) return this.#start(refresh).promise;
-    const limit = this.#settings[4];
+    const limit = this.#longestFlightMs;
     const alive = setTimeout(noop, limit);
     try {
       for (let i = 0; i < 2; i++) {
@@ -303,22 +319,22 @@ export class CedatoAuth {
   // From the store when it has a token usable now, else from the endpoint (then shared
   // through the store).
   async #obtain(skipStoreRead) {
-    const core = this.#core;
-    const [, , key, timeoutMs] = this.#settings;
     const store = this.#store;
     if (store && !skipStoreRead) {
-      const handle = core.stored(await storeCall(store, "get", [key], timeoutMs));
+      const handle = this.#core.stored(await storeCall(store, "get", [this.#storeKey], this.#timeoutMs));
       if (handle) return handle;
     }
     const handle = await this.#exchange();
-    if (store && handle.length > 3) await storeCall(store, "set", [key, handle[3], handle[4]], timeoutMs);
+    if (store && handle.length > 3) {
+      await storeCall(store, "set", [this.#storeKey, handle[3], handle[4]], this.#timeoutMs);
+    }
     return handle;
   }
 
   // The token request with its retries: each attempt within timeoutMs, body included.
   async #exchange() {
     const core = this.#core;
-    const [url, init, , timeoutMs] = this.#settings;
+    const timeoutMs = this.#timeoutMs;
     for (let attempt = 1; ; attempt++) {
       const sentAt = Date.now();
       let answer;
@@ -328,7 +344,7 @@ export class CedatoAuth {
       try {
         controller = new AbortController();
         timer = setTimeout(() => controller.abort(), timeoutMs);
-        const response = await send(this.#fetch, url, { ...init, signal: controller.signal });
+        const response = await send(this.#fetch, this.#tokenUrl, { ...this.#tokenInit, signal: controller.signal });
         answer = [response.status, response.headers.get("retry-after") ?? undefined, await response.text()];
       } catch (error) {
         failure = error;
@@ -346,14 +362,14 @@ export class CedatoAuth {
   // The absolute URL for `input`: relative ones resolve against baseUrl; the result must
   // have baseUrl's origin, so the token never leaves it.
   #resolve(input) {
-    const [, , , , , baseUrl, origin] = this.#settings;
+    const origin = this.#origin;
     let text;
     if (typeof input === "string") text = input;
     else if (input instanceof URL) text = input.href;
     else throw invalid("the URL must be a string or a URL object");
     let url;
     try {
-      url = new URL(text, baseUrl);
+      url = new URL(text, this.#baseUrl);
     } catch (cause) {
       throw withCause("invalid_request", "the URL cannot be parsed", cause);
     }
@@ -375,7 +391,7 @@ export class CedatoAuth {
     } catch (cause) {
       throw withCause("invalid_request", "init.headers is not a valid set of headers", cause);
     }
-    for (const [name, value] of [["api-version", this.#settings[7]], ["accept", "application/json"]]) {
+    for (const [name, value] of [["api-version", this.#apiVersion], ["accept", "application/json"]]) {
       if (!headers.has(name)) headers.set(name, value);
     }
     const body = base.body;
@@ -406,7 +422,7 @@ export class CedatoAuth {
       if ((status === 401 || status === 419) && resendable && !retried) {
         const [id] = token;
         if (this.#core.forget(id) && this.#store) {
-          await storeCall(this.#store, "delete", [this.#settings[2]], this.#settings[3]);
+          await storeCall(this.#store, "delete", [this.#storeKey], this.#timeoutMs);
         }
         // Free the connection of the refused answer before the retry.
         await response.text().catch(noop);
