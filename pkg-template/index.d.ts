@@ -1,9 +1,9 @@
 // Declarations of `import { CedatoAuth } from "cedato-auth"` (and of "cedato-auth/web"
 // through web.d.ts). The option, request and error types are the ones written in
 // src/js/typings.rs, extracted by tools/build-pkg.sh into cedato_auth_types.d.ts. The class
-// is declared here rather than taken from wasm-bindgen's cedato_auth.d.ts, which makes
-// `init` and `options` required, types `path` as `any`, and declares `[Symbol.dispose]`
-// (an error for consumers whose `lib` predates esnext.disposable, unless skipLibCheck).
+// is written in JS (src/js/driver.mjs, around the wasm's CedatoCore), so it is declared
+// here; `[Symbol.dispose]` is left out of the declaration (an error for consumers whose
+// `lib` predates esnext.disposable, unless skipLibCheck), though the class has it.
 import type { CedatoAuthOptions, RequestOptions } from "./cedato_auth_types.js";
 
 export * from "./cedato_auth_types.js";

@@ -120,6 +120,12 @@ export class CedatoAuth {
   #apiVersion;
   /** The token request in flight: `{ promise, done, settled }`. */
   #flight;
+  /**
+   * `[refreshAt, tokenPromise, headerPromise]` of the cached token (CedatoCore.memo):
+   * cached calls are answered here until refreshAt. Dropped whenever the Rust half's cache
+   * may change (a token lands, clear, forget).
+   */
+  #memo;
 
   /**
    * Validates the options; throws a `CedatoError` with code `invalid_config`. Makes no
@@ -145,11 +151,16 @@ export class CedatoAuth {
 
   /** The access token: from memory while fresh, else fetched (one request for all callers). */
   getToken() {
+    // The cached path, inline: one time check, no call into wasm.
+    const memo = this.#memo;
+    if (memo !== undefined && Date.now() < memo[0]) return memo[1];
     return this.#promise(1, false);
   }
 
   /** `"Bearer <token>"`, for the `Authorization` header. */
   getAuthorizationHeader() {
+    const memo = this.#memo;
+    if (memo !== undefined && Date.now() < memo[0]) return memo[2];
     return this.#promise(2, false);
   }
 
@@ -160,6 +171,7 @@ export class CedatoAuth {
 
   /** Forgets the cached token. A request already in flight is not cancelled. */
   clear() {
+    this.#memo = undefined;
     this.#core.clear();
   }
 
@@ -240,6 +252,7 @@ export class CedatoAuth {
 
   /** Releases the wasm memory of this instance; calls still pending settle. */
   free() {
+    this.#memo = undefined;
     this.#core.free();
   }
 
@@ -254,22 +267,23 @@ export class CedatoAuth {
   }
 
   // The token (part 1) or header (part 2): an already settled promise while the token is
-  // fresh, else through the token request.
+  // fresh (the same one for every call on the same token), else through the token request.
   #promise(part, refresh) {
     if (!refresh) {
-      const cached = this.#core.cached(part === 2);
-      if (cached) return cached;
+      let memo = this.#memo;
+      if (!(memo && Date.now() < memo[0])) memo = this.#memo = this.#core.memo();
+      if (memo) return memo[part];
     }
-    return this.#token(refresh).then((handle) => handle[part]);
+    return this.#requested(refresh).then((handle) => handle[part]);
   }
 
-  // A handle for this caller: fresh from memory, else from the token request in flight
-  // (with grace, unless `refresh`).
-  async #token(refresh) {
-    if (!refresh) {
-      const fresh = this.#core.fresh();
-      if (fresh) return fresh;
-    }
+  // A handle for an API call: fresh from memory, else from the token request (with grace).
+  #token() {
+    return Promise.resolve(this.#core.fresh() ?? this.#requested(false));
+  }
+
+  // A handle from the token request in flight (with grace, unless `refresh`).
+  async #requested(refresh) {
     try {
       return await this.#join(refresh);
     } catch (error) {
@@ -322,7 +336,10 @@ export class CedatoAuth {
     const store = this.#store;
     if (store && !skipStoreRead) {
       const handle = this.#core.stored(await storeCall(store, "get", [this.#storeKey], this.#timeoutMs));
-      if (handle) return handle;
+      if (handle) {
+        this.#memo = undefined;
+        return handle;
+      }
     }
     const handle = await this.#exchange();
     if (store && handle.length > 3) {
@@ -354,7 +371,10 @@ export class CedatoAuth {
       const next = answer
         ? core.answer(answer[0], answer[1], answer[2], sentAt, attempt)
         : core.failed(controller?.signal.aborted === true, describe(failure), attempt);
-      if (typeof next !== "number") return next;
+      if (typeof next !== "number") {
+        this.#memo = undefined;
+        return next;
+      }
       await wait(next);
     }
   }
@@ -398,7 +418,7 @@ export class CedatoAuth {
     // A stream is used up by the first send: no retry then.
     const resendable = !(typeof ReadableStream === "function" && body instanceof ReadableStream);
     for (let retried = false; ; retried = true) {
-      const token = await this.#token(false);
+      const token = await this.#token();
       try {
         headers.set("authorization", token[2]);
       } catch (cause) {
@@ -421,6 +441,7 @@ export class CedatoAuth {
       const status = response.status;
       if ((status === 401 || status === 419) && resendable && !retried) {
         const [id] = token;
+        this.#memo = undefined;
         if (this.#core.forget(id) && this.#store) {
           await storeCall(this.#store, "delete", [this.#storeKey], this.#timeoutMs);
         }

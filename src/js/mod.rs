@@ -20,7 +20,6 @@ mod typings;
 use crate::prelude::*;
 
 use alloc::rc::Rc;
-use core::cell::RefCell;
 
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -36,20 +35,10 @@ use runtime::{redact, stored_token, JsClock};
 /// The token client; the JS half is its transport and timer, so `T` is `()`.
 type Client = TokenClient<JsClock, ()>;
 
-/// The current token as JS values, made once per token rather than once per call: its
-/// strings, and promises already resolved with them (a cached `getToken()` hands out the
-/// same settled promise, with no string copy).
-struct Memo {
-    id: u64,
-    token_promise: Promise,
-    authorization_promise: Promise,
-}
-
 /// The Rust half of `CedatoAuth` (internal: use `CedatoAuth`).
 #[wasm_bindgen]
 pub struct CedatoCore {
     client: Rc<Client>,
-    memo: RefCell<Option<Memo>>,
     init: JsValue,
 }
 
@@ -75,31 +64,24 @@ impl CedatoCore {
         set(&init, "redirect", &"manual".into());
         Ok(CedatoCore {
             client,
-            memo: RefCell::new(None),
             init: init.into(),
         })
     }
 
-    /// A settled promise of the token (or the header) while it is fresh: the same one
-    /// for every call on the same token.
-    pub fn cached(&self, header: bool) -> Option<Promise> {
-        let token = self.client.fresh_token()?;
-        let mut slot = self.memo.borrow_mut();
-        let memo = match slot.take() {
-            Some(m) if m.id == token.id => m,
-            _ => Memo {
-                id: token.id,
-                token_promise: Promise::resolve(&JsValue::from(token.access_token.as_str())),
-                authorization_promise: Promise::resolve(&JsValue::from(token.authorization.as_str())),
-            },
+    /// `[refreshAt, tokenPromise, headerPromise]` for the cached token while it is fresh:
+    /// promises already settled with the token and the header, which the JS half hands
+    /// to every cached call until `refreshAt` (or until the cache changes), with no call
+    /// into wasm and no string copy.
+    pub fn memo(&self) -> JsValue {
+        let Some(token) = self.client.fresh_token() else {
+            return JsValue::UNDEFINED;
         };
-        let promise = if header {
-            memo.authorization_promise.clone()
-        } else {
-            memo.token_promise.clone()
-        };
-        *slot = Some(memo);
-        Some(promise)
+        Array::of3(
+            &token.refresh_at.into(),
+            &Promise::resolve(&JsValue::from(token.access_token.as_str())),
+            &Promise::resolve(&JsValue::from(token.authorization.as_str())),
+        )
+        .into()
     }
 
     /// The handle of the cached token while it is fresh.
@@ -170,7 +152,6 @@ impl CedatoCore {
     /// Forgets the cached token. A token request in flight is not cancelled.
     pub fn clear(&self) {
         self.client.clear();
-        self.memo.borrow_mut().take();
     }
 
     /// When the cached token expires, in ms since the epoch.

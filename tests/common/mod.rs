@@ -105,21 +105,20 @@ async fn gets_and_caches_a_token() {
     let core = core_for(&client, &[]);
     assert!(!core.has_valid_token());
     assert!(core.expires_at().is_none());
-    assert!(core.cached(false).is_none());
+    assert!(core.memo().is_undefined());
     let (_, token, header) = handle(&attempt(&core, 1).await.unwrap());
     assert!(token.starts_with("ct_"));
     assert_eq!(header, format!("Bearer {token}"));
     assert!(core.has_valid_token());
     let left = core.expires_at().unwrap() - js_sys::Date::now();
     assert!(left > 3_590_000.0 && left <= 3_600_000.0, "{left}");
-    // A cached call hands out the same settled promise each time.
-    let cached = core.cached(false).unwrap();
-    assert_eq!(
-        JsValue::from(cached.clone()),
-        JsValue::from(core.cached(false).unwrap())
-    );
-    assert_eq!(settle(cached).await.unwrap(), token.as_str());
-    assert_eq!(settle(core.cached(true).unwrap()).await.unwrap(), header.as_str());
+    // The memo: settled promises of the token and the header, and when to stop using them.
+    let memo: js_sys::Array = core.memo().unchecked_into();
+    assert_eq!(memo.get(0).as_f64(), Some(core.expires_at().unwrap() - 60_000.0));
+    assert_eq!(settle(memo.get(1).unchecked_into()).await.unwrap(), token.as_str());
+    assert_eq!(settle(memo.get(2).unchecked_into()).await.unwrap(), header.as_str());
+    core.clear();
+    assert!(core.memo().is_undefined() && !core.has_valid_token());
     assert_eq!(stat(&client, "tokenRequests").await, 1.0);
 }
 
