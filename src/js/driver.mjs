@@ -118,12 +118,14 @@ export class CedatoAuth {
   #baseUrl;
   #origin;
   #apiVersion;
-  /** The token request in flight: `{ promise, done, settled }`. */
+  /** The token request in flight: `{ promise, done, settled, shared }`. */
   #flight;
   /**
    * `[refreshAt, tokenPromise, headerPromise]` of the cached token (CedatoCore.memo):
-   * cached calls are answered here until refreshAt. Dropped whenever the Rust half's cache
-   * may change (a token lands, clear, forget).
+   * cached calls are answered here until refreshAt. `null` when the Rust half has no
+   * fresh token (only a token landing changes that: time only makes tokens staler);
+   * `undefined`, to be asked again, whenever its cache may have changed (a token lands,
+   * clear, forget).
    */
   #memo;
 
@@ -153,14 +155,14 @@ export class CedatoAuth {
   getToken() {
     // The cached path, inline: one time check, no call into wasm.
     const memo = this.#memo;
-    if (memo !== undefined && Date.now() < memo[0]) return memo[1];
+    if (memo && Date.now() < memo[0]) return memo[1];
     return this.#promise(1, false);
   }
 
   /** `"Bearer <token>"`, for the `Authorization` header. */
   getAuthorizationHeader() {
     const memo = this.#memo;
-    if (memo !== undefined && Date.now() < memo[0]) return memo[2];
+    if (memo && Date.now() < memo[0]) return memo[2];
     return this.#promise(2, false);
   }
 
@@ -271,10 +273,30 @@ export class CedatoAuth {
   #promise(part, refresh) {
     if (!refresh) {
       let memo = this.#memo;
-      if (!(memo && Date.now() < memo[0])) memo = this.#memo = this.#core.memo();
-      if (memo) return memo[part];
+      if (memo === undefined) memo = this.#memo = this.#core.memo() ?? null;
+      if (memo !== null) {
+        if (Date.now() < memo[0]) return memo[part];
+        this.#memo = null;
+      }
+      if (!isolation) {
+        // All callers of one token request share one promise per part, made on first use
+        // (a thousand cold callers cost a thousand lookups, not a thousand chains).
+        const flight = this.#start(false);
+        const shared = (flight.shared ??= []);
+        shared[0] ??= this.#graced(flight.promise);
+        return (shared[part] ??= shared[0].then((handle) => handle[part]));
+      }
     }
     return this.#requested(refresh).then((handle) => handle[part]);
+  }
+
+  // `flight` with grace: a failure gives way to the cached token while it has not expired.
+  #graced(flight) {
+    return flight.catch((error) => {
+      const old = this.#core.grace();
+      if (old) return old;
+      throw error;
+    });
   }
 
   // A handle for an API call: fresh from memory, else from the token request (with grace).
@@ -283,14 +305,9 @@ export class CedatoAuth {
   }
 
   // A handle from the token request in flight (with grace, unless `refresh`).
-  async #requested(refresh) {
-    try {
-      return await this.#join(refresh);
-    } catch (error) {
-      const old = refresh ? undefined : this.#core.grace();
-      if (old) return old;
-      throw error;
-    }
+  #requested(refresh) {
+    const joined = this.#join(refresh);
+    return refresh ? joined : this.#graced(joined);
   }
 
   // Waits for the token request in flight (starting one if needed). With request
