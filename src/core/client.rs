@@ -6,9 +6,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use alloc::borrow::ToOwned;
 use alloc::rc::Rc;
-use alloc::string::String;
 use core::cell::{Cell, RefCell};
 
 use super::config::Config;
@@ -193,16 +191,16 @@ impl<C: Clock, T> TokenClient<C, T> {
         &self.store_key
     }
 
+    /// The cached token while it has not expired, refresh window or not: what grace
+    /// serves after a failed refresh.
+    pub fn unexpired_token(&self) -> Option<Rc<CachedToken>> {
+        let now = self.clock.now_ms();
+        self.state.borrow().cached.clone().filter(|t| now < t.expires_at)
+    }
+
     /// Grace: a failed refresh gives way to the cached token while it has not expired.
     pub fn with_grace(&self, result: FlightResult) -> FlightResult {
-        match result {
-            Err(error) => {
-                let now = self.clock.now_ms();
-                let old = self.state.borrow().cached.clone();
-                old.filter(|t| now < t.expires_at).ok_or(error)
-            }
-            ok => ok,
-        }
+        result.or_else(|error| self.unexpired_token().ok_or(error))
     }
 
     /// The longest a healthy token request can take, in ms: every attempt at its time

@@ -3,7 +3,6 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use alloc::string::String;
 use core::fmt;
 
 use super::error::{Error, ErrorCode};

@@ -6,7 +6,6 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use alloc::string::String;
 use core::future::{poll_fn, Future};
 use core::pin::Pin;
 use core::task::Poll;

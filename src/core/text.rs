@@ -6,8 +6,6 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use alloc::string::String;
-
 /// Byte offset of the first occurrence of `needle` in `haystack`.
 pub fn find(haystack: &str, needle: &str) -> Option<usize> {
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());

@@ -25,7 +25,6 @@ use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::core::client::FlightResult;
 use crate::core::client::ERROR_BODY_LIMIT;
 use crate::core::error::truncate_utf8;
 use crate::core::retry::parse_retry_after;
@@ -94,9 +93,8 @@ impl CedatoCore {
     /// Grace: the handle of the cached token while it has not expired (after a failed
     /// refresh).
     pub fn grace(&self) -> JsValue {
-        let failed: FlightResult = Err(Error::new(ErrorCode::Network, ""));
         self.client
-            .with_grace(failed)
+            .unexpired_token()
             .map_or(JsValue::UNDEFINED, |t| self.handle(&t))
     }
 
@@ -127,7 +125,7 @@ impl CedatoCore {
             TransportError::Timeout
         } else {
             let basic = self.client.config().basic_authorization();
-            let encoded = basic.get(6..).unwrap_or(basic);
+            let encoded = basic.strip_prefix("Basic ").unwrap_or(basic);
             TransportError::Network(redact(detail, &[basic, encoded]))
         };
         self.next(Err(failure), 0.0, attempt)
