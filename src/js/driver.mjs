@@ -24,6 +24,14 @@ export function isolateRequests() {
 
 const noop = () => {};
 
+// An AbortSignal that aborts after `ms`; `clearTimeout(deadline.timer)` once the work is
+// done. Without `ms`, no deadline: `{ signal: undefined, timer: undefined }`.
+function deadline(ms) {
+  if (ms === undefined) return { signal: undefined, timer: undefined };
+  const controller = new AbortController();
+  return { signal: controller.signal, timer: setTimeout(() => controller.abort(), ms) };
+}
+
 function wait(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -227,14 +235,14 @@ export class CedatoAuth {
         headers["content-type"] = "application/json";
       }
     }
-    const [response, deadline] = await this.#authedFetch(url, init, this.#timeoutMs);
+    const [response, limit] = await this.#authedFetch(url, init, this.#timeoutMs);
     let text;
     try {
       text = await response.text();
     } catch (cause) {
-      throw withCause(deadline.signal.aborted ? "timeout" : "network", "reading the API answer failed", cause);
+      throw withCause(limit.signal.aborted ? "timeout" : "network", "reading the API answer failed", cause);
     } finally {
-      clearTimeout(deadline.timer);
+      clearTimeout(limit.timer);
     }
     const status = response.status;
     // "GET reports/... answered HTTP 404", the start of either error below.
@@ -373,21 +381,19 @@ export class CedatoAuth {
       const sentAt = Date.now();
       let answer;
       let failure;
-      let controller;
-      let timer;
+      let limit;
       try {
-        controller = new AbortController();
-        timer = setTimeout(() => controller.abort(), timeoutMs);
-        const response = await send(this.#fetch, this.#tokenUrl, { ...this.#tokenInit, signal: controller.signal });
+        limit = deadline(timeoutMs);
+        const response = await send(this.#fetch, this.#tokenUrl, { ...this.#tokenInit, signal: limit.signal });
         answer = [response.status, response.headers.get("retry-after") ?? undefined, await response.text()];
       } catch (error) {
         failure = error;
       } finally {
-        clearTimeout(timer);
+        clearTimeout(limit?.timer);
       }
       const next = answer
         ? core.answer(answer[0], answer[1], answer[2], sentAt, attempt)
-        : core.failed(controller?.signal.aborted === true, describe(failure), attempt);
+        : core.failed(limit?.signal.aborted === true, describe(failure), attempt);
       if (typeof next !== "number") {
         this.#memo = undefined;
         return next;
@@ -442,18 +448,14 @@ export class CedatoAuth {
         throw withCause("invalid_request", "cannot set the Authorization header", cause);
       }
       const attempt = { ...base, headers };
-      const deadline = { signal: undefined, timer: undefined };
-      if (timeoutMs !== undefined) {
-        const controller = new AbortController();
-        deadline.signal = attempt.signal = controller.signal;
-        deadline.timer = setTimeout(() => controller.abort(), timeoutMs);
-      }
+      const limit = deadline(timeoutMs);
+      if (limit.signal) attempt.signal = limit.signal;
       let response;
       try {
         response = await send(this.#fetch, url.href, attempt);
       } catch (error) {
-        clearTimeout(deadline.timer);
-        throw this.#fetchFailure(error, deadline, token);
+        clearTimeout(limit.timer);
+        throw this.#fetchFailure(error, limit, token);
       }
       const status = response.status;
       if ((status === 401 || status === 419) && resendable && !retried) {
@@ -464,21 +466,21 @@ export class CedatoAuth {
         }
         // Free the connection of the refused answer before the retry.
         await response.text().catch(noop);
-        clearTimeout(deadline.timer);
+        clearTimeout(limit.timer);
         continue;
       }
-      return [response, deadline];
+      return [response, limit];
     }
   }
 
   // The CedatoError for an API fetch that threw: `timeout` when a time limit (ours, or an
   // AbortSignal.timeout() of the caller) ended it, else `network`.
-  #fetchFailure(error, deadline, token) {
+  #fetchFailure(error, limit, token) {
     let name;
     try {
       name = error.name;
     } catch {}
-    if (deadline.signal?.aborted) {
+    if (limit.signal?.aborted) {
       return withCause("timeout", "the API did not answer within timeoutMs", error);
     }
     if (name === "TimeoutError") return withCause("timeout", "the request timed out (init.signal)", error);
