@@ -277,6 +277,100 @@ impl<C: Clock, T> TokenClient<C, T> {
             (stored, ttl_seconds)
         })
     }
+
+    fn cache_entry(&self, token: Token) -> Rc<CachedToken> {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let skew_ms = self.config.refresh_skew_seconds.min(token.expires_in / 2.0) * 1000.0;
+        Rc::new(CachedToken {
+            id,
+            authorization: ["Bearer ", token.access_token.as_str()].concat(),
+            access_token: token.access_token,
+            expires_in: token.expires_in,
+            expires_at: token.expires_at,
+            refresh_at: token.expires_at - skew_ms,
+        })
+    }
+
+    /// The error for a non-2xx answer of the token endpoint.
+    fn answer_error(&self, response: HttpResponse, attempts: u32) -> Error {
+        let status = response.status;
+        if status == 0 {
+            // A browser hides a redirect's status (an "opaqueredirect" answer).
+            return Error::new(
+                ErrorCode::Http,
+                "the token endpoint answered with a redirect; check baseUrl",
+            );
+        }
+        let (code, text): (ErrorCode, &[&str]) = match status {
+            400 | 401 | 403 => (
+                ErrorCode::TokenRejected,
+                &[
+                    "the token endpoint refused the credentials (HTTP ",
+                    "); check clientId and clientSecret",
+                ],
+            ),
+            429 => (
+                ErrorCode::RateLimited,
+                &["the token endpoint is rate limiting (HTTP ", ")"],
+            ),
+            500..=599 => (ErrorCode::ServerError, &["the token endpoint failed (HTTP ", ")"]),
+            _ => (
+                ErrorCode::Http,
+                &["the token endpoint answered HTTP ", "; check baseUrl"],
+            ),
+        };
+        let mut message = String::from(text.first().copied().unwrap_or_default());
+        push_int(&mut message, u64::from(status));
+        message.push_str(text.get(1).copied().unwrap_or_default());
+        let mut error = Error::new(code, String::new()).with_status(status);
+        if code == ErrorCode::TokenRejected {
+            let (oauth_error, description) = oauth_error_fields(&response.body);
+            if let Some(e) = &oauth_error {
+                message.push_str(" [");
+                message.push_str(e);
+                message.push(']');
+            }
+            error.oauth_error = oauth_error;
+            error.oauth_error_description = description;
+        }
+        if code == ErrorCode::Http {
+            error.body = Some(truncate_utf8(&response.body, ERROR_BODY_LIMIT).to_owned());
+        }
+        if matches!(code, ErrorCode::RateLimited | ErrorCode::ServerError) {
+            push_attempts(&mut message, attempts);
+        }
+        if let Some(seconds) = response
+            .retry_after
+            .as_deref()
+            .and_then(|v| parse_retry_after(v, self.clock.now_ms()))
+        {
+            error.retry_after = Some(seconds);
+            message.push_str("; retry after ");
+            push_int(&mut message, seconds as u64);
+            message.push('s');
+        }
+        error.message = message;
+        error
+    }
+
+    fn transport_error(&self, error: TransportError, attempts: u32) -> Error {
+        let mut message;
+        let code = match error {
+            TransportError::Timeout => {
+                message = String::from("the token endpoint did not answer within ");
+                push_int(&mut message, ceil(self.config.timeout_ms) as u64);
+                message.push_str(" ms (timeoutMs)");
+                ErrorCode::Timeout
+            }
+            TransportError::Network(detail) => {
+                message = ["could not reach the token endpoint ", &self.request.url, ": ", &detail].concat();
+                ErrorCode::Network
+            }
+        };
+        push_attempts(&mut message, attempts);
+        Error::new(code, message)
+    }
 }
 
 /// The async driver: single flight, retries with waits, the shared store. Natively any
@@ -385,102 +479,6 @@ impl<C: Timer + 'static, T: Transport + 'static> TokenClient<C, T> {
                 Next::Wait(ms) => self.clock.sleep(ms).await,
             }
         }
-    }
-}
-
-impl<C: Clock, T> TokenClient<C, T> {
-    fn cache_entry(&self, token: Token) -> Rc<CachedToken> {
-        let id = self.next_id.get();
-        self.next_id.set(id + 1);
-        let skew_ms = self.config.refresh_skew_seconds.min(token.expires_in / 2.0) * 1000.0;
-        Rc::new(CachedToken {
-            id,
-            authorization: ["Bearer ", token.access_token.as_str()].concat(),
-            access_token: token.access_token,
-            expires_in: token.expires_in,
-            expires_at: token.expires_at,
-            refresh_at: token.expires_at - skew_ms,
-        })
-    }
-
-    /// The error for a non-2xx answer of the token endpoint.
-    fn answer_error(&self, response: HttpResponse, attempts: u32) -> Error {
-        let status = response.status;
-        if status == 0 {
-            // A browser hides a redirect's status (an "opaqueredirect" answer).
-            return Error::new(
-                ErrorCode::Http,
-                "the token endpoint answered with a redirect; check baseUrl",
-            );
-        }
-        let (code, text): (ErrorCode, &[&str]) = match status {
-            400 | 401 | 403 => (
-                ErrorCode::TokenRejected,
-                &[
-                    "the token endpoint refused the credentials (HTTP ",
-                    "); check clientId and clientSecret",
-                ],
-            ),
-            429 => (
-                ErrorCode::RateLimited,
-                &["the token endpoint is rate limiting (HTTP ", ")"],
-            ),
-            500..=599 => (ErrorCode::ServerError, &["the token endpoint failed (HTTP ", ")"]),
-            _ => (
-                ErrorCode::Http,
-                &["the token endpoint answered HTTP ", "; check baseUrl"],
-            ),
-        };
-        let mut message = String::from(text.first().copied().unwrap_or_default());
-        push_int(&mut message, u64::from(status));
-        message.push_str(text.get(1).copied().unwrap_or_default());
-        let mut error = Error::new(code, String::new()).with_status(status);
-        if code == ErrorCode::TokenRejected {
-            let (oauth_error, description) = oauth_error_fields(&response.body);
-            if let Some(e) = &oauth_error {
-                message.push_str(" [");
-                message.push_str(e);
-                message.push(']');
-            }
-            error.oauth_error = oauth_error;
-            error.oauth_error_description = description;
-        }
-        if code == ErrorCode::Http {
-            error.body = Some(truncate_utf8(&response.body, ERROR_BODY_LIMIT).to_owned());
-        }
-        if matches!(code, ErrorCode::RateLimited | ErrorCode::ServerError) {
-            push_attempts(&mut message, attempts);
-        }
-        if let Some(seconds) = response
-            .retry_after
-            .as_deref()
-            .and_then(|v| parse_retry_after(v, self.clock.now_ms()))
-        {
-            error.retry_after = Some(seconds);
-            message.push_str("; retry after ");
-            push_int(&mut message, seconds as u64);
-            message.push('s');
-        }
-        error.message = message;
-        error
-    }
-
-    fn transport_error(&self, error: TransportError, attempts: u32) -> Error {
-        let mut message;
-        let code = match error {
-            TransportError::Timeout => {
-                message = String::from("the token endpoint did not answer within ");
-                push_int(&mut message, ceil(self.config.timeout_ms) as u64);
-                message.push_str(" ms (timeoutMs)");
-                ErrorCode::Timeout
-            }
-            TransportError::Network(detail) => {
-                message = ["could not reach the token endpoint ", &self.request.url, ": ", &detail].concat();
-                ErrorCode::Network
-            }
-        };
-        push_attempts(&mut message, attempts);
-        Error::new(code, message)
     }
 }
 
