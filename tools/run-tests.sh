@@ -42,7 +42,25 @@ suite() {
   if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi    # ran nothing: that is a failure too
   passed=$((passed + p)); failed=$((failed + f))
   note "$name" "$p passed, $f failed"
-  [ "$f" -gt 0 ] && { grep -E 'FAIL|not ok|panicked|Error' "$log" | head -n 40; }
+  [ "$f" -gt 0 ] && failure_details "$log"
+}
+
+# What CI shows of a failed suite: each failing test with its error, expected/actual and
+# diagnostics (not just its name), without stack traces; the whole log stays in $out.
+failure_details() {
+  awk '
+    /^[[:space:]]*not ok / { show = 1; stack = 0 }
+    /^[[:space:]]*(ok |# Subtest:|1\.\.[0-9]+$)/ { show = 0 }
+    /^---- .* ----$/ { cargo = 1 }
+    /^failures:$/ { cargo = 0 }
+    cargo && /^stack backtrace:/ { trace = 1; next }
+    trace && !/^note: / { next }
+    { trace = 0 }
+    cargo || /^error(\[|:)|FAIL/ { print; next }
+    show && /^[[:space:]]*stack: / { stack = 1; next }
+    show && stack && !/^[[:space:]]*\.\.\.$/ { next }
+    show { stack = 0; print }
+  ' "$1" | head -n 120
 }
 
 # The mock server for the wasm suites (their URL is baked in at compile time).
