@@ -276,30 +276,32 @@ test("wrong or missing credentials are clear JSON errors without the secret", BO
 });
 
 /**
- * Request A starts the token request (slow: 1 s) and ends after 200 ms, as when its
+ * Request A starts the token request (slow: 2 s) and ends after 200 ms, as when its
  * client goes away; B, started meanwhile, waits for the same token. Resolves what B and
  * a later C got (or "pending" after `waitMs`).
  */
 async function endEarlyScenario(p, waitMs) {
-  mock.client(p.clientId).tokenScript([{ ok: true, delayMs: 1000 }]);
+  mock.client(p.clientId).tokenScript([{ ok: true, delayMs: 2000 }]);
   const started = Date.now();
   const a = p.get(`${REPORT}&limit=3`, { headers: { origin: PAGE, "x-test-end-after-ms": "200" } });
   await new Promise((resolve) => setTimeout(resolve, 100));
   const b = p.get(`${REPORT}&limit=3&offset=3`, fromPage).catch((err) => ({ error: err.message }));
   const aAnswer = await a;
   const aTime = Date.now() - started;
+  const issuedWhenAEnded = p.stats().tokensIssued;
   const pending = (ms) => new Promise((resolve) => setTimeout(() => resolve("pending"), ms));
   const bAnswer = await Promise.race([b, pending(waitMs)]);
   const c = p.get(`${REPORT}&limit=3&offset=6`, fromPage).catch((err) => ({ error: err.message }));
   const cAnswer = await Promise.race([c, pending(bAnswer === "pending" ? 500 : waitMs)]);
-  return { aAnswer, aTime, bAnswer, cAnswer };
+  return { aAnswer, aTime, issuedWhenAEnded, bAnswer, cAnswer };
 }
 
 test("a request that ends early does not strand the others waiting for its token", BOUNDED, async (t) => {
   const p = await proxy("early-end", { script: bundles["early-end"] });
-  const { aAnswer, aTime, bAnswer, cAnswer } = await endEarlyScenario(p, 8000);
+  const { aAnswer, aTime, issuedWhenAEnded, bAnswer, cAnswer } = await endEarlyScenario(p, 8000);
   assert.equal(aAnswer.status, 499);
-  assert.ok(aTime < 900, `A ended before the token came (${aTime} ms)`);
+  // Read from the mock, not from a clock: a loaded machine may end A late, never out of order.
+  assert.equal(issuedWhenAEnded, 0, `A ended before the token came (after ${aTime} ms)`);
   assert.notEqual(bAnswer, "pending", "B is still waiting");
   assert.equal(bAnswer.status, 200, bAnswer.text);
   assert.equal(bAnswer.json.data.supplies[0].supply_id, 3004);
@@ -327,7 +329,7 @@ test("control: without ctx.waitUntil the same early end strands the others (libr
 });
 
 test("concurrent 401s share one refresh, and each retry stays in its own request", BOUNDED, async (t) => {
-  // Requests that all get a 401 join one refresh inside auth.fetch. Each joiner waits on a
+  // Requests that get a 401 join one refresh inside auth.fetch. Each joiner waits on a
   // JS promise of its own, so workerd resumes it in its own request: its retry is its own
   // I/O (no "Cannot perform I/O on behalf of a different request", no hang). The 401s come
   // from revoking the cached token, not from a script of the next N answers: a scripted
@@ -357,8 +359,10 @@ test("concurrent 401s share one refresh, and each retry stays in its own request
   );
   assert.deepEqual(outcomes, ["200", "200", "200", "200", "200"]);
   assert.equal(stats.tokenRequests - before.tokenRequests, 1, "one refresh for all of them");
-  // The refresh takes 1 s: requests started together meet it while it is under way.
-  assert.ok(refused >= 2, `at least two 401s joined the one refresh (${refused})`);
+  // Every request either got a 401 and joined the refresh, or found the refresh under way
+  // (it takes 1 s) and waited on it: which, depends on how far apart workerd starts them
+  // (all five 401s on an idle machine, one on a loaded one), so only the first is certain.
+  assert.ok(refused >= 1, `the revoked token was refused (${refused})`);
   assert.equal(stats.apiRequests - before.apiRequests, 5, "each request answered once with the new token");
   assert.doesNotMatch(p.output(), RUNTIME_WARNINGS, p.output());
 });
