@@ -65,28 +65,31 @@ async function send(custom, input, init) {
   return response;
 }
 
+// `value[key]` when it is a string, else undefined; never throws (a thrown value may be
+// anything, a getter that throws or null included).
+function stringField(value, key) {
+  try {
+    const v = value[key];
+    return typeof v === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 // A thrown JS value in a sentence: its message, and its cause's message or code.
 function describe(error) {
-  const text = (value, key) => {
-    try {
-      const v = value[key];
-      return typeof v === "string" ? v : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  let out = text(error, "message") ?? (typeof error === "string" ? error : "unknown error");
+  let out = stringField(error, "message") ?? (typeof error === "string" ? error : "unknown error");
   let cause;
   try {
     cause = error.cause;
   } catch {}
-  const more = text(cause, "message") ?? text(cause, "code");
+  const more = stringField(cause, "message") ?? stringField(cause, "code");
   if (more !== undefined) out += ` (${more})`;
   return out;
 }
 
-function withCause(code, message, cause) {
-  const error = cedatoError(code, message);
+function withCause(code, message, cause, status) {
+  const error = cedatoError(code, message, status);
   error.cause = cause;
   return error;
 }
@@ -254,9 +257,7 @@ export class CedatoAuth {
     try {
       return JSON.parse(text);
     } catch (cause) {
-      const error = cedatoError("invalid_response", `${message} with a body that is not JSON`, status);
-      error.cause = cause;
-      throw error;
+      throw withCause("invalid_response", `${message} with a body that is not JSON`, cause, status);
     }
   }
 
@@ -476,10 +477,7 @@ export class CedatoAuth {
   // The CedatoError for an API fetch that threw: `timeout` when a time limit (ours, or an
   // AbortSignal.timeout() of the caller) ended it, else `network`.
   #fetchFailure(error, limit, token) {
-    let name;
-    try {
-      name = error.name;
-    } catch {}
+    const name = stringField(error, "name");
     if (limit.signal?.aborted) {
       return withCause("timeout", "the API did not answer within timeoutMs", error);
     }
