@@ -4,15 +4,10 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
+use super::set;
 use crate::core::Error;
-
-fn set(target: &JsValue, key: &str, value: &JsValue) {
-    // Setting a field on a fresh Error cannot fail; if it did, the error still throws.
-    let _ = Reflect::set(target, &key.into(), value);
-}
 
 /// Builds the JS error for `error`.
 pub fn to_js(error: &Error) -> JsValue {

@@ -240,8 +240,9 @@ impl CedatoCore {
     }
 }
 
+/// Sets a field of an object this crate just made (a plain object, an array, an `Error`):
+/// that cannot fail, and if it did, the object would still be usable.
 fn set(target: &JsValue, key: &str, value: &JsValue) {
-    // Setting a field of a fresh plain object cannot fail.
     let _ = Reflect::set(target, &key.into(), value);
 }
 
