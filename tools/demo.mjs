@@ -109,7 +109,6 @@ const MIME = {
 
 /** www/ at `/`, pkg/ at `/pkg/`, and `/config.json` from `config()`; nothing else. */
 async function serveDemo({ host, port, config }) {
-  const sockets = new Set();
   const server = http.createServer(async (req, res) => {
     const headers = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
     try {
@@ -132,10 +131,6 @@ async function serveDemo({ host, port, config }) {
       res.end(status === 405 ? "method not allowed\n" : "not found\n");
     }
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
   await new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, resolve);
@@ -145,7 +140,7 @@ async function serveDemo({ host, port, config }) {
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections(); // keep-alive ones too, so close() cannot wait on them
       }),
   };
 }

@@ -201,7 +201,6 @@ async function readBody(req) {
 export async function startMockServer({ port = 0, host = "127.0.0.1" } = {}) {
   const clients = new Map(); // client id -> state; "" collects requests with no known client
   const tokens = new Map(); // token -> { clientId, expiresAt, revoked, singleUse, used }
-  const sockets = new Set();
   const timers = new Set();
 
   const stateOf = (id) => {
@@ -422,11 +421,6 @@ export async function startMockServer({ port = 0, host = "127.0.0.1" } = {}) {
   const server = createServer((req, res) => {
     dispatch(req, res).catch((error) => send(res, 500, { error: "mock_failure", error_description: error.message }));
   });
-  // Tracked so close() can end keep-alive and stalled connections instead of waiting on them.
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
   await new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, resolve);
@@ -447,7 +441,8 @@ export async function startMockServer({ port = 0, host = "127.0.0.1" } = {}) {
         for (const timer of timers) realClearTimeout(timer);
         timers.clear();
         server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
+        // Keep-alive and stalled connections too, instead of waiting on them.
+        server.closeAllConnections();
       });
       return closing;
     },

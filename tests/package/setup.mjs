@@ -226,7 +226,6 @@ const MIME = {
 
 /** A tiny static server for `dir` on 127.0.0.1: `{ url, close() }`. */
 export async function serveStatic(dir) {
-  const sockets = new Set();
   const server = http.createServer(async (req, res) => {
     try {
       let path = decodeURIComponent(new URL(req.url, "http://x").pathname);
@@ -241,17 +240,13 @@ export async function serveStatic(dir) {
       res.end(String(err.status ?? 404));
     }
   });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}/`,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
-        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
       }),
   };
 }
