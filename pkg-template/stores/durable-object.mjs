@@ -181,9 +181,11 @@ export function durableObjectTokenStore(namespace, options = {}) {
       return token;
     },
 
-    async set() {
-      // The broker fetched and keeps the token; a token this isolate fetched itself
-      // (broker unreachable) stays in the isolate.
+    async set(key, token) {
+      // The broker fetched and keeps its token; a token this isolate fetched itself
+      // (broker unreachable) stays in the isolate, and is the one a later delete names,
+      // so its refusal cannot drop the broker's token.
+      handedOut.set(key, token.accessToken);
     },
 
     async delete(key) {

@@ -113,6 +113,16 @@ test("durable object: then 3 x 20 concurrent requests reuse the new token", asyn
   assert.equal(stats.apiUnauthorized, WORKERS.length);
 });
 
+test("durable object: a refused token the isolate fetched itself is the one its DELETE names", async () => {
+  const worker = await mf.getWorker("w2");
+  const res = await worker.fetch("http://fleet.test/store-without-broker");
+  const body = await res.json();
+  assert.equal(body.got, null, "the broker had no token to give");
+  // Without a name, or naming a token the broker handed out earlier, the DELETE would
+  // drop the broker's current token, which the rest of the fleet is using.
+  assert.deepEqual(body.seen, ["GET (none)", "DELETE Bearer isolate-own-token"]);
+});
+
 test("durable object: a broker never hands its token to a worker with other credentials", async (t) => {
   const stranger = await mf.getWorker("stranger");
   const res = await stranger.fetch("http://fleet.test/report");
