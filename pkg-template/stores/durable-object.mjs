@@ -22,29 +22,10 @@
 import { CedatoAuth } from "../workerd.mjs";
 import { storedToken, usableToken } from "./stored-token.mjs";
 
-const DEFAULT_BASE_URL = "https://api.cedato.com/api/";
 /** The broker is only reached through its stub: the host is never resolved. */
 const BROKER_URL = "https://cedato-token-broker.invalid/token";
 /** Where the broker keeps its token, so it survives the object being evicted. */
 const STORAGE_KEY = "cedato-auth:token";
-const KEY_PREFIX = "cedato-auth:v1:";
-
-/** A base URL in one canonical spelling (lower-case scheme and host, trailing "/"). */
-function canonicalBase(url) {
-  try {
-    const href = new URL(url).href;
-    return href.endsWith("/") ? href : `${href}/`;
-  } catch {
-    return url;
-  }
-}
-
-/** `{ baseUrl, clientId }` of a store key `cedato-auth:v1:<baseUrl>:<clientId>`. */
-function parseKey(key) {
-  if (!key.startsWith(KEY_PREFIX)) return null;
-  const colon = key.lastIndexOf(":");
-  return { baseUrl: key.slice(KEY_PREFIX.length, colon), clientId: key.slice(colon + 1) };
-}
 
 function json(status, body) {
   return new Response(JSON.stringify(body), {
@@ -89,30 +70,34 @@ export class CedatoTokenBroker {
     const options = { clientId: env.CEDATO_CLIENT_ID, clientSecret: env.CEDATO_CLIENT_SECRET };
     if (env.CEDATO_BASE_URL) options.baseUrl = env.CEDATO_BASE_URL;
     const storage = this.#storage;
-    if (storage) {
-      options.tokenStore = {
-        get: async () => {
-          const token = usableToken(await storage.get(STORAGE_KEY));
-          return token && token.accessToken !== this.#dropped ? token : null;
-        },
-        set: async (_key, token, ttlSeconds) => {
-          await storage.put(STORAGE_KEY, storedToken(token, ttlSeconds, 60));
-        },
-        delete: async () => {
-          await storage.delete(STORAGE_KEY);
-        },
-      };
-    }
+    // No delete: the broker's own CedatoAuth makes no API calls, so nothing refuses its
+    // token there; a DELETE request drops it (below).
+    options.tokenStore = storage && {
+      get: async () => {
+        const token = usableToken(await storage.get(STORAGE_KEY));
+        return token && token.accessToken !== this.#dropped ? token : null;
+      },
+      set: async (_key, token, ttlSeconds) => {
+        await storage.put(STORAGE_KEY, storedToken(token, ttlSeconds, 60));
+      },
+    };
     this.#auth = new CedatoAuth(options);
     return this.#auth;
   }
 
-  /** Whether a store key names other credentials than this broker's (a wiring mistake). */
+  /**
+   * Whether a store key (`cedato-auth:v1:<baseUrl>:<clientId>`) names other credentials
+   * than this broker's (a wiring mistake). The base URL is compared as CedatoAuth
+   * normalised it; with options it refuses, there is no key of its own to compare.
+   */
   #foreignKey(key) {
-    const parsed = parseKey(key);
-    if (!parsed) return true;
-    const ownBase = canonicalBase(this.#env.CEDATO_BASE_URL || DEFAULT_BASE_URL);
-    return parsed.clientId !== String(this.#env.CEDATO_CLIENT_ID) || canonicalBase(parsed.baseUrl) !== ownBase;
+    let baseUrl;
+    try {
+      baseUrl = this.#client().toJSON().baseUrl;
+    } catch {
+      return false; // GET answers the invalid_config error
+    }
+    return key !== `cedato-auth:v1:${baseUrl}:${this.#env.CEDATO_CLIENT_ID}`;
   }
 
   async fetch(request) {
