@@ -4,7 +4,7 @@
 // can take up to a minute to be seen in another. After that the whole fleet reuses the
 // stored token. For exactly one token request per fleet use stores/durable-object.
 
-import { storedToken, usableToken } from "./stored-token.mjs";
+import { commonOptions, storedToken, usableToken } from "./stored-token.mjs";
 
 /** KV refuses an expirationTtl below 60 seconds. */
 const KV_MIN_TTL_SECONDS = 60;
@@ -20,12 +20,7 @@ export function kvTokenStore(kv, options = {}) {
   if (kv === null || typeof kv !== "object" || typeof kv.get !== "function" || typeof kv.put !== "function") {
     throw new TypeError("kvTokenStore: pass a KV namespace binding (env.MY_KV)");
   }
-  const prefix = options.prefix ?? "";
-  if (typeof prefix !== "string") throw new TypeError("kvTokenStore: prefix must be a string");
-  const skew = options.refreshSkewSeconds ?? 60;
-  if (typeof skew !== "number" || !Number.isFinite(skew) || skew < 0) {
-    throw new TypeError("kvTokenStore: refreshSkewSeconds must be a number >= 0");
-  }
+  const { prefix, skew } = commonOptions("kvTokenStore", options);
 
   // The token this isolate last got or stored, per key: delete() drops the stored token
   // only if it is that one (after a revocation every isolate sees 401s; a late one must

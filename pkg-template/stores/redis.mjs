@@ -12,7 +12,7 @@
 // The package does not depend on a Redis client: pass your own, a node-redis v4/v5
 // client (`createClient()` from the `redis` package) or an ioredis client.
 
-import { storedToken, usableToken } from "./stored-token.mjs";
+import { commonOptions, storedToken, usableToken } from "./stored-token.mjs";
 
 const RELEASE_SCRIPT =
   'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end';
@@ -91,15 +91,10 @@ export function redisTokenStore(client, options = {}) {
   if (client === null || typeof client !== "object" || typeof client.get !== "function" || typeof client.set !== "function") {
     throw new TypeError("redisTokenStore: pass a connected Redis client (node-redis createClient() or ioredis)");
   }
-  const prefix = options.prefix ?? "";
-  if (typeof prefix !== "string") throw new TypeError("redisTokenStore: prefix must be a string");
+  const { prefix, skew } = commonOptions("redisTokenStore", options);
   const lockMs = Math.ceil(positive(options.lockMs, "lockMs", 5000));
   const pollMs = positive(options.pollMs, "pollMs", 50);
   const maxWaitMs = positive(options.maxWaitMs, "maxWaitMs", 8000);
-  const skew = options.refreshSkewSeconds ?? 60;
-  if (typeof skew !== "number" || !Number.isFinite(skew) || skew < 0) {
-    throw new TypeError("redisTokenStore: refreshSkewSeconds must be a number >= 0");
-  }
   const style = options.clientStyle;
   if (style !== undefined && style !== "node-redis" && style !== "ioredis") {
     throw new TypeError('redisTokenStore: clientStyle must be "node-redis" or "ioredis"');

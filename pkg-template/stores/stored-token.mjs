@@ -11,6 +11,20 @@ export function storedToken(token, ttlSeconds, skewSeconds, now = Date.now()) {
   return { accessToken: token.accessToken, tokenType: "bearer", expiresAt: token.expiresAt, refreshAt };
 }
 
+/**
+ * `{ prefix, skew }` from the options every store takes: `prefix` (prepended to each key,
+ * default "") and `refreshSkewSeconds` (default 60); throws a TypeError naming `store`.
+ */
+export function commonOptions(store, options) {
+  const prefix = options.prefix ?? "";
+  if (typeof prefix !== "string") throw new TypeError(`${store}: prefix must be a string`);
+  const skew = options.refreshSkewSeconds ?? 60;
+  if (typeof skew !== "number" || !Number.isFinite(skew) || skew < 0) {
+    throw new TypeError(`${store}: refreshSkewSeconds must be a number >= 0`);
+  }
+  return { prefix, skew };
+}
+
 /** The token for CedatoAuth, or null when `value` is not a usable stored token now. */
 export function usableToken(value, now = Date.now()) {
   if (typeof value !== "object" || value === null) return null;
