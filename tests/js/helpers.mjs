@@ -263,6 +263,16 @@ export async function timed(fn) {
   return { ms: performance.now() - start, value, error, failed };
 }
 
+/**
+ * Times `fn()`, which must return a promise that rejects with a CedatoError matching
+ * `expected`: `{ ms, error }`.
+ */
+export async function timedRejection(fn, expected) {
+  const start = performance.now();
+  const error = await rejectsWith(callAsync(fn), expected);
+  return { ms: performance.now() - start, error };
+}
+
 /** A port on 127.0.0.1 where nothing listens (listened on, then closed). */
 export async function closedPort() {
   const server = http.createServer();

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import { TEST_TIMEOUT, VISIBLE_ASCII, closedPort, credentials, instanceFactory, rejectsWith, startMock, timed } from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, closedPort, credentials, instanceFactory, rejectsWith, startMock, timed, timedRejection } from "./helpers.mjs";
 
 const T = { timeout: TEST_TIMEOUT };
 
@@ -81,8 +81,7 @@ test("maxRetries defaults to 2", T, async () => {
 test("the backoff between retries is bounded (2 retries well under 3 s)", T, async () => {
   const { auth, client, requests } = setup("backoff-bound");
   await client.tokenScript([{ status: 503 }, { status: 503 }, { status: 503 }]);
-  const { ms, error } = await timed(() => auth.getToken());
-  await rejectsWith(Promise.reject(error), { code: "server_error" });
+  const { ms } = await timedRejection(() => auth.getToken(), { code: "server_error" });
   assert.equal(await requests(), 3);
   // attempt n waits at most 250 ms * 2^n: 1.5 s in all even counting n from 1.
   assert.ok(ms < 3000, `took ${ms.toFixed(0)} ms`);
@@ -128,9 +127,7 @@ test("Retry-After as an HTTP date is honoured", T, async () => {
 test("Retry-After above 60 s is not waited for: fails at once with retryAfter (429)", T, async () => {
   const { auth, client, requests } = setup("ra-long-429");
   await client.tokenScript([{ status: 429, headers: { "retry-after": "120" } }]);
-  const { ms, error } = await timed(() => auth.getToken());
-  assert.ok(error, "rejected");
-  await rejectsWith(Promise.reject(error), { code: "rate_limited", status: 429, retryAfter: 120, retryable: true });
+  const { ms } = await timedRejection(() => auth.getToken(), { code: "rate_limited", status: 429, retryAfter: 120, retryable: true });
   assert.equal(await requests(), 1, "not retried");
   assert.ok(ms < 1500, `failed after ${ms.toFixed(0)} ms, expected at once`);
   await stillWorks(auth);
@@ -139,8 +136,7 @@ test("Retry-After above 60 s is not waited for: fails at once with retryAfter (4
 test("Retry-After above 60 s on a 503: server_error at once with retryAfter", T, async () => {
   const { auth, client, requests } = setup("ra-long-503");
   await client.tokenScript([{ status: 503, headers: { "retry-after": "3600" } }]);
-  const { ms, error } = await timed(() => auth.getToken());
-  await rejectsWith(Promise.reject(error), { code: "server_error", status: 503, retryAfter: 3600, retryable: true });
+  const { ms } = await timedRejection(() => auth.getToken(), { code: "server_error", status: 503, retryAfter: 3600, retryable: true });
   assert.equal(await requests(), 1);
   assert.ok(ms < 1500, `failed after ${ms.toFixed(0)} ms`);
 });
@@ -149,8 +145,7 @@ test("Retry-After as a far HTTP date: fails at once, retryAfter in seconds", T, 
   const { auth, client, requests } = setup("ra-long-date");
   const when = new Date(Date.now() + 3600_000).toUTCString();
   await client.tokenScript([{ status: 429, headers: { "retry-after": when } }]);
-  const { ms, error } = await timed(() => auth.getToken());
-  await rejectsWith(Promise.reject(error), { code: "rate_limited", status: 429 });
+  const { ms, error } = await timedRejection(() => auth.getToken(), { code: "rate_limited", status: 429 });
   assert.equal(typeof error.retryAfter, "number");
   assert.ok(Math.abs(error.retryAfter - 3600) <= 5, `retryAfter ${error.retryAfter}, expected about 3600`);
   assert.equal(await requests(), 1);
@@ -163,8 +158,7 @@ test("retryAfter is reported when the retries are spent", T, async () => {
     { status: 429, headers: { "retry-after": "1" } },
     { status: 429, headers: { "retry-after": "2" } },
   ]);
-  const { ms, error } = await timed(() => auth.getToken());
-  await rejectsWith(Promise.reject(error), { code: "rate_limited", status: 429, retryAfter: 2, retryable: true });
+  const { ms } = await timedRejection(() => auth.getToken(), { code: "rate_limited", status: 429, retryAfter: 2, retryable: true });
   assert.equal(await requests(), 2);
   assert.ok(ms >= 900, `waited ${ms.toFixed(0)} ms before the retry`);
 });
@@ -286,8 +280,7 @@ test("a refused connection is network", T, async () => {
 test("a slow answer (delayMs > timeoutMs) is timeout", T, async () => {
   const { auth, client, requests } = setup("slow", { timeoutMs: 250, maxRetries: 0 });
   await client.tokenScript([{ ok: true, delayMs: 2500 }]);
-  const { ms, error } = await timed(() => auth.getToken());
-  const err = await rejectsWith(Promise.reject(error), { code: "timeout", retryable: true });
+  const { ms, error: err } = await timedRejection(() => auth.getToken(), { code: "timeout", retryable: true });
   assert.equal(err.status, undefined);
   assert.ok(ms >= 200 && ms < 1500, `gave up after ${ms.toFixed(0)} ms, timeoutMs is 250`);
   assert.equal(await requests(), 1);
@@ -297,8 +290,7 @@ test("a slow answer (delayMs > timeoutMs) is timeout", T, async () => {
 test("a body that never finishes is timeout (the limit covers the body)", T, async () => {
   const { auth, client } = setup("stall", { timeoutMs: 300, maxRetries: 0 });
   await client.tokenScript([{ stallBody: true }]);
-  const { ms, error } = await timed(() => auth.getToken());
-  await rejectsWith(Promise.reject(error), { code: "timeout", retryable: true });
+  const { ms } = await timedRejection(() => auth.getToken(), { code: "timeout", retryable: true });
   assert.ok(ms < 1500, `gave up after ${ms.toFixed(0)} ms, timeoutMs is 300`);
   await stillWorks(auth);
 });
@@ -306,8 +298,7 @@ test("a body that never finishes is timeout (the limit covers the body)", T, asy
 test("timeouts are retried; each attempt has its own limit", T, async () => {
   const { auth, client, requests } = setup("slow-retry", { timeoutMs: 250, maxRetries: 1 });
   await client.tokenScript([{ ok: true, delayMs: 2500 }, { stallBody: true }]);
-  const { ms, error } = await timed(() => auth.getToken());
-  await rejectsWith(Promise.reject(error), { code: "timeout", retryable: true });
+  const { ms } = await timedRejection(() => auth.getToken(), { code: "timeout", retryable: true });
   assert.equal(await requests(), 2);
   assert.ok(ms < 2500, `gave up after ${ms.toFixed(0)} ms`);
 
