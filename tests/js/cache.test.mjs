@@ -63,6 +63,24 @@ test("expiresAt follows the expires_in of each new token", T, async () => {
   assert.equal(auth.expiresAt, START + 5000 + 1000_000);
 });
 
+/**
+ * The cached `first` token is served up to 1 ms before `boundary` (no new token request),
+ * and replaced from `boundary` on (one more); resolves the new token.
+ */
+async function assertRefreshedAt(auth, client, first, boundary) {
+  clock.set(boundary - 1);
+  assert.equal(auth.hasValidToken, true, "1 ms before the refresh window");
+  assert.equal(await auth.getToken(), first);
+  assert.equal((await client.stats()).tokenRequests, 1);
+
+  clock.set(boundary);
+  assert.equal(auth.hasValidToken, false, "inside the refresh window");
+  const second = await auth.getToken();
+  assert.notEqual(second, first, "a new token inside the refresh window");
+  assert.equal((await client.stats()).tokenRequests, 2);
+  return second;
+}
+
 test("default skew: served until expiresAt - 60 s, refreshed from then on", T, async () => {
   clock = installClock(START);
   const { auth, client } = setup("skew-default");
@@ -70,16 +88,7 @@ test("default skew: served until expiresAt - 60 s, refreshed from then on", T, a
   const expiresAt = START + 3600_000;
   assert.equal(auth.expiresAt, expiresAt);
 
-  clock.set(expiresAt - 60_000 - 1);
-  assert.equal(auth.hasValidToken, true, "1 ms before the skew window");
-  assert.equal(await auth.getToken(), first);
-  assert.equal((await client.stats()).tokenRequests, 1);
-
-  clock.set(expiresAt - 60_000);
-  assert.equal(auth.hasValidToken, false, "inside the skew window");
-  const second = await auth.getToken();
-  assert.notEqual(second, first, "a new token inside the skew window");
-  assert.equal((await client.stats()).tokenRequests, 2);
+  await assertRefreshedAt(auth, client, first, expiresAt - 60_000);
   assert.equal(auth.expiresAt, expiresAt - 60_000 + 3600_000);
   assert.equal(auth.hasValidToken, true);
 });
@@ -88,13 +97,7 @@ test("refreshSkewSeconds is honoured (300 s)", T, async () => {
   clock = installClock(START);
   const { auth, client } = setup("skew-300", { refreshSkewSeconds: 300 });
   const first = await auth.getToken();
-  clock.set(START + 3600_000 - 300_000 - 1);
-  assert.equal(auth.hasValidToken, true);
-  assert.equal(await auth.getToken(), first);
-  clock.set(START + 3600_000 - 300_000);
-  assert.equal(auth.hasValidToken, false);
-  assert.notEqual(await auth.getToken(), first);
-  assert.equal((await client.stats()).tokenRequests, 2);
+  await assertRefreshedAt(auth, client, first, START + 3600_000 - 300_000);
 });
 
 test("a short-lived token uses skew = expires_in / 2 (not refetched on every call)", T, async () => {
@@ -106,15 +109,7 @@ test("a short-lived token uses skew = expires_in / 2 (not refetched on every cal
   assert.equal(auth.hasValidToken, true, "right after the exchange");
   assert.equal(await auth.getToken(), first);
 
-  clock.set(START + 4_999);
-  assert.equal(auth.hasValidToken, true);
-  assert.equal(await auth.getToken(), first);
-  assert.equal((await client.stats()).tokenRequests, 1);
-
-  clock.set(START + 5_000);
-  assert.equal(auth.hasValidToken, false);
-  assert.notEqual(await auth.getToken(), first);
-  assert.equal((await client.stats()).tokenRequests, 2);
+  await assertRefreshedAt(auth, client, first, START + 5_000);
 });
 
 test("refreshSkewSeconds 0: served until the token really expires", T, async () => {
@@ -122,13 +117,7 @@ test("refreshSkewSeconds 0: served until the token really expires", T, async () 
   const { auth, client } = setup("skew-0", { refreshSkewSeconds: 0 });
   await client.configure({ expiresIn: 20 });
   const first = await auth.getToken();
-  clock.set(START + 19_999);
-  assert.equal(auth.hasValidToken, true);
-  assert.equal(await auth.getToken(), first);
-  clock.set(START + 20_000);
-  assert.equal(auth.hasValidToken, false);
-  assert.notEqual(await auth.getToken(), first);
-  assert.equal((await client.stats()).tokenRequests, 2);
+  await assertRefreshedAt(auth, client, first, START + 20_000);
 });
 
 test("an expired token is never served", T, async () => {
