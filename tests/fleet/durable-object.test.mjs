@@ -17,7 +17,7 @@ let mf;
 
 before(async () => {
   mock = await startMockServer({ port: 0 });
-  const dir = await makeProject("durable-object", ["do-worker.mjs"]);
+  const dir = await makeProject("durable-object", ["do-worker.mjs", "fleet-worker.mjs"]);
   const script = await bundleWorker(dir, "do-worker.mjs");
   const bindings = (name) => ({
     CEDATO_BASE_URL: mock.baseUrl,

@@ -16,7 +16,7 @@ let script;
 
 before(async () => {
   mock = await startMockServer({ port: 0 });
-  const dir = await makeProject("kv", ["kv-worker.mjs"]);
+  const dir = await makeProject("kv", ["kv-worker.mjs", "fleet-worker.mjs"]);
   script = await bundleWorker(dir, "kv-worker.mjs");
 });
 
