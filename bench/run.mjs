@@ -13,13 +13,13 @@ import { execFile as execFileCb } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { startMockServer } from "../tests/mock/server.mjs";
-import { buildWorker } from "../tools/worker-bundle.mjs";
+import { buildWorker, workerModules } from "../tools/worker-bundle.mjs";
 import { CedatoAuth as BaselineAuth } from "./baseline.mjs";
 
 const execFile = promisify(execFileCb);
@@ -275,11 +275,7 @@ async function measureWorkerd(mock) {
         let runtimeOutput = "";
         const t0 = now();
         const mf = new Miniflare({
-          scriptPath: built[name].scriptPath,
-          modulesRoot: dirname(built[name].scriptPath), // module names relative to the bundle, not the cwd
-          modules: true,
-          modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-          compatibilityDate: "2025-06-01",
+          ...workerModules(built[name].scriptPath),
           bindings: { BASE_URL: mock.baseUrl, CLIENT_ID: freshId(`workerd-${name}`) },
           // workerd's own output is kept off the table, shown only when the worker fails.
           handleRuntimeStdio(stdout, stderr) {

@@ -14,9 +14,9 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, stat, symlink } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
-import { dirname, extname, join, normalize, sep } from "node:path";
+import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { buildWorker } from "./worker-bundle.mjs";
+import { buildWorker, workerModules } from "./worker-bundle.mjs";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const WORKER_ENTRY = join(ROOT, "examples", "worker", "src", "index.js");
@@ -27,7 +27,6 @@ const PKG = join(ROOT, "pkg");
 export const DEMO_CLIENT = { clientId: "demo-client", clientSecret: "demo-secret" };
 export const DEMO_EXPIRES_IN = 120;
 const DEFAULT_CEDATO_BASE_URL = "https://api.cedato.com/api/";
-const COMPATIBILITY_DATE = "2025-06-01";
 
 // ---------------------------------------------------------------- the worker bundle
 
@@ -59,11 +58,7 @@ export async function startWorker({ script, bindings, host = "127.0.0.1", port =
   const { Miniflare } = await import("miniflare");
   let output = "";
   const mf = new Miniflare({
-    scriptPath: script,
-    modules: true,
-    modulesRoot: dirname(script),
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: COMPATIBILITY_DATE,
+    ...workerModules(script),
     bindings,
     host,
     port,

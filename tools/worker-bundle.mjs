@@ -49,3 +49,18 @@ export async function buildWorker(options) {
   const outdir = options.outdir ?? dirname(options.outfile);
   return esbuild.build({ ...WRANGLER_OPTIONS, plugins: [wasmModules(outdir)], ...options });
 }
+
+/**
+ * The Miniflare worker options that load a bundle of `buildWorker` (bindings, ports and
+ * the rest are the caller's): ES modules named relative to the bundle's folder, and its
+ * `.wasm` files as CompiledWasm modules.
+ */
+export function workerModules(scriptPath) {
+  return {
+    scriptPath,
+    modules: true,
+    modulesRoot: dirname(scriptPath),
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2025-06-01",
+  };
+}

@@ -9,7 +9,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildWorker } from "../../tools/worker-bundle.mjs";
+import { buildWorker, workerModules } from "../../tools/worker-bundle.mjs";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const PKG_DIR = join(ROOT, "pkg");
@@ -50,13 +50,7 @@ export async function bundleWorker(dir, entry) {
 }
 
 /** Options shared by every worker of a miniflare instance running `scriptPath`. */
-export const workerOptions = (scriptPath, bindings) => ({
-  scriptPath,
-  modules: true,
-  modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-  compatibilityDate: "2025-06-01",
-  bindings,
-});
+export const workerOptions = (scriptPath, bindings) => ({ ...workerModules(scriptPath), bindings });
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort() {

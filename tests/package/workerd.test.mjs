@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Miniflare } from "miniflare";
-import { buildWorker } from "../../tools/worker-bundle.mjs";
+import { buildWorker, workerModules } from "../../tools/worker-bundle.mjs";
 import { startMockServer } from "../mock/server.mjs";
 import { checkScenario, credentialsFor, makeProject, REPORT_ROW_KEYS } from "./setup.mjs";
 
@@ -35,10 +35,7 @@ before(async () => {
       stdout.on("data", (chunk) => (runtimeOutput += chunk));
       stderr.on("data", (chunk) => (runtimeOutput += chunk));
     },
-    scriptPath: join(outdir, "worker.mjs"),
-    modules: true,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2025-06-01",
+    ...workerModules(join(outdir, "worker.mjs")),
     bindings: {
       CEDATO_BASE_URL: mock.baseUrl,
       CEDATO_CLIENT_ID: creds.clientId,
