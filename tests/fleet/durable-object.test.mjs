@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Miniflare } from "miniflare";
 import { startMockServer } from "../mock/server.mjs";
-import { bundleWorker, credentials, makeProject, workerOptions } from "./setup.mjs";
+import { bundleWorker, callWorker, credentials, makeProject, tokensOf, workerOptions } from "./setup.mjs";
 
 const WORKERS = ["w1", "w2", "w3"];
 const PER_WORKER = 20;
@@ -53,20 +53,11 @@ after(async () => {
 
 /** `perWorker` concurrent requests to each worker, all at once; resolves every answer. */
 async function burst(perWorker = PER_WORKER) {
-  const fetchers = await Promise.all(WORKERS.map((name) => mf.getWorker(name)));
-  const calls = fetchers.flatMap((worker) =>
-    Array.from({ length: perWorker }, async () => {
-      const res = await worker.fetch("http://fleet.test/report");
-      return { status: res.status, body: await res.json() };
-    }),
-  );
-  return Promise.all(calls);
+  return (await Promise.all(WORKERS.map((name) => callWorker(mf, name, perWorker)))).flat();
 }
 
 function assertAllOk(answers) {
-  for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
-  for (const a of answers) assert.equal(a.body.total, 57);
-  const tokens = new Set(answers.map((a) => a.body.token));
+  const tokens = tokensOf(answers);
   assert.equal(tokens.size, 1, "every worker used the same token");
   assert.deepEqual(new Set(answers.map((a) => a.body.worker)), new Set(WORKERS));
   return [...tokens][0];

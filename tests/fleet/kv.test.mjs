@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Miniflare } from "miniflare";
 import { startMockServer } from "../mock/server.mjs";
-import { bundleWorker, credentials, makeProject, storeKey, workerOptions } from "./setup.mjs";
+import { bundleWorker, callWorker, credentials, makeProject, storeKey, tokensOf, workerOptions } from "./setup.mjs";
 
 const WORKERS = ["k1", "k2", "k3"];
 const sequential = credentials("kv-seq");
@@ -43,21 +43,7 @@ async function fleet(creds) {
   await mf.ready;
 }
 
-async function call(name, n) {
-  const worker = await mf.getWorker(name);
-  return Promise.all(
-    Array.from({ length: n }, async () => {
-      const res = await worker.fetch("http://fleet.test/report");
-      return { status: res.status, body: await res.json() };
-    }),
-  );
-}
-
-function tokensOf(answers) {
-  for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
-  for (const a of answers) assert.equal(a.body.total, 57);
-  return new Set(answers.map((a) => a.body.token));
-}
+const call = (name, n) => callWorker(mf, name, n);
 
 test("kv: after the first worker fetched the token, the other workers reuse it", async (t) => {
   await fleet(sequential);

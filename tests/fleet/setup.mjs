@@ -52,6 +52,24 @@ export async function bundleWorker(dir, entry) {
 /** Options shared by every worker of a miniflare instance running `scriptPath`. */
 export const workerOptions = (scriptPath, bindings) => ({ ...workerModules(scriptPath), bindings });
 
+/** `n` concurrent requests to the worker `name` of `mf`: `[{ status, body }]`. */
+export async function callWorker(mf, name, n) {
+  const worker = await mf.getWorker(name);
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const res = await worker.fetch("http://fleet.test/report");
+      return { status: res.status, body: await res.json() };
+    }),
+  );
+}
+
+/** Asserts every answer is the report (200, 57 supplies); returns the set of tokens used. */
+export function tokensOf(answers) {
+  for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+  for (const a of answers) assert.equal(a.body.total, 57);
+  return new Set(answers.map((a) => a.body.token));
+}
+
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort() {
   return new Promise((resolve, reject) => {
