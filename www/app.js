@@ -72,7 +72,6 @@ const state = {
   config: DEFAULTS,
   mode: "direct",
   auth: null, // the CedatoAuth of the current credentials, made on first use
-  tokenUrl: null,
   tokenRequests: 0,
   lastTokenSentAt: null,
   token: null, // { masked, type, obtainedAt, expiresAt, lifetimeMs }
@@ -112,7 +111,6 @@ function mask(token) {
   return `${token.slice(0, keep)}${"•".repeat(8)}${token.slice(token.length - keep)}`;
 }
 
-const withSlash = (url) => (url.endsWith("/") ? url : `${url}/`);
 
 function node(tag, { className, text, title } = {}, children = []) {
   const e = document.createElement(tag);
@@ -197,13 +195,9 @@ function credentials() {
 function auth() {
   if (state.auth) return state.auth;
   const { baseUrl, clientId, clientSecret } = credentials();
-  const tokenUrl = (() => {
-    try {
-      return new URL("token", withSlash(baseUrl)).href;
-    } catch {
-      return null;
-    }
-  })();
+  // The token URL as the library builds it ({baseUrl}token, baseUrl as it normalised it),
+  // known once the constructor has checked the options; read by the fetch below.
+  let tokenUrl;
   const instance = new CedatoAuth({
     baseUrl,
     clientId,
@@ -220,8 +214,8 @@ function auth() {
       return logged(isToken ? "token" : "api", method, url, () => globalThis.fetch(input, init));
     },
   });
+  tokenUrl = `${instance.toJSON().baseUrl}token`;
   state.auth = instance;
-  state.tokenUrl = tokenUrl;
   return instance;
 }
 
@@ -420,14 +414,14 @@ async function readJson(res, url) {
   return body;
 }
 
-/** Direct mode: the first page through auth.request(), the next ones through auth.fetch(next). */
+/** Direct mode: every page through auth.request(). */
 function directPages(query) {
   const instance = auth();
   return {
     first: () => instance.request(REPORT_PATH, { query }),
-    // `next` is an absolute URL on baseUrl's origin: auth.fetch() sends the token there
+    // `next` is an absolute URL on baseUrl's origin: auth.request() sends the token there
     // (and refuses any other origin).
-    next: async (next) => readJson(await instance.fetch(next), next),
+    next: (next) => instance.request(next),
     via: "cedato-auth in this page",
   };
 }

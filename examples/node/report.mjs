@@ -26,8 +26,7 @@ try {
     rows.push(...page.data.supplies);
     const next = page.data.navigation?.next;
     if (!next) break;
-    const res = await auth.fetch(next); // same origin as baseUrl: the token may go there
-    page = await res.json();
+    page = await auth.request(next); // same origin as baseUrl: the token may go there
   }
   console.log(`supplies report: ${rows.length} rows`);
   console.table(rows.slice(0, 10).map((r) => ({

@@ -181,10 +181,11 @@ function upstreamUrl(url, baseUrl) {
 
 /** The upstream answer with allow-listed headers, secrets redacted, and links back through the proxy. */
 async function relay(upstream, url, proxy, cors) {
+  const secrets = proxy.secrets();
   const headers = new Headers(cors);
   for (const name of FORWARDED_HEADERS) {
     const value = upstream.headers.get(name);
-    if (value !== null) headers.set(name, redact(value, proxy.secrets()));
+    if (value !== null) headers.set(name, redact(value, secrets));
   }
   if (!headers.has("cache-control")) headers.set("cache-control", "private, no-store");
   headers.set("x-content-type-options", "nosniff");
@@ -194,7 +195,7 @@ async function relay(upstream, url, proxy, cors) {
     // Links to more pages (data.navigation.next) point at the Cedato API; the browser
     // follows them through the proxy instead.
     const here = `${url.origin}${PREFIX}`;
-    body = redact(await upstream.text(), proxy.secrets())
+    body = redact(await upstream.text(), secrets)
       .replaceAll(proxy.baseUrl, here)
       .replaceAll(proxy.baseUrl.replaceAll("/", "\\/"), here.replaceAll("/", "\\/"));
   }
