@@ -16,6 +16,7 @@ import { extname, join, normalize, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startMockServer } from "../mock/server.mjs";
+import { launchChromium } from "../support/chromium.mjs";
 
 const execFile = promisify(execFileCb);
 
@@ -252,10 +253,6 @@ export async function serveStatic(dir) {
 }
 
 // ---------------------------------------------------------------- Chromium
-
-import { launchChromium } from "../support/chromium.mjs";
-
-export { launchChromium };
 
 /**
  * Opens `url` in a new page and waits for `window.__result` (set by the fixture page).
