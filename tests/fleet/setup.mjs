@@ -10,20 +10,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildWorker, workerModules } from "../../tools/worker-bundle.mjs";
+import { credentials as freshCredentials, freePort, sleep } from "../support/common.mjs";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const PKG_DIR = join(ROOT, "pkg");
 export const FIXTURES = join(ROOT, "tests", "fleet", "fixtures");
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from "../support/common.mjs";
 
-let counter = 0;
-/** Credentials the mock accepts and no other test uses. */
-export function credentials(tag) {
-  counter += 1;
-  const clientId = `t-fleet-${tag}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
-  return { clientId, clientSecret: `${clientId}-secret` };
-}
+/** Credentials the mock accepts and no other test uses (`t-fleet-<tag>-…`). */
+export const credentials = (tag) => freshCredentials(`fleet-${tag}`);
 
 /** The store key CedatoAuth uses for these credentials. */
 export const storeKey = (baseUrl, clientId) => `cedato-auth:v1:${baseUrl}:${clientId}`;
@@ -70,18 +66,6 @@ export function tokensOf(answers) {
   return new Set(answers.map((a) => a.body.token));
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function canConnect(port) {
   return new Promise((resolve) => {

@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 import { CedatoAuth } from "../../pkg/node.mjs";
+import { credentials, freePort, sleep } from "../support/common.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const serverPath = join(here, "..", "mock", "server.mjs");
@@ -23,20 +24,7 @@ export const realNow = Date.now.bind(Date);
 /** Per-test time limit (ms), so a promise that never settles fails instead of hanging. */
 export const TEST_TIMEOUT = 15_000;
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-let counter = 0;
-/** A client id the mock accepts and that no other test uses: `t-<tag>-<pid>-<n>-<random>`. */
-export function uniqueId(tag = "x") {
-  counter += 1;
-  return `t-${tag}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-/** Fresh credentials the mock accepts: `{ clientId, clientSecret }`. */
-export function credentials(tag) {
-  const clientId = uniqueId(tag);
-  return { clientId, clientSecret: `${clientId}-secret` };
-}
+export { credentials, sleep, uniqueId } from "../support/common.mjs";
 
 /** What the library must send as Basic credentials: base64(utf8(id ":" secret)). */
 export function basicValue({ clientId, clientSecret }) {
@@ -274,13 +262,7 @@ export async function timedRejection(fn, expected) {
 }
 
 /** A port on 127.0.0.1 where nothing listens (listened on, then closed). */
-export async function closedPort() {
-  const server = http.createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export const closedPort = freePort;
 
 /** A local HTTP server that counts the requests it receives (an "other origin"). */
 export async function countingServer() {

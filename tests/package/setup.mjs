@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startMockServer } from "../mock/server.mjs";
 import { launchChromium } from "../support/chromium.mjs";
+import { sleep } from "../support/common.mjs";
 
 const execFile = promisify(execFileCb);
 
@@ -40,7 +41,6 @@ export const npmEnv = {
   npm_config_loglevel: "warn",
 };
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs a command; resolves `{ code, stdout, stderr }` (never rejects on a non-zero exit). */
 export async function run(cmd, args, { cwd, env, timeout = 120_000 } = {}) {
