@@ -123,29 +123,25 @@ export function redisTokenStore(client, options = {}) {
       const tokenKey = prefix + key;
       const lockKey = `${tokenKey}:lock`;
       const giveUpAt = Date.now() + maxWaitMs;
+      let raw = await redis.get(tokenKey);
+      let lock = null; // not known to be held: try for it
       for (;;) {
-        const token = parseStoredToken(await redis.get(tokenKey));
+        const token = parseStoredToken(raw);
         if (token) {
           handedOut.set(tokenKey, token.accessToken);
           return token;
         }
-        const owner = randomId();
-        if ((await redis.setLock(lockKey, owner, lockMs)) !== null) {
-          held.set(tokenKey, owner);
-          return null; // this process refreshes; set() stores the token and unlocks
+        if (lock === null || lock === undefined) {
+          const owner = randomId();
+          if ((await redis.setLock(lockKey, owner, lockMs)) !== null) {
+            held.set(tokenKey, owner);
+            return null; // this process refreshes; set() stores the token and unlocks
+          }
         }
         // Another process is refreshing: wait for its token, or for its lock to go.
-        for (;;) {
-          if (Date.now() + pollMs > giveUpAt) return null;
-          await sleep(pollMs);
-          const [raw, lock] = await Promise.all([redis.get(tokenKey), redis.get(lockKey)]);
-          const stored = parseStoredToken(raw);
-          if (stored) {
-            handedOut.set(tokenKey, stored.accessToken);
-            return stored;
-          }
-          if (lock === null || lock === undefined) break; // try for the lock again
-        }
+        if (Date.now() + pollMs > giveUpAt) return null;
+        await sleep(pollMs);
+        [raw, lock] = await Promise.all([redis.get(tokenKey), redis.get(lockKey)]);
       }
     },
 
