@@ -122,7 +122,9 @@ pub fn parse_number(s: &str) -> Option<f64> {
 /// `x` rounded towards negative infinity (`f64::floor`, which `core` lacks).
 pub fn floor(x: f64) -> f64 {
     // From 2^52 on every f64 is a whole number; NaN and the infinities stay as they are.
-    if x.is_nan() || x.abs() >= 4_503_599_627_370_496.0 {
+    // Zero too, keeping its sign: the cast below would turn -0.0 into +0.0, and then
+    // `ceil(0.0)` (`-floor(-0.0)`) would come out as -0.0.
+    if x == 0.0 || x.is_nan() || x.abs() >= 4_503_599_627_370_496.0 {
         return x;
     }
     let whole = x as i64 as f64;
@@ -223,9 +225,12 @@ mod tests {
             f64::MAX,
             f64::MIN_POSITIVE,
             123456.0001,
+            0.3,
+            -0.3,
         ] {
-            assert_eq!(floor(x), x.floor(), "floor {x}");
-            assert_eq!(ceil(x), x.ceil(), "ceil {x}");
+            // Bits, not ==, so the sign of a zero result is checked too.
+            assert_eq!(floor(x).to_bits(), x.floor().to_bits(), "floor {x}");
+            assert_eq!(ceil(x).to_bits(), x.ceil().to_bits(), "ceil {x}");
         }
         assert!(floor(f64::NAN).is_nan() && ceil(f64::INFINITY) == f64::INFINITY);
     }
