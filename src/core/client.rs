@@ -218,7 +218,8 @@ impl<C: Clock, T> TokenClient<C, T> {
         attempts * timeout + waits + store + 1000.0
     }
 
-    /// What attempt number `attempt` (from 1), sent at `sent_at`, leads to.
+    /// What attempt number `attempt` (from 1; 0 counts as 1 for the backoff), sent at
+    /// `sent_at`, leads to.
     pub fn next(&self, outcome: Result<HttpResponse, TransportError>, sent_at: f64, attempt: u32) -> Next {
         let error = match outcome {
             Ok(response) if (200..300).contains(&response.status) => {
@@ -240,7 +241,7 @@ impl<C: Clock, T> TokenClient<C, T> {
         match error.retry_after {
             Some(seconds) if seconds > MAX_RETRY_AFTER_SECONDS => Next::Fail(error),
             Some(seconds) => Next::Wait(seconds * 1000.0),
-            None => Next::Wait(backoff_ms(attempt - 1, self.clock.jitter())),
+            None => Next::Wait(backoff_ms(attempt.saturating_sub(1), self.clock.jitter())),
         }
     }
 

@@ -691,6 +691,14 @@ fn next_decides_after_each_attempt() {
 }
 
 #[test]
+fn next_takes_attempt_zero_without_panicking() {
+    // `next` is public: attempt 0 once underflowed in `attempt - 1` (a panic natively).
+    let (c, _, _) = client_with(|_| {});
+    assert!(matches!(c.next(Err(TransportError::Timeout), T0, 0), Next::Wait(w) if w == 125.0));
+    assert!(matches!(c.next(Ok(answer(503, "")), T0, 0), Next::Wait(w) if w == 125.0));
+}
+
+#[test]
 fn land_forget_and_store_entries() {
     let (c, _, _) = client_with(|_| {});
     let Next::Token(token) = c.next(Ok(token_answer("a", 3600)), T0, 1) else {
