@@ -84,7 +84,7 @@ pub type FlightResult = Result<Rc<CachedToken>, Error>;
 #[derive(Default)]
 struct State {
     cached: Option<Rc<CachedToken>>,
-    flight: Option<(u64, Shared<FlightResult>)>,
+    flight: Option<Shared<FlightResult>>,
 }
 
 /// Fetches and caches Cedato access tokens.
@@ -97,7 +97,6 @@ pub struct TokenClient<C, T> {
     request: HttpRequest,
     state: RefCell<State>,
     next_id: Cell<u64>,
-    token_requests: Cell<u64>,
 }
 
 /// The state and the decisions: no I/O. The async driver below and the JS driver of the
@@ -115,28 +114,12 @@ impl<C: Clock, T> TokenClient<C, T> {
             transport,
             state: RefCell::default(),
             next_id: Cell::new(1),
-            token_requests: Cell::new(0),
         })
     }
 
     /// The validated configuration.
     pub fn config(&self) -> &Config {
         &self.config
-    }
-
-    /// The clock the client reads.
-    pub fn clock(&self) -> &C {
-        &self.clock
-    }
-
-    /// The transport the client sends through.
-    pub fn transport(&self) -> &T {
-        &self.transport
-    }
-
-    /// How many token requests (attempts) this client has sent.
-    pub fn token_requests(&self) -> u64 {
-        self.token_requests.get()
     }
 
     /// The cached token if it can be served now, without any I/O.
@@ -406,36 +389,20 @@ impl<C: Timer + 'static, T: Transport + 'static> TokenClient<C, T> {
     /// The token request in flight, started when there is none (`skip_store_read` for a
     /// new one: see [`refresh`](Self::refresh)). Awaiting any clone gives its result.
     pub fn flight(self: &Rc<Self>, skip_store_read: bool) -> Shared<FlightResult> {
-        if let Some((_, flight)) = self.state.borrow().flight.clone() {
+        if let Some(flight) = self.state.borrow().flight.clone() {
             return flight;
         }
-        let id = self.next_id.get();
-        self.next_id.set(id + 1);
         let client = Rc::clone(self);
         let flight = Shared::new(async move {
             let result = client.obtain(skip_store_read).await;
-            let mut state = client.state.borrow_mut();
-            if state.flight.as_ref().is_some_and(|(current, _)| *current == id) {
-                state.flight = None;
-            }
-            drop(state);
+            client.state.borrow_mut().flight = None;
             if let Ok(token) = &result {
                 client.land(token);
             }
             result
         });
-        self.state.borrow_mut().flight = Some((id, flight.clone()));
+        self.state.borrow_mut().flight = Some(flight.clone());
         flight
-    }
-
-    /// Forgets `flight` as the one in flight (its I/O was cancelled: a worker request that
-    /// started it ended), so the next caller starts a new one. It may still land later;
-    /// its result is then cached as usual.
-    pub fn abandon(&self, flight: &Shared<FlightResult>) {
-        let mut state = self.state.borrow_mut();
-        if state.flight.as_ref().is_some_and(|(_, current)| current.same(flight)) {
-            state.flight = None;
-        }
     }
 
     /// From the store when it has a token usable now, else from the endpoint (then
@@ -471,7 +438,6 @@ impl<C: Timer + 'static, T: Transport + 'static> TokenClient<C, T> {
         let mut attempt: u32 = 0;
         loop {
             let sent_at = self.clock.now_ms();
-            self.token_requests.set(self.token_requests.get() + 1);
             let outcome = self.transport.send(&self.request, self.config.timeout_ms).await;
             attempt += 1;
             match self.next(outcome, sent_at, attempt) {

@@ -90,8 +90,6 @@ pub struct Config {
     pub timeout_ms: f64,
     /// Retries after the first attempt.
     pub max_retries: u32,
-    /// Whether the caller gave a `fetch` function.
-    pub custom_fetch: bool,
     /// Whether the caller gave a `tokenStore`.
     pub token_store: bool,
 }
@@ -106,7 +104,6 @@ impl fmt::Debug for Config {
             .field("refresh_skew_seconds", &self.refresh_skew_seconds)
             .field("timeout_ms", &self.timeout_ms)
             .field("max_retries", &self.max_retries)
-            .field("custom_fetch", &self.custom_fetch)
             .field("token_store", &self.token_store)
             .finish()
     }
@@ -190,9 +187,9 @@ impl Config {
         if max_retries < 0.0 || max_retries != floor(max_retries) || max_retries > f64::from(MAX_RETRIES) {
             return Err(config_error("maxRetries must be a whole number from 0 to 10"));
         }
-        let custom_fetch = match raw.fetch {
-            OptionValue::Missing => false,
-            OptionValue::Function => true,
+        // Only checked: the JS half uses the function (`driver.mjs`).
+        match raw.fetch {
+            OptionValue::Missing | OptionValue::Function => {}
             other => {
                 return Err(config_error(
                     &["fetch must be a function, got ", type_name(&other)].concat(),
@@ -222,7 +219,6 @@ impl Config {
             refresh_skew_seconds: refresh_skew_seconds.min(MAX_EXPIRES_IN),
             timeout_ms,
             max_retries: max_retries as u32,
-            custom_fetch,
         })
     }
 
@@ -343,7 +339,6 @@ mod tests {
         assert_eq!(c.refresh_skew_seconds, 60.0);
         assert_eq!(c.timeout_ms, 10_000.0);
         assert_eq!(c.max_retries, 2);
-        assert!(!c.custom_fetch);
         assert_eq!(c.basic_authorization(), "Basic aWQ6czNjcmV0");
         assert!(!format!("{c:?}").contains("s3cret"));
         assert!(!format!("{c:?}").contains("aWQ6czNjcmV0"));
@@ -435,7 +430,6 @@ mod tests {
         }))
         .unwrap();
         assert_eq!((c.refresh_skew_seconds, c.max_retries, c.timeout_ms), (0.0, 0, 0.5));
-        assert!(c.custom_fetch);
         assert_eq!(c.api_version, "2");
     }
 

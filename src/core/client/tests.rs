@@ -640,35 +640,6 @@ fn zero_lifetime_tokens_are_not_stored() {
     assert!(store.map.borrow().is_empty());
 }
 
-#[test]
-fn an_abandoned_flight_gives_way_to_a_new_one() {
-    let (c, _, t) = client();
-    let stuck = t.push_later();
-    let first = c.flight(false);
-    let mut pool = LocalPool::new();
-    let f = first.clone();
-    pool.spawner()
-        .spawn_local(async move {
-            let _ = f.await;
-        })
-        .unwrap();
-    pool.run_until_stalled();
-    assert!(c.flight(false).same(&first), "callers join the flight in the air");
-    c.abandon(&first);
-    let second = c.flight(false);
-    assert!(!second.same(&first));
-    assert_eq!(block_on(second).unwrap().access_token, "tok-2");
-    // The stuck one lands late: its token is cached, and it does not clear a newer flight.
-    let third = c.flight(true);
-    let late = t.push_later();
-    stuck.send(Ok(token_answer("late", 3600))).unwrap();
-    pool.run_until_stalled();
-    assert!(c.flight(false).same(&third));
-    late.send(Ok(token_answer("third", 3600))).unwrap();
-    assert_eq!(block_on(third).unwrap().access_token, "third");
-    assert_eq!(c.longest_flight_ms(), 3.0 * 10_000.0 + 2.0 * 60_000.0 + 1000.0);
-}
-
 // ------------------------------------------------------------------ the decisions alone
 
 #[test]
@@ -688,6 +659,8 @@ fn next_decides_after_each_attempt() {
     assert!(matches!(c.next(Ok(answer(401, "")), T0, 1), Next::Fail(e) if e.code == ErrorCode::TokenRejected));
     assert!(matches!(c.next(Err(TransportError::Timeout), T0, 1), Next::Wait(_)));
     assert!(matches!(c.next(Ok(answer(200, "{}")), T0, 1), Next::Fail(e) if e.code == ErrorCode::InvalidResponse));
+    // Three attempts at 10 s, two 60 s Retry-After waits, no store, a second of slack.
+    assert_eq!(c.longest_flight_ms(), 3.0 * 10_000.0 + 2.0 * 60_000.0 + 1000.0);
 }
 
 #[test]
