@@ -169,17 +169,9 @@ fn parse_expires_in(value: Option<&Json>) -> Option<f64> {
 /// a leading `-`, hex, or `inf`/`NaN`. Negative values are returned (and refused by the
 /// caller), so the message stays the same for all bad values.
 fn parse_decimal(s: &str) -> Option<f64> {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    let mut seen_digit = false;
-    let mut seen_dot = false;
-    for b in digits.bytes() {
-        match b {
-            b'0'..=b'9' => seen_digit = true,
-            b'.' if !seen_dot => seen_dot = true,
-            _ => return None,
-        }
-    }
-    if !seen_digit {
+    // `parse_number` reads the JSON grammar: what it takes beyond a plain decimal is an
+    // exponent.
+    if s.bytes().any(|b| b == b'e' || b == b'E') {
         return None;
     }
     super::text::parse_number(s)
@@ -203,6 +195,32 @@ mod tests {
     use super::*;
 
     const T0: f64 = 1_700_000_000_000.0;
+
+    #[test]
+    fn parse_decimal_matches_the_old_digit_loop() {
+        fn old(s: &str) -> Option<f64> {
+            let digits = s.strip_prefix('-').unwrap_or(s);
+            let mut seen_digit = false;
+            let mut seen_dot = false;
+            for b in digits.bytes() {
+                match b {
+                    b'0'..=b'9' => seen_digit = true,
+                    b'.' if !seen_dot => seen_dot = true,
+                    _ => return None,
+                }
+            }
+            if !seen_digit {
+                return None;
+            }
+            crate::core::text::parse_number(s)
+        }
+        for s in [
+            "", "-", ".", "--1", "+1", "1.", ".5", "-.5", "1.2.3", "1e3", "1E3", "-1e3", "1.5e", "e5", "e", "0x1",
+            " 1", "1 ", "-0", "0", "3600", "12.5", "-2", "inf", "NaN", "1-", "00012", "1..2",
+        ] {
+            assert_eq!(parse_decimal(s).map(f64::to_bits), old(s).map(f64::to_bits), "{s:?}");
+        }
+    }
 
     fn ok(body: &str) -> Token {
         process_token_response(200, body, T0).unwrap_or_else(|e| panic!("{body}: {e}"))
