@@ -207,7 +207,10 @@ impl<C: Clock, T> TokenClient<C, T> {
         let error = match outcome {
             Ok(response) if (200..300).contains(&response.status) => {
                 return match process_token_response(response.status, &response.body, sent_at) {
-                    Ok(token) => Next::Token(self.cache_entry(token)),
+                    Ok(token) => {
+                        let skew_seconds = self.config.refresh_skew_seconds.min(token.expires_in / 2.0);
+                        Next::Token(self.cache_entry(token, skew_seconds))
+                    }
                     Err(e) => Next::Fail(e),
                 };
             }
@@ -238,15 +241,16 @@ impl<C: Clock, T> TokenClient<C, T> {
         if !is_visible_ascii(&stored.access_token) || !lifetime_s.is_finite() || lifetime_s <= 0.0 {
             return None;
         }
-        let mut token = self.cache_entry(Token {
+        let skew_seconds = self.config.refresh_skew_seconds;
+        if now >= stored.expires_at - skew_seconds * 1000.0 {
+            return None;
+        }
+        let token = Token {
             access_token: stored.access_token,
             expires_in: lifetime_s,
             expires_at: stored.expires_at,
-        });
-        if let Some(t) = Rc::get_mut(&mut token) {
-            t.refresh_at = t.expires_at - self.config.refresh_skew_seconds * 1000.0;
-        }
-        (now < token.refresh_at).then_some(token)
+        };
+        Some(self.cache_entry(token, skew_seconds))
     }
 
     /// What to write to the shared store for a fetched token, and for how many seconds;
@@ -262,10 +266,12 @@ impl<C: Clock, T> TokenClient<C, T> {
         })
     }
 
-    fn cache_entry(&self, token: Token) -> Rc<CachedToken> {
+    /// A new id and the `Bearer` header for `token`, refreshed `skew_seconds` before it
+    /// expires.
+    fn cache_entry(&self, token: Token, skew_seconds: f64) -> Rc<CachedToken> {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        let skew_ms = self.config.refresh_skew_seconds.min(token.expires_in / 2.0) * 1000.0;
+        let skew_ms = skew_seconds * 1000.0;
         Rc::new(CachedToken {
             id,
             authorization: ["Bearer ", token.access_token.as_str()].concat(),
