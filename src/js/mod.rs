@@ -169,7 +169,7 @@ impl CedatoCore {
     pub fn settings(&self) -> Array {
         let config = self.client.config();
         [
-            JsValue::from(config.token_url()),
+            self.client.request().url.as_str().into(),
             self.init.clone(),
             self.client.store_key().into(),
             config.timeout_ms.into(),
