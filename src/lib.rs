@@ -11,8 +11,8 @@
 //!
 //! # Module map
 //! - [`core`]: pure Rust — options, the token exchange, cache, the decision after each
-//!   attempt (token, wait or error), retry policy, errors, and an async driver with single
-//!   flight. Tested natively with a fake clock and transport.
+//!   attempt (token, wait or error), retry policy, errors, and (with the `std` feature) an
+//!   async driver with single flight. Tested natively with a fake clock and transport.
 //! - `js` (wasm32 only): the `#[wasm_bindgen]` layer — `CedatoCore`, the Rust half of the
 //!   `CedatoAuth` class (its JS half, `src/js/driver.mjs`, sends and waits), errors as JS
 //!   `CedatoError`s, TypeScript typings.

@@ -12,11 +12,13 @@ use core::cell::{Cell, RefCell};
 use super::config::Config;
 use super::error::{truncate_utf8, Error, ErrorCode};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
-use super::shared::{LocalFuture, Shared};
-use super::store::{with_timeout, StoredToken, TokenStore};
+use super::shared::LocalFuture;
+use super::store::{StoredToken, TokenStore};
 use super::text::{ceil, floor, push_int};
 use super::token::is_visible_ascii;
 use super::token::{oauth_error_fields, process_token_response, token_request, HttpRequest, HttpResponse, Token};
+#[cfg(feature = "std")]
+use super::{shared::Shared, store::with_timeout};
 
 /// Most of an error answer's body that an error keeps.
 pub const ERROR_BODY_LIMIT: usize = 1024;
@@ -29,7 +31,7 @@ pub trait Clock {
     fn jitter(&self) -> f64;
 }
 
-/// Waiting, for the async driver ([`TokenClient::get_token`] and friends).
+/// Waiting, for the async driver (`TokenClient::get_token` and friends, `std` only).
 pub trait Timer: Clock {
     /// Resolves after `ms` milliseconds.
     fn sleep(&self, ms: f64) -> LocalFuture<()>;
@@ -84,6 +86,7 @@ pub type FlightResult = Result<Rc<CachedToken>, Error>;
 #[derive(Default)]
 struct State {
     cached: Option<Rc<CachedToken>>,
+    #[cfg(feature = "std")]
     flight: Option<Shared<FlightResult>>,
 }
 
@@ -91,6 +94,8 @@ struct State {
 pub struct TokenClient<C, T> {
     config: Config,
     clock: C,
+    // Only the async driver sends; the wasm build's JS half is its transport.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     transport: T,
     store: Option<Rc<dyn TokenStore>>,
     store_key: String,
@@ -364,7 +369,9 @@ impl<C: Clock, T> TokenClient<C, T> {
 }
 
 /// The async driver: single flight, retries with waits, the shared store. Natively any
-/// [`Transport`] and [`Timer`] drive it; the wasm build drives the decisions from JS.
+/// [`Transport`] and [`Timer`] drive it; the wasm build drives the decisions from JS and
+/// is built without `std`, so without this.
+#[cfg(feature = "std")]
 impl<C: Timer + 'static, T: Transport + 'static> TokenClient<C, T> {
     /// Forgets the cached token if it is the one with `id` (the API refused it), here
     /// and in the shared store, and keeps a newer one another caller may already have

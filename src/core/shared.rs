@@ -4,21 +4,28 @@
 //! the inner future, and the inner future wakes every waiter, so the request finishes
 //! even if the caller that started it stops waiting (a dropped future natively, a
 //! finished request in a worker).
+//!
+//! [`Shared`] serves the async driver, which needs the `std` feature; the wasm build
+//! (`no_std`) drives the token request from JS and only uses [`LocalFuture`].
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use alloc::rc::Rc;
-use alloc::sync::Arc;
-use alloc::task::Wake;
-use core::cell::RefCell;
 use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context, Poll, Waker};
+#[cfg(feature = "std")]
+use {
+    alloc::rc::Rc,
+    alloc::sync::Arc,
+    alloc::task::Wake,
+    core::cell::RefCell,
+    core::task::{Context, Poll, Waker},
+};
 
 /// A boxed future that stays on the current thread (JavaScript has one).
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
+#[cfg(feature = "std")]
 enum State<T> {
     /// Not finished; `None` only while a waiter is polling it.
     Running(Option<LocalFuture<T>>),
@@ -37,28 +44,12 @@ impl WakerList {
     }
 }
 
-/// Without `std` (the wasm build) there is no `Mutex`, and one thread: a `RefCell`.
-#[cfg(not(feature = "std"))]
-#[derive(Default)]
-struct WakerList(RefCell<Vec<Waker>>);
-
-// SAFETY: without the `std` feature the crate only builds for wasm32 without the atomics
-// feature (see lib.rs), where there is one thread: the list is never shared across threads.
-#[cfg(not(feature = "std"))]
-#[allow(unsafe_code)]
-unsafe impl Sync for WakerList {}
-
-#[cfg(not(feature = "std"))]
-impl WakerList {
-    fn with<R: Default>(&self, f: impl FnOnce(&mut Vec<Waker>) -> R) -> R {
-        self.0.try_borrow_mut().map(|mut list| f(&mut list)).unwrap_or_default()
-    }
-}
-
 /// Wakes every waiter: the inner future only knows this one waker.
+#[cfg(feature = "std")]
 #[derive(Default)]
 struct WakeAll(WakerList);
 
+#[cfg(feature = "std")]
 impl WakeAll {
     /// Adds a waiter. No scan for duplicates: that made a thousand waiters quadratic;
     /// a waker is only polled again after a wake, which empties the list.
@@ -71,6 +62,7 @@ impl WakeAll {
     }
 }
 
+#[cfg(feature = "std")]
 impl Wake for WakeAll {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
@@ -85,11 +77,13 @@ impl Wake for WakeAll {
 }
 
 /// A cloneable handle on one running future; await any clone to get the result.
+#[cfg(feature = "std")]
 pub struct Shared<T: Clone> {
     state: Rc<RefCell<State<T>>>,
     wakers: Arc<WakeAll>,
 }
 
+#[cfg(feature = "std")]
 impl<T: Clone> Clone for Shared<T> {
     fn clone(&self) -> Self {
         Shared {
@@ -99,6 +93,7 @@ impl<T: Clone> Clone for Shared<T> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<T: Clone + 'static> Shared<T> {
     /// Wraps a future; nothing runs until a clone is polled.
     pub fn new(future: impl Future<Output = T> + 'static) -> Self {
@@ -109,6 +104,7 @@ impl<T: Clone + 'static> Shared<T> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<T: Clone> Future for Shared<T> {
     type Output = T;
 
@@ -139,7 +135,7 @@ impl<T: Clone> Future for Shared<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
     use futures::channel::oneshot;

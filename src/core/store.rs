@@ -6,9 +6,12 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use core::future::{poll_fn, Future};
-use core::pin::Pin;
-use core::task::Poll;
+#[cfg(feature = "std")]
+use core::{
+    future::{poll_fn, Future},
+    pin::Pin,
+    task::Poll,
+};
 
 use super::shared::LocalFuture;
 
@@ -31,7 +34,9 @@ pub trait TokenStore {
     fn delete(&self, key: &str) -> LocalFuture<()>;
 }
 
-/// The output of `work`, or `None` when `deadline` resolves first.
+/// The output of `work`, or `None` when `deadline` resolves first (for the async driver,
+/// `std` only).
+#[cfg(feature = "std")]
 pub async fn with_timeout<T>(mut work: LocalFuture<T>, mut deadline: LocalFuture<()>) -> Option<T> {
     poll_fn(move |cx| {
         if let Poll::Ready(v) = Pin::new(&mut work).as_mut().poll(cx) {
