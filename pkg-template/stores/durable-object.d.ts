@@ -11,7 +11,7 @@ export interface CedatoTokenBrokerEnv {
 /** The part of a Durable Object's storage the broker uses (to survive eviction). */
 export interface DurableObjectStorageLike {
   get(key: string): Promise<unknown>;
-  put(key: string, value: { accessToken: string; tokenType: string; expiresAt: number; refreshAt: number }): Promise<unknown>;
+  put(key: string, value: { accessToken: string; tokenType: string; expiresAt: number; expiresIn?: number; refreshAt: number }): Promise<unknown>;
   delete(key: string): Promise<unknown>;
 }
 
@@ -24,7 +24,7 @@ export interface DurableObjectStateLike {
  * The Durable Object that owns the fleet's CedatoAuth. Re-export it from your Worker and
  * bind it (wrangler `durable_objects` binding with `class_name = "CedatoTokenBroker"`).
  *
- * Through its stub: `GET` answers `{ accessToken, tokenType, expiresAt }` (502 when no
+ * Through its stub: `GET` answers `{ accessToken, tokenType, expiresAt, expiresIn }` (502 when no
  * token could be had), `DELETE` with `Authorization: Bearer <refused token>` drops that
  * token if it is still the current one, so the next `GET` fetches a new one.
  */

@@ -43,8 +43,8 @@ function bearerOf(request) {
  * The Durable Object class. Re-export it from your worker and bind it; it reads
  * CEDATO_CLIENT_ID, CEDATO_CLIENT_SECRET and optionally CEDATO_BASE_URL from its env.
  *
- * HTTP interface (through the stub): `GET` answers `{ accessToken, tokenType, expiresAt }`
- * (502 with `{ error, message }` when no token could be had); `DELETE` drops the token
+ * HTTP interface (through the stub): `GET` answers `{ accessToken, tokenType, expiresAt,
+ * expiresIn }` (502 with `{ error, message }` when no token could be had); `DELETE` drops the token
  * named by `Authorization: Bearer <token>` if it is still the current one (or the
  * current token when no header is sent), so the next `GET` fetches a new one. A `key`
  * query parameter (the CedatoAuth store key) must match the broker's credentials (409).
@@ -55,6 +55,8 @@ export class CedatoTokenBroker {
   #auth;
   /** The token last handed out. */
   #served;
+  /** What the store of the broker's CedatoAuth last wrote or read: the token's lifetime. */
+  #kept;
   /** A token dropped by DELETE: never handed out again, even if storage still has it. */
   #dropped;
 
@@ -70,15 +72,20 @@ export class CedatoTokenBroker {
     const options = { clientId: env.CEDATO_CLIENT_ID, clientSecret: env.CEDATO_CLIENT_SECRET };
     if (env.CEDATO_BASE_URL) options.baseUrl = env.CEDATO_BASE_URL;
     const storage = this.#storage;
-    // No delete: the broker's own CedatoAuth makes no API calls, so nothing refuses its
-    // token there; a DELETE request drops it (below).
-    options.tokenStore = storage && {
+    // The token in the object's storage, so it survives eviction (when there is storage),
+    // and in #kept, for the lifetime (expiresIn) that GET passes on. No delete: the
+    // broker's own CedatoAuth makes no API calls, so nothing refuses its token there; a
+    // DELETE request drops it (below).
+    options.tokenStore = {
       get: async () => {
-        const token = usableToken(await storage.get(STORAGE_KEY));
-        return token && token.accessToken !== this.#dropped ? token : null;
+        const token = usableToken(await storage?.get(STORAGE_KEY));
+        if (!token || token.accessToken === this.#dropped) return null;
+        this.#kept = token;
+        return token;
       },
       set: async (_key, token, ttlSeconds) => {
-        await storage.put(STORAGE_KEY, storedToken(token, ttlSeconds, 60));
+        this.#kept = token;
+        await storage?.put(STORAGE_KEY, storedToken(token, ttlSeconds, 60));
       },
     };
     this.#auth = new CedatoAuth(options);
@@ -114,7 +121,9 @@ export class CedatoTokenBroker {
           return json(502, { error: "not_cacheable", message: "the token endpoint sent a token that must not be shared" });
         }
         this.#served = accessToken;
-        return json(200, { accessToken, tokenType: "bearer", expiresAt });
+        const kept = this.#kept;
+        const expiresIn = kept?.accessToken === accessToken ? kept.expiresIn : undefined;
+        return json(200, { accessToken, tokenType: "bearer", expiresAt, expiresIn });
       } catch (error) {
         const code = typeof error?.code === "string" ? error.code : "error";
         return json(502, { error: code, message: String(error?.message ?? error) });

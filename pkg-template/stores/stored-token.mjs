@@ -1,6 +1,8 @@
-// The stored form of a token shared by the stores: what CedatoAuth hands to `set`, plus
-// `refreshAt`, from when on a stored token is no longer handed out so that the fleet
-// refreshes it in time (the same skew rule as CedatoAuth's own cache).
+// The stored form of a token shared by the stores: what CedatoAuth hands to `set`
+// (`expiresIn`, the token's whole lifetime, included: a reader applies the same refresh
+// window to it as to a token it fetched), plus `refreshAt`, from when on a stored token
+// is no longer handed out so that the fleet refreshes it in time (the same skew rule as
+// CedatoAuth's own cache).
 
 /**
  * The value to store for `token` (as given to `set(key, token, ttlSeconds)`), refreshed
@@ -8,7 +10,15 @@
  */
 export function storedToken(token, ttlSeconds, skewSeconds, now = Date.now()) {
   const refreshAt = now + (ttlSeconds - Math.min(skewSeconds, ttlSeconds / 2)) * 1000;
-  return { accessToken: token.accessToken, tokenType: "bearer", expiresAt: token.expiresAt, refreshAt };
+  return { ...forCedatoAuth(token), refreshAt };
+}
+
+// `{ accessToken, tokenType, expiresAt, expiresIn? }` of a token (`expiresIn` when it is
+// a number).
+function forCedatoAuth({ accessToken, expiresAt, expiresIn }) {
+  const token = { accessToken, tokenType: "bearer", expiresAt };
+  if (typeof expiresIn === "number") token.expiresIn = expiresIn;
+  return token;
 }
 
 /**
@@ -32,5 +42,5 @@ export function usableToken(value, now = Date.now()) {
   if (typeof accessToken !== "string" || accessToken === "" || typeof expiresAt !== "number") return null;
   const refreshAt = typeof value.refreshAt === "number" ? value.refreshAt : expiresAt;
   if (!(now < refreshAt && now < expiresAt)) return null;
-  return { accessToken, tokenType: "bearer", expiresAt };
+  return forCedatoAuth(value);
 }

@@ -86,6 +86,10 @@ pub type FlightResult = Result<Rc<CachedToken>, Error>;
 #[derive(Default)]
 struct State {
     cached: Option<Rc<CachedToken>>,
+    /// The token the API refused last ([`TokenClient::forget`]): a store may still hold it
+    /// (a store without `delete`, a delete that failed, an eventually consistent store),
+    /// and it is not taken from there again.
+    refused: Option<Rc<CachedToken>>,
     #[cfg(feature = "std")]
     flight: Option<Shared<FlightResult>>,
 }
@@ -156,7 +160,7 @@ impl<C: Clock, T> TokenClient<C, T> {
         let mut state = self.state.borrow_mut();
         let current = state.cached.as_ref().is_some_and(|t| t.id == id);
         if current {
-            state.cached = None;
+            state.refused = state.cached.take();
         }
         current
     }
@@ -237,22 +241,36 @@ impl<C: Clock, T> TokenClient<C, T> {
     }
 
     /// A token from the shared store that is usable and outside its refresh window now;
-    /// anything else (malformed, about to expire) is `None`. The store does not say how
-    /// long the token lived in all, so the whole `refreshSkewSeconds` applies: a fleet
-    /// refreshes in good time rather than late.
+    /// anything else (malformed, about to expire) is `None`. The window follows the same
+    /// rule as for a token from the endpoint, `min(refreshSkewSeconds, expires_in / 2)`,
+    /// when the store kept `expires_in` (this library writes it); without it the token's
+    /// lifetime is unknown, and the whole `refreshSkewSeconds` applies.
     pub fn accept_stored(&self, stored: StoredToken) -> Option<Rc<CachedToken>> {
         let now = self.clock.now_ms();
-        let lifetime_s = (stored.expires_at - now) / 1000.0;
-        if !is_visible_ascii(&stored.access_token) || !lifetime_s.is_finite() || lifetime_s <= 0.0 {
+        let remaining_s = (stored.expires_at - now) / 1000.0;
+        if !is_visible_ascii(&stored.access_token) || !remaining_s.is_finite() || remaining_s <= 0.0 {
             return None;
         }
-        let skew_seconds = self.config.refresh_skew_seconds;
+        if self
+            .state
+            .borrow()
+            .refused
+            .as_ref()
+            .is_some_and(|t| t.access_token == stored.access_token)
+        {
+            return None;
+        }
+        let expires_in = stored.expires_in.filter(|s| s.is_finite() && *s > 0.0);
+        let skew_seconds = match expires_in {
+            Some(lifetime) => self.config.refresh_skew_seconds.min(lifetime / 2.0),
+            None => self.config.refresh_skew_seconds,
+        };
         if now >= stored.expires_at - skew_seconds * 1000.0 {
             return None;
         }
         let token = Token {
             access_token: stored.access_token,
-            expires_in: lifetime_s,
+            expires_in: expires_in.unwrap_or(remaining_s),
             expires_at: stored.expires_at,
         };
         Some(self.cache_entry(token, skew_seconds))
@@ -266,6 +284,7 @@ impl<C: Clock, T> TokenClient<C, T> {
             let stored = StoredToken {
                 access_token: token.access_token.clone(),
                 expires_at: token.expires_at,
+                expires_in: Some(token.expires_in),
             };
             (stored, ttl_seconds)
         })

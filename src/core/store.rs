@@ -22,6 +22,10 @@ pub struct StoredToken {
     pub access_token: String,
     /// When it expires, in ms since the epoch.
     pub expires_at: f64,
+    /// Its whole lifetime in seconds (`expires_in`), when the store kept it: the refresh
+    /// window of a short-lived token is then `min(refreshSkewSeconds, expires_in / 2)`,
+    /// as for a token from the endpoint. Without it, the whole `refreshSkewSeconds`.
+    pub expires_in: Option<f64>,
 }
 
 /// Where tokens are shared. Implementations turn their own failures into `None` / `()`.

@@ -218,6 +218,9 @@ impl CedatoCore {
                         set(&value, "accessToken", &stored.access_token.as_str().into());
                         set(&value, "tokenType", &"bearer".into());
                         set(&value, "expiresAt", &stored.expires_at.into());
+                        if let Some(lifetime) = stored.expires_in {
+                            set(&value, "expiresIn", &lifetime.into());
+                        }
                         let handle: &Array = handle.unchecked_ref();
                         handle.push(&value);
                         handle.push(&ttl.into());

@@ -32,8 +32,9 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
     out
 }
 
-/// Reads `{ accessToken, tokenType, expiresAt }`; a token type other than bearer, or
-/// fields of the wrong type, make it unusable.
+/// Reads `{ accessToken, tokenType, expiresAt, expiresIn? }`; a token type other than
+/// bearer, or fields of the wrong type, make it unusable (an `expiresIn` that is not a
+/// number is left out).
 pub fn stored_token(value: &JsValue) -> Option<StoredToken> {
     let field = |k: &str| Reflect::get(value, &k.into()).ok();
     if !value.is_object() {
@@ -49,5 +50,6 @@ pub fn stored_token(value: &JsValue) -> Option<StoredToken> {
     Some(StoredToken {
         access_token: field("accessToken")?.as_string()?,
         expires_at: field("expiresAt")?.as_f64()?,
+        expires_in: field("expiresIn").and_then(|v| v.as_f64()),
     })
 }

@@ -40,6 +40,12 @@ export interface StoredToken {
   tokenType: string;
   /** When it expires, in ms since the epoch. */
   expiresAt: number;
+  /**
+   * Its whole lifetime in seconds (the endpoint's expires_in), as CedatoAuth hands it to
+   * `set`: a reader then refreshes it `min(refreshSkewSeconds, expiresIn / 2)` before it
+   * expires, as it would a token it fetched. Without it, `refreshSkewSeconds` before.
+   */
+  expiresIn?: number;
 }
 
 /** Where a fleet shares its token. Keys derive from baseUrl and clientId, never the secret. */

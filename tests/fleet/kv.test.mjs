@@ -50,8 +50,9 @@ test("kv: after the first worker fetched the token, the other workers reuse it",
   const first = tokensOf(await call("k1", 1));
   assert.equal(mock.client(sequential.clientId).stats().tokenRequests, 1);
   const stored = await (await mf.getKVNamespace("TOKENS", "k1")).get(`fleet-test:${storeKey(mock.baseUrl, sequential.clientId)}`, "json");
-  assert.deepEqual(Object.keys(stored).sort(), ["accessToken", "expiresAt", "refreshAt", "tokenType"]);
+  assert.deepEqual(Object.keys(stored).sort(), ["accessToken", "expiresAt", "expiresIn", "refreshAt", "tokenType"]);
   assert.equal(stored.accessToken, [...first][0]);
+  assert.equal(stored.expiresIn, 3600);
   const others = tokensOf([...(await call("k2", 20)), ...(await call("k3", 20))]);
   assert.deepEqual(others, first, "k2 and k3 used k1's token");
   const stats = mock.client(sequential.clientId).stats();
@@ -71,6 +72,20 @@ test("kv: after a revocation, one worker replaces the token and the others adopt
   t.diagnostic(`kv: after revoke, k1 then k2 and k3 -> ${stats.tokenRequests} token request(s) in total, ${stats.apiUnauthorized} API 401(s)`);
   assert.equal(stats.tokenRequests, 2, JSON.stringify(stats));
   assert.equal(stats.apiUnauthorized, 3);
+});
+
+test("kv: a short-lived token (60 s) is shared too", async (t) => {
+  // A reader refreshes a stored token min(60 s, 60 s / 2) before it expires, as it would
+  // one it fetched: the stored lifetime (expiresIn) goes through the store.
+  const short = credentials("kv-short");
+  await fleet(short);
+  mock.client(short.clientId).configure({ expiresIn: 60 });
+  const first = tokensOf(await call("k1", 1));
+  const others = tokensOf([...(await call("k2", 5)), ...(await call("k3", 5))]);
+  assert.deepEqual(others, first, "k2 and k3 used k1's 60 s token");
+  const stats = mock.client(short.clientId).stats();
+  t.diagnostic(`kv: 60 s tokens, 1 request to k1, then 10 to k2 and k3 -> ${stats.tokenRequests} token request(s)`);
+  assert.equal(stats.tokenRequests, 1, JSON.stringify(stats));
 });
 
 test("kv: 3 workers x 20 concurrent cold requests (no coordination: up to one token request per isolate)", async (t) => {

@@ -575,6 +575,7 @@ fn stored_tokens_obey_the_skew_and_bad_ones_are_ignored() {
                 StoredToken {
                     access_token: tok.into(),
                     expires_at: at,
+                    expires_in: None,
                 },
                 1.0,
             ),
@@ -679,29 +680,44 @@ fn land_forget_and_store_entries() {
     };
     let (stored, ttl) = c.store_entry(&token).expect("shared");
     assert_eq!(
-        (stored.access_token.as_str(), stored.expires_at, ttl),
-        ("a", T0 + 3_600_000.0, 3600.0)
+        (stored.access_token.as_str(), stored.expires_at, stored.expires_in, ttl),
+        ("a", T0 + 3_600_000.0, Some(3600.0), 3600.0)
     );
     c.land(&token);
     assert_eq!(c.fresh_token().map(|t| t.id), Some(token.id));
     assert!(!c.forget(token.id + 1), "another token's id keeps the cached one");
     assert!(c.forget(token.id));
     assert!(c.fresh_token().is_none());
+    // The refused token is not taken from a store that still holds it; another one is.
+    let in_store = |access_token: &str| StoredToken {
+        access_token: access_token.into(),
+        expires_at: T0 + 3_600_000.0,
+        expires_in: Some(3600.0),
+    };
+    assert!(c.accept_stored(in_store("a")).is_none());
+    assert!(c.accept_stored(in_store("b")).is_some());
     // A use-once token is neither cached nor shared.
     let Next::Token(once) = c.next(Ok(token_answer("b", 0)), T0, 1) else {
         panic!("a token")
     };
     c.land(&once);
     assert!(c.fresh_token().is_none() && c.store_entry(&once).is_none());
-    // A stored token is taken only outside the whole refresh window.
-    let fresh = StoredToken {
+    // A stored token of unknown lifetime is taken only outside the whole refresh window.
+    let stored = |expires_at: f64, expires_in: Option<f64>| StoredToken {
         access_token: "s".into(),
-        expires_at: T0 + 120_000.0,
+        expires_at,
+        expires_in,
     };
-    assert!(c.accept_stored(fresh).is_some());
-    let late = StoredToken {
-        access_token: "s".into(),
-        expires_at: T0 + 59_000.0,
-    };
-    assert!(c.accept_stored(late).is_none());
+    assert!(c.accept_stored(stored(T0 + 120_000.0, None)).is_some());
+    assert!(c.accept_stored(stored(T0 + 59_000.0, None)).is_none());
+    // With its lifetime, the rule of a fetched token: a 60 s token is refreshed 30 s
+    // before it expires (min(60, 60 / 2)), so 31 s left is fresh and 30 s is not.
+    let short = c.accept_stored(stored(T0 + 31_000.0, Some(60.0))).map(|t| t.refresh_at);
+    assert_eq!(short, Some(T0 + 1_000.0));
+    assert!(c.accept_stored(stored(T0 + 30_000.0, Some(60.0))).is_none());
+    // A long-lived one keeps the whole skew; a lifetime that is not a positive number
+    // counts as unknown.
+    assert!(c.accept_stored(stored(T0 + 59_000.0, Some(3600.0))).is_none());
+    assert!(c.accept_stored(stored(T0 + 31_000.0, Some(f64::NAN))).is_none());
+    assert!(c.accept_stored(stored(T0 + 31_000.0, Some(-60.0))).is_none());
 }
