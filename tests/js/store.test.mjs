@@ -1,0 +1,159 @@
+// The `tokenStore` option through the JS API (the JS half does the store's I/O): lookup
+// order memory -> store -> endpoint, what is written, stores that fail, 401s, refresh(),
+// and the refresh window of a stored token. The shipped stores are tested in tests/fleet.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { CedatoAuth } from "../../pkg/node.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, instanceFactory, startMock, throwsWith, timed } from "./helpers.mjs";
+
+const T = { timeout: TEST_TIMEOUT };
+
+let mock;
+before(async () => {
+  mock = await startMock();
+});
+after(async () => {
+  await mock?.stop();
+});
+
+const setup = instanceFactory(() => mock, { timeoutMs: 500, maxRetries: 0 });
+
+/** A tokenStore over a Map that records its calls: `{ store, calls, map }`. */
+function memoryStore({ withDelete = true } = {}) {
+  const map = new Map();
+  const calls = [];
+  const store = {
+    async get(key) {
+      calls.push(["get", key]);
+      return map.get(key) ?? null;
+    },
+    async set(key, value, ttlSeconds) {
+      calls.push(["set", key, value, ttlSeconds]);
+      map.set(key, value);
+    },
+  };
+  if (withDelete) {
+    store.delete = async (key) => {
+      calls.push(["delete", key]);
+      map.delete(key);
+    };
+  }
+  return { store, calls, map };
+}
+
+/** A second instance with the same credentials and store (another isolate or process). */
+const sibling = (first, store) => new CedatoAuth({ ...first.creds, baseUrl: mock.baseUrl, timeoutMs: 500, maxRetries: 0, tokenStore: store });
+
+const keyOf = ({ clientId }) => `cedato-auth:v1:${mock.baseUrl}:${clientId}`;
+
+test("the store is read before the endpoint, and a fetched token is written to it", T, async () => {
+  const { store, calls } = memoryStore();
+  const a = setup("store-order", { tokenStore: store });
+  const key = keyOf(a.creds);
+  const token = await a.auth.getToken();
+  assert.match(token, VISIBLE_ASCII);
+  assert.equal(await a.requests(), 1);
+  assert.deepEqual(calls.map(([name, k]) => [name, k]), [["get", key], ["set", key]]);
+  const [, , value, ttlSeconds] = calls[1];
+  assert.deepEqual(value, { accessToken: token, tokenType: "bearer", expiresAt: a.auth.expiresAt, expiresIn: 3600 });
+  assert.ok(Number.isInteger(ttlSeconds) && ttlSeconds >= 3598 && ttlSeconds <= 3600, `ttl ${ttlSeconds}`);
+
+  // Another instance takes it from the store: no token request.
+  const b = sibling(a, store);
+  assert.equal(await b.getToken(), token);
+  assert.equal(b.expiresAt, a.auth.expiresAt);
+  assert.equal(await a.requests(), 1);
+  assert.deepEqual(calls.slice(2).map(([name]) => name), ["get"]);
+  // and from memory afterwards
+  assert.equal(await b.getToken(), token);
+  assert.equal(calls.length, 3);
+});
+
+test("a short-lived token is shared too: a stored token has the refresh window of a fetched one", T, async () => {
+  const { store, map } = memoryStore();
+  const a = setup("store-short", { tokenStore: store });
+  await a.client.configure({ expiresIn: 60 }); // refreshed min(60, 60 / 2) = 30 s before expiry
+  const token = await a.auth.getToken();
+  const b = sibling(a, store);
+  assert.equal(await b.getToken(), token, "the stored 60 s token, not a new one");
+  assert.equal(await a.requests(), 1);
+
+  // A value without expiresIn (written by something else): its lifetime is unknown, so
+  // it is refreshed the whole refreshSkewSeconds (60) before it expires.
+  const key = keyOf(a.creds);
+  map.set(key, { accessToken: "foreign-90s", tokenType: "bearer", expiresAt: Date.now() + 90_000 });
+  assert.equal(await sibling(a, store).getToken(), "foreign-90s");
+  map.set(key, { accessToken: "foreign-59s", tokenType: "bearer", expiresAt: Date.now() + 59_000 });
+  const c = sibling(a, store);
+  assert.notEqual(await c.getToken(), "foreign-59s");
+  assert.equal(await a.requests(), 2);
+});
+
+test("a store that throws, rejects, hangs or holds garbage never fails a call", T, async () => {
+  const never = () => new Promise(() => {});
+  const stores = {
+    "get throws": { get: () => { throw new Error("boom"); }, set: async () => {} },
+    "get rejects": { get: async () => { throw new Error("boom"); }, set: async () => {} },
+    "get hangs": { get: never, set: async () => {} },
+    "get holds garbage": { get: async () => ({ accessToken: 42, expiresAt: "soon" }), set: async () => {} },
+    "get holds a non-bearer token": { get: async () => ({ accessToken: "mac-token", tokenType: "mac", expiresAt: Date.now() + 3_600_000 }), set: async () => {} },
+    "get holds an expired token": { get: async () => ({ accessToken: "old", tokenType: "bearer", expiresAt: Date.now() - 1 }), set: async () => {} },
+    "set throws": { get: async () => null, set: () => { throw new Error("boom"); } },
+    "set hangs": { get: async () => null, set: never },
+  };
+  for (const [name, store] of Object.entries(stores)) {
+    const { auth, requests } = setup("store-broken", { tokenStore: store });
+    const { ms, value, error } = await timed(() => auth.getToken());
+    assert.equal(error, undefined, `${name}: ${error?.message}`);
+    assert.match(value, VISIBLE_ASCII, name);
+    assert.ok(!["mac-token", "old"].includes(value), name);
+    assert.equal(await requests(), 1, name);
+    // A hanging store costs at most timeoutMs (500) per call.
+    assert.ok(ms < 2000, `${name}: ${ms.toFixed(0)} ms`);
+    assert.equal(await auth.getToken(), value, `${name}: cached`);
+  }
+});
+
+test("a 401 from the API deletes the stored token once; refresh() does not read the store", T, async () => {
+  const { store, calls, map } = memoryStore();
+  const a = setup("store-401", { tokenStore: store });
+  const key = keyOf(a.creds);
+  const first = await a.auth.getToken();
+  await a.client.revoke();
+  const echo = await a.auth.request("echo");
+  assert.equal(echo.headers.token_valid, true);
+  const second = await a.auth.getToken();
+  assert.notEqual(second, first);
+  assert.deepEqual(calls.map(([name]) => name), ["get", "set", "delete", "get", "set"]);
+  assert.equal(map.get(key).accessToken, second, "the new token is stored");
+
+  calls.length = 0;
+  const third = await a.auth.refresh();
+  assert.notEqual(third, second);
+  assert.deepEqual(calls.map(([name]) => name), ["set"], "refresh() skips the store read");
+  assert.equal(map.get(key).accessToken, third);
+});
+
+test("a store without delete: a 401 still gets its retry with a new token", T, async () => {
+  const { store, calls } = memoryStore({ withDelete: false });
+  const a = setup("store-nodelete", { tokenStore: store });
+  await a.auth.getToken();
+  await a.client.revoke();
+  assert.equal((await a.auth.request("echo")).headers.token_valid, true);
+  assert.equal(await a.requests(), 2);
+  assert.ok(!calls.some(([name]) => name === "delete"));
+});
+
+test("a use-once token (expires_in 0) is not written to the store", T, async () => {
+  const { store, calls } = memoryStore();
+  const a = setup("store-once", { tokenStore: store });
+  await a.client.configure({ expiresIn: 0 });
+  assert.match(await a.auth.getToken(), VISIBLE_ASCII);
+  assert.deepEqual(calls.map(([name]) => name), ["get"]);
+});
+
+test("a tokenStore without get and set is invalid_config", T, () => {
+  for (const tokenStore of [{ get: async () => null }, { set: async () => {} }, { get: 1, set: 2 }]) {
+    throwsWith(() => setup("store-invalid", { tokenStore }), { code: "invalid_config" });
+  }
+});
