@@ -325,34 +325,40 @@ function fmt(value, unit) {
   }
 }
 
+/** The measurements in the order they run: `[key, progress line, measure(mock)]`. */
+const SECTIONS = [
+  ["cached", "cached getToken() ...", measureCached],
+  ["cold", "cold callers ...", (mock) => measureCold(mock)],
+  ["coldMany", null, (mock) => measureCold(mock, CONFIG.coldManyCallers, CONFIG.coldManySamples)],
+  ["firstToken", "first token ...", measureFirstToken],
+  ["nodeLoad", `module load in ${2 * CONFIG.nodeLoadProcesses} fresh Node processes ...`, measureNodeLoad],
+  ["memory", "memory (fresh Node processes) ...", measureMemory],
+  ["workerd", "workerd (miniflare) ...", measureWorkerd],
+];
+
+/** The memory stages measured, with their labels in the table. */
+const MEMORY_STAGES = [["loaded", "after load"], ["firstToken", "after first token"], ["after100kCached", "after 100k cached calls"], ["after1kRefresh", "after 1k refresh()"]];
+
 async function main() {
   const started = now();
   const mock = await startMockServer({ port: 0 });
   const results = {};
   if (ONLY) {
-    const sections = { cached: measureCached, cold: (m) => measureCold(m), coldMany: (m) => measureCold(m, CONFIG.coldManyCallers, CONFIG.coldManySamples), firstToken: measureFirstToken, nodeLoad: measureNodeLoad, memory: measureMemory, workerd: measureWorkerd };
-    if (!sections[ONLY]) throw new Error(`--only: one of ${Object.keys(sections).join(", ")}`);
+    const section = SECTIONS.find(([key]) => key === ONLY);
+    if (!section) throw new Error(`--only: one of ${SECTIONS.map(([key]) => key).join(", ")}`);
     try {
-      console.log(JSON.stringify(await sections[ONLY](mock), null, 1));
+      console.log(JSON.stringify(await section[2](mock), null, 1));
     } finally {
       await mock.close();
     }
     return;
   }
   try {
-    log(`mock on ${mock.baseUrl}; cached getToken() ...`);
-    results.cached = await measureCached(mock);
-    log("cold callers ...");
-    results.cold = await measureCold(mock);
-    results.coldMany = await measureCold(mock, CONFIG.coldManyCallers, CONFIG.coldManySamples);
-    log("first token ...");
-    results.firstToken = await measureFirstToken(mock);
-    log(`module load in ${2 * CONFIG.nodeLoadProcesses} fresh Node processes ...`);
-    results.nodeLoad = await measureNodeLoad();
-    log("memory (fresh Node processes) ...");
-    results.memory = await measureMemory(mock);
-    log("workerd (miniflare) ...");
-    results.workerd = await measureWorkerd(mock);
+    log(`mock on ${mock.baseUrl}`);
+    for (const [key, progress, measure] of SECTIONS) {
+      if (progress) log(progress);
+      results[key] = await measure(mock);
+    }
   } finally {
     await mock.close();
   }
@@ -382,10 +388,10 @@ async function main() {
   row("workerdFirstResponse", `workerd: new Miniflare to first response (median of ${CONFIG.workerdRuns})`, "ms", "lower", ...both((n) => median(R.workerd[n].firstResponseMs)));
   row("workerdFirstToken", `workerd: first getToken() in the worker (median of ${CONFIG.workerdRuns})`, "ms", "lower", ...both((n) => median(R.workerd[n].firstTokenMs)));
   row("workerdBundle", "workerd: bundle size (JS + wasm)", "B", "lower", ...both((n) => R.workerd[n].bundleBytes));
-  for (const [stage, label] of [["loaded", "after load"], ["firstToken", "after first token"], ["after100kCached", "after 100k cached calls"], ["after1kRefresh", "after 1k refresh()"]]) {
+  for (const [stage, label] of MEMORY_STAGES) {
     row(`wasmMemory_${stage}`, `wasm memory ${label}`, "B", "lower", memMedian("library", stage, "wasmMemory"), null);
   }
-  for (const [stage, label] of [["loaded", "after load"], ["firstToken", "after first token"], ["after100kCached", "after 100k cached calls"], ["after1kRefresh", "after 1k refresh()"]]) {
+  for (const [stage, label] of MEMORY_STAGES) {
     row(`heapUsed_${stage}`, `heapUsed ${label} (fresh process, median of ${CONFIG.memoryProcesses})`, "B", "lower", ...both((n) => memMedian(n, stage, "heapUsed")));
   }
 
