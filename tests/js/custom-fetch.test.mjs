@@ -32,9 +32,12 @@ async function describeCall(input, init) {
     method: request.method,
     headers: request.headers,
     body: request.body ? await request.text() : "",
-    signal: init?.signal ?? (input instanceof Request ? input.signal : undefined),
+    signal: signalOf(input, init),
   };
 }
+
+/** The AbortSignal a fetch call carries, in its init or its Request. */
+const signalOf = (input, init) => init?.signal ?? (input instanceof Request ? input.signal : undefined);
 
 /** A custom fetch that records each call and passes it on to the real fetch. */
 function recordingFetch() {
@@ -45,6 +48,10 @@ function recordingFetch() {
   };
   return { fn, calls };
 }
+
+/** A CedatoAuth on FAKE_BASE (nothing listens there) that sends through `fetch`. */
+const fakeAuth = (fetch, options = {}) =>
+  new CedatoAuth({ clientId: "t-c", clientSecret: "s", baseUrl: FAKE_BASE, maxRetries: 0, fetch, ...options });
 
 const tokenAnswer = (token = "synthetic-token", extra = {}) =>
   new Response(JSON.stringify({ access_token: token, token_type: "Bearer", expires_in: 3600, ...extra }), {
@@ -140,13 +147,7 @@ test("auth.fetch through a custom fetch: URL, Bearer, api-version, accept, calle
 test("a custom fetch that returns 401 / 503 is handled like the network would be", T, async () => {
   let calls = 0;
   const answers = [new Response("", { status: 503 }), new Response("{}", { status: 503 }), tokenAnswer("after-503")];
-  const auth = new CedatoAuth({
-    clientId: "t-c",
-    clientSecret: "s",
-    baseUrl: FAKE_BASE,
-    maxRetries: 2,
-    fetch: async () => answers[calls++] ?? new Response('{"error":"invalid_client"}', { status: 401 }),
-  });
+  const auth = fakeAuth(async () => answers[calls++] ?? new Response('{"error":"invalid_client"}', { status: 401 }), { maxRetries: 2 });
   assert.equal(await auth.getToken(), "after-503");
   assert.equal(calls, 3);
   auth.clear();
@@ -156,16 +157,13 @@ test("a custom fetch that returns 401 / 503 is handled like the network would be
 
 test("a custom fetch that rejects gives network after the retries", T, async () => {
   let calls = 0;
-  const auth = new CedatoAuth({
-    clientId: "t-c",
-    clientSecret: "s",
-    baseUrl: FAKE_BASE,
-    maxRetries: 1,
-    fetch: () => {
+  const auth = fakeAuth(
+    () => {
       calls += 1;
       return Promise.reject(new TypeError("fetch failed"));
     },
-  });
+    { maxRetries: 1 },
+  );
   await rejectsWith(callAsync(() => auth.getToken()), { code: "network", retryable: true });
   assert.equal(calls, 2);
 });
@@ -173,16 +171,10 @@ test("a custom fetch that rejects gives network after the retries", T, async () 
 test("a custom fetch that throws synchronously gives a rejected promise, not a throw", T, async () => {
   let calls = 0;
   let fail = true;
-  const auth = new CedatoAuth({
-    clientId: "t-c",
-    clientSecret: "s",
-    baseUrl: FAKE_BASE,
-    maxRetries: 0,
-    fetch: () => {
-      calls += 1;
-      if (fail) throw new TypeError("boom");
-      return Promise.resolve(tokenAnswer("recovered"));
-    },
+  const auth = fakeAuth(() => {
+    calls += 1;
+    if (fail) throw new TypeError("boom");
+    return Promise.resolve(tokenAnswer("recovered"));
   });
   await rejectsWith(callAsync(() => auth.getToken()), { code: "network" });
   fail = false;
@@ -192,13 +184,7 @@ test("a custom fetch that throws synchronously gives a rejected promise, not a t
 
 test("a custom fetch that resolves something that is not a Response is a CedatoError, no panic", T, async () => {
   let answer = { not: "a response" };
-  const auth = new CedatoAuth({
-    clientId: "t-c",
-    clientSecret: "s",
-    baseUrl: FAKE_BASE,
-    maxRetries: 0,
-    fetch: async () => answer,
-  });
+  const auth = fakeAuth(async () => answer);
   await rejectsWith(callAsync(() => auth.getToken()));
   answer = undefined;
   await rejectsWith(callAsync(() => auth.getToken()));
@@ -208,21 +194,17 @@ test("a custom fetch that resolves something that is not a Response is a CedatoE
 
 test("timeoutMs aborts a custom fetch through its signal", T, async () => {
   let sawSignal = false;
-  const auth = new CedatoAuth({
-    clientId: "t-c",
-    clientSecret: "s",
-    baseUrl: FAKE_BASE,
-    maxRetries: 0,
-    timeoutMs: 200,
-    fetch: (input, init) =>
+  const auth = fakeAuth(
+    (input, init) =>
       new Promise((_, reject) => {
-        const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+        const signal = signalOf(input, init);
         if (signal) {
           sawSignal = true;
           signal.addEventListener("abort", () => reject(signal.reason ?? new DOMException("aborted", "AbortError")));
         }
       }),
-  });
+    { timeoutMs: 200 },
+  );
   const { ms } = await timedRejection(() => auth.getToken(), { code: "timeout", retryable: true });
   assert.ok(sawSignal, "the custom fetch was given an AbortSignal");
   assert.ok(ms < 1500, `gave up after ${ms.toFixed(0)} ms`);
@@ -247,11 +229,8 @@ test("with a custom fetch the global fetch is not used", T, async () => {
 });
 
 test("without the option the global fetch is used", T, async () => {
-  const seen = [];
-  globalThis.fetch = async (input, init) => {
-    seen.push(await describeCall(input, init));
-    return realFetch(input, init);
-  };
+  const { fn, calls: seen } = recordingFetch();
+  globalThis.fetch = fn;
   try {
     const auth = new CedatoAuth({ ...credentials("global"), baseUrl: mock.baseUrl });
     await auth.getToken();
