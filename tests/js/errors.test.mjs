@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { inspect } from "node:util";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import { TEST_TIMEOUT, VISIBLE_ASCII, assertCedatoError, basicValue, callAsync, closedPort, countingServer, credentials, instanceFactory, rejectsWith, settles, sleep, startMock, throwsWith, uniqueId } from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, assertCedatoError, basicValue, callAsync, closedPort, countingServer, instanceFactory, rejectsWith, settles, sleep, startMock, throwsWith, uniqueId } from "./helpers.mjs";
 
 const T = { timeout: TEST_TIMEOUT };
 
@@ -108,12 +108,11 @@ test("constructor: valid options are accepted", T, () => {
 });
 
 test("constructor: a missing trailing slash on baseUrl is added", T, async () => {
-  const creds = credentials("slash");
-  const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl.replace(/\/$/, ""), maxRetries: 0 });
+  const { auth, requests } = setup("slash", { baseUrl: mock.baseUrl.replace(/\/$/, "") });
   assert.match(await auth.getToken(), VISIBLE_ASCII, "the token came from …/api/token");
   const echo = await auth.request("echo");
   assert.equal(echo.path, "/api/echo", "relative paths resolve under …/api/");
-  assert.equal((await mock.client(creds.clientId).stats()).tokenRequests, 1);
+  assert.equal(await requests(), 1);
 });
 
 test("constructor: the error message says what is wrong", T, () => {
@@ -141,8 +140,7 @@ test("errors are CedatoError instances of Error with the documented fields", T, 
 
 test("async methods never throw synchronously (network failure)", T, async () => {
   const port = await closedPort();
-  const creds = credentials("nosync-net");
-  const auth = new CedatoAuth({ ...creds, baseUrl: `http://127.0.0.1:${port}/api/`, maxRetries: 0, timeoutMs: 1000 });
+  const { auth } = setup("nosync-net", { baseUrl: `http://127.0.0.1:${port}/api/`, timeoutMs: 1000 });
   const calls = {
     getToken: () => auth.getToken(),
     getAuthorizationHeader: () => auth.getAuthorizationHeader(),
@@ -237,10 +235,8 @@ function assertNoSecrets(label, value, secrets) {
 }
 
 test("the secret, the Basic header and tokens never appear in errors or in the instance", T, async () => {
-  const creds = credentials("leak");
+  const { auth, creds, client } = setup("leak", { timeoutMs: 300 });
   const secrets = [creds.clientSecret, basicValue(creds), `Basic ${basicValue(creds)}`];
-  const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl, timeoutMs: 300, maxRetries: 0 });
-  const client = mock.client(creds.clientId);
 
   assertNoSecrets("a fresh instance", auth, secrets);
   const token = await auth.getToken();

@@ -187,8 +187,7 @@ test("400 is token_rejected with the RFC 6749 fields, not retried", T, async () 
 });
 
 test("401 from the real credential check is token_rejected with invalid_client", T, async () => {
-  const clientId = credentials("401").clientId;
-  const auth = new CedatoAuth({ clientId, clientSecret: "definitely-wrong", baseUrl: mock.baseUrl, maxRetries: 2 });
+  const { auth, requests } = setup("401", { clientSecret: "definitely-wrong" });
   await rejectsWith(auth.getToken(), {
     code: "token_rejected",
     status: 401,
@@ -196,7 +195,7 @@ test("401 from the real credential check is token_rejected with invalid_client",
     oauthError: "invalid_client",
     oauthErrorDescription: "Client authentication failed",
   });
-  assert.equal((await mock.client(clientId).stats()).tokenRequests, 1, "not retried");
+  assert.equal(await requests(), 1, "not retried");
 });
 
 test("403 is token_rejected, not retried", T, async () => {
@@ -236,8 +235,7 @@ test("408 from the token endpoint is http (retryable true), not retried", T, asy
 });
 
 test("a wrong baseUrl (404 from the server) is http, not retried", T, async () => {
-  const creds = credentials("wrong-base");
-  const auth = new CedatoAuth({ ...creds, baseUrl: `${mock.origin}/nope/`, maxRetries: 2 });
+  const { auth } = setup("wrong-base", { baseUrl: `${mock.origin}/nope/` });
   await rejectsWith(auth.getToken(), { code: "http", status: 404, retryable: false });
 });
 
@@ -270,8 +268,7 @@ test("dropped connections after the retries are network (retryable, no status)",
 
 test("a refused connection is network", T, async () => {
   const port = await closedPort();
-  const creds = credentials("refused");
-  const auth = new CedatoAuth({ ...creds, baseUrl: `http://127.0.0.1:${port}/api/`, maxRetries: 1 });
+  const { auth } = setup("refused", { baseUrl: `http://127.0.0.1:${port}/api/`, maxRetries: 1 });
   const err = await rejectsWith(auth.getToken(), { code: "network", retryable: true });
   assert.equal(err.status, undefined);
   await rejectsWith(auth.getToken(), { code: "network" }); // and again, no panic

@@ -232,11 +232,10 @@ for (const [label, body] of [
 }
 
 test("Basic credentials are the UTF-8 bytes of id:secret (non-ASCII id and secret)", T, async () => {
-  const clientId = uniqueId("ü-日本-é");
-  const auth = new CedatoAuth({ clientId, clientSecret: `${clientId}-secret`, baseUrl: mock.baseUrl, maxRetries: 0 });
+  const { auth, client } = setup("ü-日本-é", { maxRetries: 0 });
   const token = await auth.getToken();
   assert.match(token, VISIBLE_ASCII);
-  assert.equal((await mock.client(clientId).stats()).tokensIssued, 1);
+  assert.equal((await client.stats()).tokensIssued, 1);
 });
 
 test("a secret containing ':' is sent intact (split at the first ':')", T, async () => {
