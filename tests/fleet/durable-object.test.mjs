@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Miniflare } from "miniflare";
 import { startMockServer } from "../mock/server.mjs";
-import { bundleWorker, callWorker, credentials, makeProject, tokensOf, workerOptions } from "./setup.mjs";
+import { bundleWorker, callWorker, credentials, fleetBindings, makeProject, tokensOf, workerOptions } from "./setup.mjs";
 
 const WORKERS = ["w1", "w2", "w3"];
 const PER_WORKER = 20;
@@ -19,17 +19,11 @@ before(async () => {
   mock = await startMockServer({ port: 0 });
   const dir = await makeProject("durable-object", ["do-worker.mjs", "fleet-worker.mjs"]);
   const script = await bundleWorker(dir, "do-worker.mjs");
-  const bindings = (name) => ({
-    CEDATO_BASE_URL: mock.baseUrl,
-    CEDATO_CLIENT_ID: creds.clientId,
-    CEDATO_CLIENT_SECRET: creds.clientSecret,
-    WORKER_NAME: name,
-  });
   const brokerOfW1 = { className: "CedatoTokenBroker", scriptName: "w1" };
   mf = new Miniflare({
     workers: [
       ...WORKERS.map((name) => ({
-        ...workerOptions(script, bindings(name)),
+        ...workerOptions(script, fleetBindings(mock, creds, name)),
         name,
         // w1 hosts the broker class; the others bind it across workers, as a fleet of
         // separately deployed workers would.
@@ -37,7 +31,7 @@ before(async () => {
       })),
       // A worker with other credentials wired to the same broker class by mistake.
       {
-        ...workerOptions(script, { ...bindings("stranger"), CEDATO_CLIENT_ID: otherCreds.clientId, CEDATO_CLIENT_SECRET: otherCreds.clientSecret }),
+        ...workerOptions(script, fleetBindings(mock, otherCreds, "stranger")),
         name: "stranger",
         durableObjects: { BROKER: brokerOfW1 },
       },

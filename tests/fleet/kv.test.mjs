@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Miniflare } from "miniflare";
 import { startMockServer } from "../mock/server.mjs";
-import { bundleWorker, callWorker, credentials, makeProject, storeKey, tokensOf, workerOptions } from "./setup.mjs";
+import { bundleWorker, callWorker, credentials, fleetBindings, makeProject, storeKey, tokensOf, workerOptions } from "./setup.mjs";
 
 const WORKERS = ["k1", "k2", "k3"];
 const sequential = credentials("kv-seq");
@@ -30,12 +30,7 @@ async function fleet(creds) {
   await mf?.dispose();
   mf = new Miniflare({
     workers: WORKERS.map((name) => ({
-      ...workerOptions(script, {
-        CEDATO_BASE_URL: mock.baseUrl,
-        CEDATO_CLIENT_ID: creds.clientId,
-        CEDATO_CLIENT_SECRET: creds.clientSecret,
-        WORKER_NAME: name,
-      }),
+      ...workerOptions(script, fleetBindings(mock, creds, name)),
       name,
       kvNamespaces: { TOKENS: "cedato-fleet-tokens" },
     })),

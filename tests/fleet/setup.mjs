@@ -48,6 +48,14 @@ export async function bundleWorker(dir, entry) {
 /** Options shared by every worker of a miniflare instance running `scriptPath`. */
 export const workerOptions = (scriptPath, bindings) => ({ ...workerModules(scriptPath), bindings });
 
+/** The env of fleet worker `name` (fixtures/fleet-worker.mjs) for `creds` on `mock`. */
+export const fleetBindings = (mock, creds, name) => ({
+  CEDATO_BASE_URL: mock.baseUrl,
+  CEDATO_CLIENT_ID: creds.clientId,
+  CEDATO_CLIENT_SECRET: creds.clientSecret,
+  WORKER_NAME: name,
+});
+
 /** `n` concurrent requests to the worker `name` of `mf`: `[{ status, body }]`. */
 export async function callWorker(mf, name, n) {
   const worker = await mf.getWorker(name);
