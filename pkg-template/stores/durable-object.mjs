@@ -44,10 +44,11 @@ function bearerOf(request) {
  * CEDATO_CLIENT_ID, CEDATO_CLIENT_SECRET and optionally CEDATO_BASE_URL from its env.
  *
  * HTTP interface (through the stub): `GET` answers `{ accessToken, tokenType, expiresAt,
- * expiresIn }` (502 with `{ error, message }` when no token could be had); `DELETE` drops the token
- * named by `Authorization: Bearer <token>` if it is still the current one (or the
- * current token when no header is sent), so the next `GET` fetches a new one. A `key`
- * query parameter (the CedatoAuth store key) must match the broker's credentials (409).
+ * expiresIn }` (502 with `{ error, message }` when no token could be had); `DELETE`
+ * drops the token named by `Authorization: Bearer <token>` if it is still the current
+ * one (or the current token when no header is sent), so the next `GET` fetches a new
+ * one. A `key` query parameter (the CedatoAuth store key) must match the broker's
+ * credentials (409).
  */
 export class CedatoTokenBroker {
   #storage;
