@@ -1,27 +1,29 @@
-//! The token client: cache with expiry and skew, single flight, grace, retries.
-//!
-//! Time and I/O come in through [`Clock`] and [`Transport`], so every rule here runs in
-//! native tests with a fake clock and a scripted transport.
+//! The token client: cache with expiry and skew, single flight, grace, retries, the shared
+//! store. One async driver over small traits: [`Runtime`] (time, waiting, background
+//! tasks), [`Transport`] (one HTTP attempt) and [`TokenStore`]. Native tests drive it with
+//! a fake clock and a scripted transport; the wasm build with `Date.now`, `setTimeout`,
+//! `wasm-bindgen-futures` and web-sys `fetch`.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::Poll;
 
-use alloc::rc::Rc;
-use core::cell::{Cell, RefCell};
+use serde::de::DeserializeOwned;
 
 use super::config::Config;
 use super::error::{truncate_utf8, Error, ErrorCode};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
-use super::shared::LocalFuture;
 use super::store::{StoredToken, TokenStore};
-use super::text::{ceil, floor, push_int};
-use super::token::is_visible_ascii;
-use super::token::{oauth_error_fields, process_token_response, token_request, HttpRequest, HttpResponse, Token};
-#[cfg(feature = "std")]
-use super::{shared::Shared, store::with_timeout};
+use super::token::{is_visible_ascii, oauth_error_fields, process_token_response, token_request};
+use super::token::{HttpRequest, HttpResponse, Token, TokenAnswer};
 
 /// Most of an error answer's body that an error keeps.
 pub const ERROR_BODY_LIMIT: usize = 1024;
+
+/// A boxed future that stays on the current thread (JavaScript has one).
+pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
 /// Wall-clock time and randomness for jitter: all the decisions need.
 pub trait Clock {
@@ -29,12 +31,35 @@ pub trait Clock {
     fn now_ms(&self) -> f64;
     /// A random number in `[0, 1)`, for backoff jitter.
     fn jitter(&self) -> f64;
+    /// An HTTP date (a `Retry-After` value) as ms since the epoch (`Date.parse` in JS).
+    fn parse_http_date(&self, text: &str) -> Option<f64>;
 }
 
-/// Waiting, for the async driver (`TokenClient::get_token` and friends, `std` only).
-pub trait Timer: Clock {
+/// Waiting and background work: the JS event loop in the wasm, an executor natively.
+pub trait Runtime: Clock + 'static {
+    /// What a token request's waiters await.
+    type Latch: Latch;
     /// Resolves after `ms` milliseconds.
     fn sleep(&self, ms: f64) -> LocalFuture<()>;
+    /// A new, closed latch.
+    fn latch(&self) -> Self::Latch;
+    /// Runs `task` to its end on its own, after the current call has returned.
+    fn spawn(&self, task: LocalFuture<()>);
+    /// Whether the runtime ties I/O to the request that started it and cancels it when
+    /// that request ends (workerd): waiters of a token request started by another request
+    /// then give it up after the longest time a healthy one takes.
+    fn isolates_requests(&self) -> bool {
+        false
+    }
+}
+
+/// A one-shot signal many waiters await: each waiter is woken where it waits (in the
+/// wasm, by a promise reaction of its own, so a worker's request resumes in itself).
+pub trait Latch: Clone + 'static {
+    /// Wakes every waiter, now and later.
+    fn open(&self);
+    /// Resolves once the latch is open.
+    fn wait(&self) -> LocalFuture<()>;
 }
 
 /// What to do after an attempt of the token request.
@@ -58,9 +83,12 @@ pub enum TransportError {
 }
 
 /// Sends one HTTP request and reads the whole answer, within `timeout_ms`.
-pub trait Transport {
+pub trait Transport: 'static {
     /// One attempt.
     fn send(&self, request: &HttpRequest, timeout_ms: f64) -> LocalFuture<Result<HttpResponse, TransportError>>;
+    /// `text` parsed as JSON into `T` (the engine's `JSON.parse` in the wasm); `None`
+    /// when it is not JSON.
+    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T>;
 }
 
 /// A token held by the client.
@@ -83,47 +111,85 @@ pub struct CachedToken {
 /// What a token request ends with.
 pub type FlightResult = Result<Rc<CachedToken>, Error>;
 
-#[derive(Default)]
-struct State {
+/// A token request in the air: its waiters await the latch, then read the result.
+pub struct Flight<L> {
+    latch: L,
+    result: Rc<RefCell<Option<FlightResult>>>,
+}
+
+impl<L: Clone> Clone for Flight<L> {
+    fn clone(&self) -> Self {
+        Flight {
+            latch: self.latch.clone(),
+            result: Rc::clone(&self.result),
+        }
+    }
+}
+
+impl<L: Latch> Flight<L> {
+    /// Whether `self` and `other` are the same token request.
+    pub fn same(&self, other: &Flight<L>) -> bool {
+        Rc::ptr_eq(&self.result, &other.result)
+    }
+
+    /// Its result, once it lands.
+    pub async fn wait(self) -> FlightResult {
+        self.latch.wait().await;
+        let result = self.result.borrow().clone();
+        result.unwrap_or_else(|| Err(Error::new(ErrorCode::Network, "the token request was abandoned")))
+    }
+}
+
+struct State<L> {
     cached: Option<Rc<CachedToken>>,
     /// The token the API refused last ([`TokenClient::forget`]): a store may still hold it
     /// (a store without `delete`, a delete that failed, an eventually consistent store),
     /// and it is not taken from there again.
     refused: Option<Rc<CachedToken>>,
-    #[cfg(feature = "std")]
-    flight: Option<Shared<FlightResult>>,
+    flight: Option<Flight<L>>,
 }
 
 /// Fetches and caches Cedato access tokens.
-pub struct TokenClient<C, T> {
+pub struct TokenClient<R: Runtime, T> {
     config: Config,
-    clock: C,
-    // Only the async driver sends; the wasm build's JS half is its transport.
-    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    runtime: R,
     transport: T,
     store: Option<Rc<dyn TokenStore>>,
     store_key: String,
     request: HttpRequest,
-    state: RefCell<State>,
+    state: RefCell<State<R::Latch>>,
     next_id: Cell<u64>,
 }
 
-/// The state and the decisions: no I/O. The async driver below and the JS driver of the
-/// wasm build (`src/js/driver.mjs`) both run on these.
-impl<C: Clock, T> TokenClient<C, T> {
+/// The state and the decisions, without I/O.
+impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// A client with nothing cached; it does no I/O until a token is asked for. With a
     /// `store`, tokens are looked up there before the endpoint is asked, and shared there.
-    pub fn new(config: Config, clock: C, transport: T, store: Option<Rc<dyn TokenStore>>) -> Rc<Self> {
+    pub fn new(config: Config, runtime: R, transport: T, store: Option<Rc<dyn TokenStore>>) -> Rc<Self> {
         Rc::new(TokenClient {
             request: token_request(&config),
             store_key: config.store_key(),
             store,
             config,
-            clock,
+            runtime,
             transport,
-            state: RefCell::default(),
+            state: RefCell::new(State {
+                cached: None,
+                refused: None,
+                flight: None,
+            }),
             next_id: Cell::new(1),
         })
+    }
+
+    /// The runtime the client waits on.
+    pub fn runtime(&self) -> &R {
+        &self.runtime
+    }
+
+    /// The transport the client sends with.
+    pub fn transport(&self) -> &T {
+        &self.transport
     }
 
     /// The validated configuration.
@@ -133,7 +199,7 @@ impl<C: Clock, T> TokenClient<C, T> {
 
     /// The cached token if it can be served now, without any I/O.
     pub fn fresh_token(&self) -> Option<Rc<CachedToken>> {
-        let now = self.clock.now_ms();
+        let now = self.runtime.now_ms();
         self.state
             .borrow()
             .cached
@@ -186,7 +252,7 @@ impl<C: Clock, T> TokenClient<C, T> {
     /// The cached token while it has not expired, refresh window or not: what grace
     /// serves after a failed refresh.
     pub fn unexpired_token(&self) -> Option<Rc<CachedToken>> {
-        let now = self.clock.now_ms();
+        let now = self.runtime.now_ms();
         self.state.borrow().cached.clone().filter(|t| now < t.expires_at)
     }
 
@@ -195,18 +261,19 @@ impl<C: Clock, T> TokenClient<C, T> {
         result.or_else(|error| self.unexpired_token().ok_or(error))
     }
 
+    /// The id of the cached token, if one is cached.
+    pub fn cached_id(&self) -> Option<u64> {
+        self.state.borrow().cached.as_ref().map(|t| t.id)
+    }
+
     /// The longest a healthy token request can take, in ms: every attempt at its time
     /// limit, the longest wait between attempts (a `Retry-After` of 60 s), the store's
-    /// read and write, and a second of slack for the timers themselves.
+    /// read (its write goes on in the background), and a second of slack for the timers.
     pub fn longest_flight_ms(&self) -> f64 {
         let timeout = self.config.timeout_ms;
         let attempts = f64::from(self.config.max_retries + 1);
         let waits = f64::from(self.config.max_retries) * MAX_RETRY_AFTER_SECONDS * 1000.0;
-        let store = if self.store.is_some() || self.config.token_store {
-            2.0 * timeout
-        } else {
-            0.0
-        };
+        let store = if self.store.is_some() { timeout } else { 0.0 };
         attempts * timeout + waits + store + 1000.0
     }
 
@@ -215,7 +282,8 @@ impl<C: Clock, T> TokenClient<C, T> {
     pub fn next(&self, outcome: Result<HttpResponse, TransportError>, sent_at: f64, attempt: u32) -> Next {
         let error = match outcome {
             Ok(response) if (200..300).contains(&response.status) => {
-                return match process_token_response(response.status, &response.body, sent_at) {
+                let answer = self.transport.parse_json::<TokenAnswer>(&response.body);
+                return match process_token_response(response.status, answer, sent_at) {
                     Ok(token) => {
                         let skew_seconds = self.config.refresh_skew_seconds.min(token.expires_in / 2.0);
                         Next::Token(self.cache_entry(token, skew_seconds))
@@ -236,7 +304,7 @@ impl<C: Clock, T> TokenClient<C, T> {
         match error.retry_after {
             Some(seconds) if seconds > MAX_RETRY_AFTER_SECONDS => Next::Fail(error),
             Some(seconds) => Next::Wait(seconds * 1000.0),
-            None => Next::Wait(backoff_ms(attempt.saturating_sub(1), self.clock.jitter())),
+            None => Next::Wait(backoff_ms(attempt.saturating_sub(1), self.runtime.jitter())),
         }
     }
 
@@ -246,7 +314,7 @@ impl<C: Clock, T> TokenClient<C, T> {
     /// when the store kept `expires_in` (this library writes it); without it the token's
     /// lifetime is unknown, and the whole `refreshSkewSeconds` applies.
     pub fn accept_stored(&self, stored: StoredToken) -> Option<Rc<CachedToken>> {
-        let now = self.clock.now_ms();
+        let now = self.runtime.now_ms();
         let remaining_s = (stored.expires_at - now) / 1000.0;
         if !is_visible_ascii(&stored.access_token) || !remaining_s.is_finite() || remaining_s <= 0.0 {
             return None;
@@ -279,7 +347,7 @@ impl<C: Clock, T> TokenClient<C, T> {
     /// What to write to the shared store for a fetched token, and for how many seconds;
     /// `None` for a token that should not be shared (use-once, or about to expire).
     pub fn store_entry(&self, token: &CachedToken) -> Option<(StoredToken, f64)> {
-        let ttl_seconds = floor((token.expires_at - self.clock.now_ms()) / 1000.0);
+        let ttl_seconds = ((token.expires_at - self.runtime.now_ms()) / 1000.0).floor();
         (token.expires_in > 0.0 && ttl_seconds >= 1.0).then(|| {
             let stored = StoredToken {
                 access_token: token.access_token.clone(),
@@ -316,30 +384,30 @@ impl<C: Clock, T> TokenClient<C, T> {
                 "the token endpoint answered with a redirect; check baseUrl",
             );
         }
-        let (code, text): (ErrorCode, &[&str]) = match status {
+        let (code, text): (ErrorCode, [&str; 2]) = match status {
             400 | 401 | 403 => (
                 ErrorCode::TokenRejected,
-                &[
+                [
                     "the token endpoint refused the credentials (HTTP ",
                     "); check clientId and clientSecret",
                 ],
             ),
             429 => (
                 ErrorCode::RateLimited,
-                &["the token endpoint is rate limiting (HTTP ", ")"],
+                ["the token endpoint is rate limiting (HTTP ", ")"],
             ),
-            500..=599 => (ErrorCode::ServerError, &["the token endpoint failed (HTTP ", ")"]),
+            500..=599 => (ErrorCode::ServerError, ["the token endpoint failed (HTTP ", ")"]),
             _ => (
                 ErrorCode::Http,
-                &["the token endpoint answered HTTP ", "; check baseUrl"],
+                ["the token endpoint answered HTTP ", "; check baseUrl"],
             ),
         };
-        let mut message = String::from(text.first().copied().unwrap_or_default());
-        push_int(&mut message, u64::from(status));
-        message.push_str(text.get(1).copied().unwrap_or_default());
+        let [before, after] = text;
+        let mut message = [before, status.to_string().as_str(), after].concat();
         let mut error = Error::new(code, String::new()).with_status(status);
         if code == ErrorCode::TokenRejected {
-            let (oauth_error, description) = oauth_error_fields(&response.body);
+            let answer = self.transport.parse_json::<TokenAnswer>(&response.body);
+            let (oauth_error, description) = oauth_error_fields(answer);
             if let Some(e) = &oauth_error {
                 message.push_str(" [");
                 message.push_str(e);
@@ -357,12 +425,10 @@ impl<C: Clock, T> TokenClient<C, T> {
         if let Some(seconds) = response
             .retry_after
             .as_deref()
-            .and_then(|v| parse_retry_after(v, self.clock.now_ms()))
+            .and_then(|v| parse_retry_after(v, self.runtime.now_ms(), |d| self.runtime.parse_http_date(d)))
         {
             error.retry_after = Some(seconds);
-            message.push_str("; retry after ");
-            push_int(&mut message, seconds as u64);
-            message.push('s');
+            message.push_str(&["; retry after ", &(seconds as u64).to_string(), "s"].concat());
         }
         error.message = message;
         error
@@ -372,9 +438,12 @@ impl<C: Clock, T> TokenClient<C, T> {
         let mut message;
         let code = match error {
             TransportError::Timeout => {
-                message = String::from("the token endpoint did not answer within ");
-                push_int(&mut message, ceil(self.config.timeout_ms) as u64);
-                message.push_str(" ms (timeoutMs)");
+                message = [
+                    "the token endpoint did not answer within ",
+                    &(self.config.timeout_ms.ceil() as u64).to_string(),
+                    " ms (timeoutMs)",
+                ]
+                .concat();
                 ErrorCode::Timeout
             }
             TransportError::Network(detail) => {
@@ -387,20 +456,8 @@ impl<C: Clock, T> TokenClient<C, T> {
     }
 }
 
-/// The async driver: single flight, retries with waits, the shared store. Natively any
-/// [`Transport`] and [`Timer`] drive it; the wasm build drives the decisions from JS and
-/// is built without `std`, so without this.
-#[cfg(feature = "std")]
-impl<C: Timer + 'static, T: Transport + 'static> TokenClient<C, T> {
-    /// Forgets the cached token if it is the one with `id` (the API refused it), here
-    /// and in the shared store, and keeps a newer one another caller may already have
-    /// fetched.
-    pub async fn invalidate(&self, id: u64) {
-        if let (true, Some(store)) = (self.forget(id), &self.store) {
-            with_timeout(store.delete(&self.store_key), self.clock.sleep(self.config.timeout_ms)).await;
-        }
-    }
-
+/// The async driver: single flight, retries with waits, grace, the shared store.
+impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// A usable token: from memory while outside the skew window, else fetched (joining
     /// a request already in flight). When the refresh fails but the old token has not
     /// expired yet, the old token is returned.
@@ -408,83 +465,136 @@ impl<C: Timer + 'static, T: Transport + 'static> TokenClient<C, T> {
         if let Some(token) = self.fresh_token() {
             return Ok(token);
         }
-        let result = self.flight(false).await;
+        let result = self.join(false).await;
         self.with_grace(result)
     }
 
     /// A new token now (joining a request already in flight); no grace on failure. The
     /// shared store is not read (it may hold the very token being replaced), only written.
     pub async fn refresh(self: Rc<Self>) -> FlightResult {
-        self.flight(true).await
+        self.join(true).await
     }
 
-    /// The token request in flight, started when there is none (`skip_store_read` for a
-    /// new one: see [`refresh`](Self::refresh)). Awaiting any clone gives its result.
-    pub fn flight(self: &Rc<Self>, skip_store_read: bool) -> Shared<FlightResult> {
+    /// Forgets the cached token if it is the one with `id` (the API refused it), here
+    /// and, in the background, in the shared store; a newer one another caller may
+    /// already have fetched stays.
+    pub fn invalidate(&self, id: u64) {
+        if let (true, Some(store)) = (self.forget(id), &self.store) {
+            let delete = store.delete(&self.store_key);
+            self.in_background(delete);
+        }
+    }
+
+    /// The result of the token request in flight (started when there is none). Where
+    /// the runtime isolates requests, a waiter gives up a request that has not landed in
+    /// the longest time a healthy one takes (the request that started it ended and took
+    /// its I/O along) and starts another one, once.
+    pub async fn join(self: &Rc<Self>, refresh: bool) -> FlightResult {
+        if !self.runtime.isolates_requests() {
+            return self.flight(refresh).wait().await;
+        }
+        for _ in 0..2 {
+            let flight = self.flight(refresh);
+            let limit = self.runtime.sleep(self.longest_flight_ms());
+            if let Some(result) = with_timeout(flight.clone().wait(), limit).await {
+                return result;
+            }
+            let mut state = self.state.borrow_mut();
+            if state.flight.as_ref().is_some_and(|f| f.same(&flight)) {
+                state.flight = None;
+            }
+        }
+        Err(Error::new(
+            ErrorCode::Timeout,
+            "the token request in flight never finished",
+        ))
+    }
+
+    /// The token request in flight, started as a task of its own when there is none
+    /// (`skip_store_read` for a new token: see [`refresh`](Self::refresh)).
+    pub fn flight(self: &Rc<Self>, skip_store_read: bool) -> Flight<R::Latch> {
         if let Some(flight) = self.state.borrow().flight.clone() {
             return flight;
         }
-        let client = Rc::clone(self);
-        let flight = Shared::new(async move {
+        let flight = Flight {
+            latch: self.runtime.latch(),
+            result: Rc::default(),
+        };
+        self.state.borrow_mut().flight = Some(flight.clone());
+        let (client, landing) = (Rc::clone(self), flight.clone());
+        self.runtime.spawn(Box::pin(async move {
             let result = client.obtain(skip_store_read).await;
-            client.state.borrow_mut().flight = None;
+            {
+                let mut state = client.state.borrow_mut();
+                if state.flight.as_ref().is_some_and(|f| f.same(&landing)) {
+                    state.flight = None;
+                }
+            }
             if let Ok(token) = &result {
                 client.land(token);
             }
-            result
-        });
-        self.state.borrow_mut().flight = Some(flight.clone());
+            *landing.result.borrow_mut() = Some(result);
+            landing.latch.open();
+        }));
         flight
     }
 
-    /// From the store when it has a token usable now, else from the endpoint (then
-    /// shared through the store).
+    /// From the store when it has a token usable now, else from the endpoint; a fetched
+    /// token is handed to its callers at once and written to the store in the background.
     async fn obtain(&self, skip_store_read: bool) -> FlightResult {
-        let Some(store) = &self.store else {
-            return self.fetch_with_retries().await;
-        };
-        if !skip_store_read {
-            if let Some(token) = self.read_store(store.as_ref()).await {
+        if let (Some(store), false) = (&self.store, skip_store_read) {
+            let read = store.get(&self.store_key);
+            let stored = with_timeout(read, self.runtime.sleep(self.config.timeout_ms)).await;
+            if let Some(token) = stored.flatten().and_then(|s| self.accept_stored(s)) {
                 return Ok(token);
             }
         }
         let token = self.fetch_with_retries().await?;
-        if let Some((stored, ttl_seconds)) = self.store_entry(&token) {
+        if let (Some(store), Some((stored, ttl_seconds))) = (&self.store, self.store_entry(&token)) {
             let write = store.set(&self.store_key, &stored, ttl_seconds);
-            with_timeout(write, self.clock.sleep(self.config.timeout_ms)).await;
+            self.in_background(write);
         }
         Ok(token)
     }
 
-    /// A stored token usable now ([`accept_stored`](Self::accept_stored)); a store that
-    /// fails or is slow counts as empty.
-    async fn read_store(&self, store: &dyn TokenStore) -> Option<Rc<CachedToken>> {
-        let read = store.get(&self.store_key);
-        let stored = with_timeout(read, self.clock.sleep(self.config.timeout_ms))
-            .await
-            .flatten()?;
-        self.accept_stored(stored)
+    /// Runs a store call on its own, within `timeoutMs`.
+    fn in_background(&self, work: LocalFuture<()>) {
+        let deadline = self.runtime.sleep(self.config.timeout_ms);
+        self.runtime.spawn(Box::pin(async move {
+            with_timeout(work, deadline).await;
+        }));
     }
 
     async fn fetch_with_retries(&self) -> FlightResult {
         let mut attempt: u32 = 0;
         loop {
-            let sent_at = self.clock.now_ms();
+            let sent_at = self.runtime.now_ms();
             let outcome = self.transport.send(&self.request, self.config.timeout_ms).await;
             attempt += 1;
             match self.next(outcome, sent_at, attempt) {
                 Next::Token(token) => return Ok(token),
                 Next::Fail(error) => return Err(error),
-                Next::Wait(ms) => self.clock.sleep(ms).await,
+                Next::Wait(ms) => self.runtime.sleep(ms).await,
             }
         }
     }
 }
 
+/// The output of `work`, or `None` when `deadline` resolves first.
+pub async fn with_timeout<T>(work: impl Future<Output = T>, deadline: impl Future<Output = ()>) -> Option<T> {
+    let (mut work, mut deadline) = (std::pin::pin!(work), std::pin::pin!(deadline));
+    poll_fn(move |cx| {
+        if let Poll::Ready(v) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        deadline.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}
+
 fn push_attempts(message: &mut String, attempts: u32) {
-    message.push_str(" after ");
-    push_int(message, u64::from(attempts));
-    message.push_str(if attempts == 1 { " attempt" } else { " attempts" });
+    let noun = if attempts == 1 { " attempt" } else { " attempts" };
+    message.push_str(&[" after ", &attempts.to_string(), noun].concat());
 }
 
 #[cfg(test)]

@@ -1,12 +1,10 @@
 //! Constructor options: validation, defaults and the derived values used on every call.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
-
 use core::fmt;
 
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
 use super::error::{Error, ErrorCode};
-use super::text::{floor, parse_digits, rsplit_byte, split_once};
 use super::token::{basic_authorization, is_visible_ascii, MAX_EXPIRES_IN};
 
 /// The Platform API's address when the caller gives none.
@@ -17,9 +15,10 @@ pub const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
 pub const MAX_RETRIES: u32 = 10;
 
 /// One option as the binding layer read it from the JavaScript object, before validation.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub enum OptionValue {
     /// `undefined` or `null`: take the default.
+    #[default]
     Missing,
     /// A string.
     Str(String),
@@ -33,8 +32,61 @@ pub enum OptionValue {
     Other(&'static str),
 }
 
+/// Reads any value, keeping only what validation needs: a value the reader cannot
+/// represent (a function or a symbol, in the wasm) is [`OptionValue::Other`].
+impl<'de> Deserialize<'de> for OptionValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OptionVisitor;
+        impl<'de> Visitor<'de> for OptionVisitor {
+            type Value = OptionValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an option value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<OptionValue, E> {
+                Ok(OptionValue::Other("a boolean"))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<OptionValue, E> {
+                Ok(OptionValue::Num(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<OptionValue, E> {
+                Ok(OptionValue::Num(v as f64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<OptionValue, E> {
+                Ok(OptionValue::Num(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<OptionValue, E> {
+                Ok(OptionValue::Str(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<OptionValue, E> {
+                Ok(OptionValue::Str(v))
+            }
+            fn visit_unit<E>(self) -> Result<OptionValue, E> {
+                Ok(OptionValue::Missing)
+            }
+            fn visit_none<E>(self) -> Result<OptionValue, E> {
+                Ok(OptionValue::Missing)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<OptionValue, D::Error> {
+                OptionValue::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OptionValue, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(OptionValue::Other("an array"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OptionValue, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(OptionValue::Object)
+            }
+        }
+        Ok(deserializer
+            .deserialize_any(OptionVisitor)
+            .unwrap_or(OptionValue::Other("a function or a symbol")))
+    }
+}
+
 /// The options object of `new CedatoAuth(options)`, field by field.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct RawOptions {
     /// `clientId`
     pub client_id: OptionValue,
@@ -54,22 +106,6 @@ pub struct RawOptions {
     pub fetch: OptionValue,
     /// `tokenStore`
     pub token_store: OptionValue,
-}
-
-impl Default for RawOptions {
-    fn default() -> Self {
-        RawOptions {
-            client_id: OptionValue::Missing,
-            client_secret: OptionValue::Missing,
-            base_url: OptionValue::Missing,
-            api_version: OptionValue::Missing,
-            refresh_skew_seconds: OptionValue::Missing,
-            timeout_ms: OptionValue::Missing,
-            max_retries: OptionValue::Missing,
-            fetch: OptionValue::Missing,
-            token_store: OptionValue::Missing,
-        }
-    }
 }
 
 /// Validated options. `Debug` never shows the secret.
@@ -184,7 +220,7 @@ impl Config {
             return Err(config_error("timeoutMs must be > 0 and at most 2147483647"));
         }
         let max_retries = optional_number(raw.max_retries, "maxRetries", 2.0)?;
-        if max_retries < 0.0 || max_retries != floor(max_retries) || max_retries > f64::from(MAX_RETRIES) {
+        if max_retries < 0.0 || max_retries != max_retries.floor() || max_retries > f64::from(MAX_RETRIES) {
             return Err(config_error("maxRetries must be a whole number from 0 to 10"));
         }
         // Only checked: the JS half uses the function (`driver.mjs`).
@@ -249,7 +285,7 @@ pub fn normalize_base_url(url: &str) -> Result<(String, String), Error> {
     if url.bytes().any(|b| b <= 0x20 || b == 0x7f || b == b'\\') {
         return Err(bad(" without spaces, control characters or backslashes"));
     }
-    let (scheme, rest) = split_once(url, "://").ok_or_else(|| bad(""))?;
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| bad(""))?;
     let scheme = scheme.to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "https" => "443",
@@ -289,7 +325,7 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
             _ => (host, Some(after.strip_prefix(':')?)),
         }
     } else {
-        match rsplit_byte(authority, b':') {
+        match authority.rsplit_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
         }
@@ -302,10 +338,10 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
     let port_ok = match port {
         None => true,
         Some(p) => {
-            !p.is_empty()
+            p.bytes().all(|b| b.is_ascii_digit())
                 && !p.starts_with('0')
                 && p.len() <= 5
-                && parse_digits(p).is_some_and(|n| (1..=65535).contains(&n))
+                && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
         }
     };
     (host_ok && port_ok && !host.bytes().any(|b| b == b' ' || b == b'/')).then_some((host, port))
@@ -475,6 +511,7 @@ mod tests {
             "https://h:65536/",
             "https://h:08/",
             "https://h:x/",
+            "https://h:+80/",
             "https://h /",
             "https://h\\x/",
             "https://h/\n",

@@ -1,8 +1,5 @@
 //! The one error type of the library, with the codes of the SPEC's errors table.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
-
 use core::fmt;
 
 /// What went wrong, as JavaScript callers see it in `err.code`.

@@ -1,18 +1,16 @@
-//! The pure core: no JavaScript types, no I/O of its own. Time and transport are
-//! parameters ([`Clock`], [`Transport`]), so every rule is tested natively.
+//! The pure core: no JavaScript types, no I/O of its own. Time, waiting, the transport and
+//! the shared store are traits ([`Runtime`], [`Transport`], [`TokenStore`]): native tests
+//! drive the one async driver ([`TokenClient`]) with fakes, the wasm build with web-sys.
 
 pub mod client;
 pub mod config;
 pub mod error;
-pub mod json;
 pub mod retry;
-pub mod shared;
 pub mod store;
-pub mod text;
 pub mod token;
 
-pub use client::{CachedToken, Clock, Next, Timer, TokenClient, Transport, TransportError};
+pub use client::{CachedToken, Clock, Latch, LocalFuture, Next, Runtime, TokenClient, Transport, TransportError};
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
 pub use store::{StoredToken, TokenStore};
-pub use token::{process_token_response, HttpRequest, HttpResponse, Token};
+pub use token::{process_token_response, HttpRequest, HttpResponse, Scalar, Token, TokenAnswer};

@@ -3,17 +3,7 @@
 //! Lookup order is memory, then the store, then the token endpoint. A store is only an
 //! optimisation: one that fails or is slow degrades to the endpoint, never fails a call.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
-
-#[cfg(feature = "std")]
-use core::{
-    future::{poll_fn, Future},
-    pin::Pin,
-    task::Poll,
-};
-
-use super::shared::LocalFuture;
+use super::client::LocalFuture;
 
 /// A token as a store keeps it.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,7 +18,8 @@ pub struct StoredToken {
     pub expires_in: Option<f64>,
 }
 
-/// Where tokens are shared. Implementations turn their own failures into `None` / `()`.
+/// Where tokens are shared. Implementations turn their own failures into `None` / `()`;
+/// the client bounds every call with `timeoutMs`.
 pub trait TokenStore {
     /// The token under `key`, if the store has a usable one.
     fn get(&self, key: &str) -> LocalFuture<Option<StoredToken>>;
@@ -36,20 +27,4 @@ pub trait TokenStore {
     fn set(&self, key: &str, token: &StoredToken, ttl_seconds: f64) -> LocalFuture<()>;
     /// Drops the token under `key` (the API refused it).
     fn delete(&self, key: &str) -> LocalFuture<()>;
-}
-
-/// The output of `work`, or `None` when `deadline` resolves first (for the async driver,
-/// `std` only).
-#[cfg(feature = "std")]
-pub async fn with_timeout<T>(mut work: LocalFuture<T>, mut deadline: LocalFuture<()>) -> Option<T> {
-    poll_fn(move |cx| {
-        if let Poll::Ready(v) = Pin::new(&mut work).as_mut().poll(cx) {
-            return Poll::Ready(Some(v));
-        }
-        match deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    })
-    .await
 }

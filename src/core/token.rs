@@ -1,11 +1,16 @@
 //! The Cedato token exchange without I/O: building the request and processing the answer.
+//!
+//! The answer's JSON is parsed by the engine (`JSON.parse` in the wasm, `serde_json` in
+//! native tests) into [`TokenAnswer`]; the rules of SPEC section 2 are applied here.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use core::fmt;
+use core::marker::PhantomData;
+
+use base64::Engine as _;
+use serde::de::{value::MapAccessDeserializer, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::config::Config;
 use super::error::{truncate_utf8, Error, ErrorCode};
-use super::json::{self, Json};
 
 /// `expires_in` when the answer has none, in seconds.
 pub const DEFAULT_EXPIRES_IN: f64 = 3600.0;
@@ -31,7 +36,7 @@ pub struct HttpRequest {
 /// and the whole body text.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct HttpResponse {
-    /// HTTP status code.
+    /// HTTP status code (0 for a redirect a browser hides).
     pub status: u16,
     /// The `Retry-After` header, when present.
     pub retry_after: Option<String>,
@@ -50,30 +55,188 @@ pub struct Token {
     pub expires_at: f64,
 }
 
+/// A JSON value, told apart only as far as the answer's rules need: `expires_in` may be
+/// a number or a numeric string, and a field of the wrong type gets its own message.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Scalar {
+    /// `null`
+    #[default]
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// A string.
+    String(String),
+    /// An array or an object (its content is skipped).
+    Composite,
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
+        impl<'de> Visitor<'de> for ScalarVisitor {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(v as f64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar::String(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
+                Ok(Scalar::String(v))
+            }
+            fn visit_unit<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_none<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+                Scalar::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Composite)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Composite)
+            }
+        }
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+impl Scalar {
+    /// The string, when this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Scalar::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON value that is either an object read as `T`, or something else.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Object<T> {
+    /// An object.
+    Is(T),
+    /// Not an object (an array, a string, a number, `null`...).
+    Not,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(Object::Is)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Object<T>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Object::Not)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Object<T>, E> {
+                Ok(Object::Not)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Object<T>, E> {
+                Ok(Object::Not)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Object<T>, E> {
+                Ok(Object::Not)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Object<T>, E> {
+                Ok(Object::Not)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Object<T>, E> {
+                Ok(Object::Not)
+            }
+            fn visit_unit<E>(self) -> Result<Object<T>, E> {
+                Ok(Object::Not)
+            }
+            fn visit_none<E>(self) -> Result<Object<T>, E> {
+                Ok(Object::Not)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Object<T>, D::Error> {
+                Object::deserialize(d)
+            }
+        }
+        deserializer.deserialize_any(ObjectVisitor(PhantomData))
+    }
+}
+
+/// The fields the library reads of a token answer or of an error answer (RFC 6749
+/// sections 5.1 and 5.2), with `data` the envelope the real server wraps them in.
+/// Unknown fields are ignored.
+#[derive(Clone, Debug, PartialEq, Default, serde::Deserialize)]
+#[serde(default, bound = "D: Deserialize<'de> + Default")]
+pub struct Fields<D> {
+    /// The envelope of the real server (`{"data": {...}}`).
+    pub data: D,
+    /// `access_token`
+    pub access_token: Option<Scalar>,
+    /// `token_type`
+    pub token_type: Option<Scalar>,
+    /// `expires_in`
+    pub expires_in: Option<Scalar>,
+    /// `error` (RFC 6749 section 5.2)
+    pub error: Option<Scalar>,
+    /// `error_description`
+    pub error_description: Option<Scalar>,
+}
+
+/// A token endpoint's answer as JSON: the fields at the top level, or in `data` (whose
+/// own `data` is not looked into).
+pub type TokenAnswer = Object<Fields<Option<Object<Fields<Option<IgnoredAny>>>>>>;
+
+impl<D> Fields<D> {
+    fn without_envelope(self) -> Fields<()> {
+        Fields {
+            data: (),
+            access_token: self.access_token,
+            token_type: self.token_type,
+            expires_in: self.expires_in,
+            error: self.error,
+            error_description: self.error_description,
+        }
+    }
+}
+
+/// The fields of `answer`: those in `data` when it is an object, else the top level's.
+fn fields(answer: TokenAnswer) -> Option<Fields<()>> {
+    match answer {
+        Object::Is(Fields {
+            data: Some(Object::Is(inner)),
+            ..
+        }) => Some(inner.without_envelope()),
+        Object::Is(top) => Some(top.without_envelope()),
+        Object::Not => None,
+    }
+}
+
 /// `Authorization: Basic …` for the credentials: Base64 of the UTF-8 bytes of
 /// `clientId:clientSecret`, as the vendor's examples build it.
 pub fn basic_authorization(client_id: &str, client_secret: &str) -> String {
-    let mut raw = Vec::with_capacity(client_id.len() + 1 + client_secret.len());
-    raw.extend_from_slice(client_id.as_bytes());
-    raw.push(b':');
-    raw.extend_from_slice(client_secret.as_bytes());
-    let mut out = String::from("Basic ");
-    base64_encode(&raw, &mut out);
-    out
-}
-
-/// Standard Base64 with padding (RFC 4648 section 4).
-pub fn base64_encode(input: &[u8], out: &mut String) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sextet = |v: u32, shift: u32| char::from(ALPHABET.get(((v >> shift) & 63) as usize).copied().unwrap_or(b'='));
-    for chunk in input.chunks(3) {
-        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
-        let v = (b(0) << 16) | (b(1) << 8) | b(2);
-        out.push(sextet(v, 18));
-        out.push(sextet(v, 12));
-        out.push(if chunk.len() > 1 { sextet(v, 6) } else { '=' });
-        out.push(if chunk.len() > 2 { sextet(v, 0) } else { '=' });
-    }
+    let raw = [client_id, ":", client_secret].concat();
+    ["Basic ", &base64::engine::general_purpose::STANDARD.encode(raw)].concat()
 }
 
 /// The token request for a configuration (SPEC section 2).
@@ -100,39 +263,29 @@ fn invalid(status: u16, message: &str) -> Error {
     Error::new(ErrorCode::InvalidResponse, message).with_status(status)
 }
 
-/// Reads a 2xx token answer (SPEC section 2). `sent_at` is when the request was sent,
-/// in ms since the epoch.
-pub fn process_token_response(status: u16, body: &str, sent_at: f64) -> Result<Token, Error> {
-    let doc =
-        json::parse(body).ok_or_else(|| invalid(status, "the token endpoint answered with a body that is not JSON"))?;
-    // The real server wraps the fields in `data`; the documented answer has them on top.
-    let fields = match doc.get("data") {
-        Some(data @ Json::Object(_)) => data,
-        _ => &doc,
-    };
-    if !matches!(fields, Json::Object(_)) {
-        return Err(invalid(
-            status,
-            "the token endpoint answered with JSON that is not an object",
-        ));
-    }
-    let access_token = match fields.get("access_token") {
-        Some(Json::String(t)) if is_visible_ascii(t) => t.clone(),
-        Some(Json::String(_)) => return Err(invalid(
+/// Reads a 2xx token answer (SPEC section 2): `answer` is the body parsed as JSON, `None`
+/// when it is not JSON. `sent_at` is when the request was sent, in ms since the epoch.
+pub fn process_token_response(status: u16, answer: Option<TokenAnswer>, sent_at: f64) -> Result<Token, Error> {
+    let answer = answer.ok_or_else(|| invalid(status, "the token endpoint answered with a body that is not JSON"))?;
+    let fields =
+        fields(answer).ok_or_else(|| invalid(status, "the token endpoint answered with JSON that is not an object"))?;
+    let access_token = match fields.access_token {
+        Some(Scalar::String(t)) if is_visible_ascii(&t) => t,
+        Some(Scalar::String(_)) => return Err(invalid(
             status,
             "the token endpoint answered with an access_token that is empty or has characters other than visible ASCII",
         )),
+        None | Some(Scalar::Null) => return Err(invalid(status, "the token endpoint answer has no access_token")),
         Some(_) => {
             return Err(invalid(
                 status,
                 "the token endpoint answered with an access_token that is not a string",
             ))
         }
-        None => return Err(invalid(status, "the token endpoint answer has no access_token")),
     };
-    match fields.get("token_type") {
-        None | Some(Json::Null) => {}
-        Some(Json::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
+    match fields.token_type {
+        None | Some(Scalar::Null) => {}
+        Some(Scalar::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
         Some(_) => {
             return Err(invalid(
                 status,
@@ -140,7 +293,7 @@ pub fn process_token_response(status: u16, body: &str, sent_at: f64) -> Result<T
             ))
         }
     }
-    let expires_in = parse_expires_in(fields.get("expires_in")).ok_or_else(|| {
+    let expires_in = parse_expires_in(fields.expires_in).ok_or_else(|| {
         invalid(
             status,
             "the token endpoint answered with an expires_in that is not a number of seconds >= 0",
@@ -155,39 +308,40 @@ pub fn process_token_response(status: u16, body: &str, sent_at: f64) -> Result<T
 
 /// `expires_in`: a number or a numeric string, >= 0, finite; absent/null = 3600;
 /// clamped to one year.
-fn parse_expires_in(value: Option<&Json>) -> Option<f64> {
+fn parse_expires_in(value: Option<Scalar>) -> Option<f64> {
     let seconds = match value {
-        None | Some(Json::Null) => DEFAULT_EXPIRES_IN,
-        Some(Json::Number(n)) => *n,
-        Some(Json::String(s)) => parse_decimal(s)?,
+        None | Some(Scalar::Null) => DEFAULT_EXPIRES_IN,
+        Some(Scalar::Number(n)) => n,
+        Some(Scalar::String(s)) => parse_decimal(&s)?,
         Some(_) => return None,
     };
     (seconds.is_finite() && seconds >= 0.0).then(|| seconds.min(MAX_EXPIRES_IN))
 }
 
-/// A plain decimal number as text (`"3600"`, `"1.5"`, `"-2"`); no blanks, signs other than
-/// a leading `-`, hex, or `inf`/`NaN`. Negative values are returned (and refused by the
+/// A plain decimal number as text (`"3600"`, `"1.5"`, `"-2"`): digits with at most one
+/// `.` and an optional leading `-`. No blanks, `+`, exponent, hex, `inf` or `NaN`, which
+/// `str::parse` alone would take. Negative values are returned (and refused by the
 /// caller), so the message stays the same for all bad values.
 fn parse_decimal(s: &str) -> Option<f64> {
-    // `parse_number` reads the JSON grammar: what it takes beyond a plain decimal is an
-    // exponent.
-    if s.bytes().any(|b| b == b'e' || b == b'E') {
-        return None;
-    }
-    super::text::parse_number(s)
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let plain = digits.bytes().any(|b| b.is_ascii_digit())
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().filter(|b| *b == b'.').count() <= 1;
+    plain.then(|| s.parse().ok()).flatten()
 }
 
-/// Reads the RFC 6749 section 5.2 fields of an error answer (at the top level or in
-/// `data`), keeping at most 200 bytes of each.
-pub fn oauth_error_fields(body: &str) -> (Option<String>, Option<String>) {
-    let Some(doc) = json::parse(body) else {
+/// The RFC 6749 section 5.2 fields of an error answer (at the top level or in `data`),
+/// keeping at most 200 bytes of each.
+pub fn oauth_error_fields(answer: Option<TokenAnswer>) -> (Option<String>, Option<String>) {
+    let Some(fields) = answer.and_then(fields) else {
         return (None, None);
     };
-    let field = |name: &str| {
-        let v = doc.get(name).or_else(|| doc.get("data").and_then(|d| d.get(name)));
-        v.and_then(Json::as_str).map(|s| truncate_utf8(s, 200).to_owned())
+    let keep = |v: Option<Scalar>| {
+        v.as_ref()
+            .and_then(Scalar::as_str)
+            .map(|s| truncate_utf8(s, 200).to_owned())
     };
-    (field("error"), field("error_description"))
+    (keep(fields.error), keep(fields.error_description))
 }
 
 #[cfg(test)]
@@ -195,6 +349,11 @@ mod tests {
     use super::*;
 
     const T0: f64 = 1_700_000_000_000.0;
+
+    /// The body parsed as the native tests' engine (serde_json) parses it.
+    fn parse(body: &str) -> Option<TokenAnswer> {
+        serde_json::from_str(body).ok()
+    }
 
     #[test]
     fn parse_decimal_reads_plain_decimals_only() {
@@ -211,37 +370,20 @@ mod tests {
         }
         assert_eq!(parse_decimal("-0").map(f64::to_bits), Some((-0.0f64).to_bits()));
         for s in [
-            "", "-", ".", "--1", "+1", "1.2.3", "1e3", "1E3", "-1e3", "0x1", " 1", "1 ", "inf", "NaN",
+            "", "-", ".", "--1", "+1", "1.2.3", "1e3", "1E3", "-1e3", "0x1", " 1", "1 ", "inf", "NaN", "-.",
         ] {
             assert_eq!(parse_decimal(s), None, "{s:?}");
         }
     }
 
     fn ok(body: &str) -> Token {
-        process_token_response(200, body, T0).unwrap_or_else(|e| panic!("{body}: {e}"))
+        process_token_response(200, parse(body), T0).unwrap_or_else(|e| panic!("{body}: {e}"))
     }
 
     fn bad(body: &str) {
-        let e = process_token_response(200, body, T0).expect_err(body);
+        let e = process_token_response(200, parse(body), T0).expect_err(body);
         assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
         assert_eq!(e.status, Some(200));
-    }
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (input, want) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            let mut out = String::new();
-            base64_encode(input.as_bytes(), &mut out);
-            assert_eq!(out, want);
-        }
     }
 
     #[test]
@@ -253,6 +395,7 @@ mod tests {
         // "é" is two UTF-8 bytes; btoa would refuse or mangle it.
         assert_eq!(basic_authorization("id", "pé"), "Basic aWQ6cMOp");
         assert_eq!(basic_authorization("id", "a:b"), "Basic aWQ6YTpi");
+        assert_eq!(basic_authorization("f", "oo"), "Basic Zjpvbw==");
     }
 
     #[test]
@@ -262,11 +405,14 @@ mod tests {
         assert_eq!(flat, wrapped);
         assert_eq!(flat.access_token, "DaRf");
         assert_eq!(flat.expires_at, T0 + 3_600_000.0);
+        // The envelope's own `data` is not looked into.
+        bad(r#"{"data":{"data":{"access_token":"A"}}}"#);
     }
 
     #[test]
     fn data_that_is_not_an_object_falls_back_to_the_top_level() {
         assert_eq!(ok(r#"{"data":"x","access_token":"A"}"#).access_token, "A");
+        assert_eq!(ok(r#"{"data":[1,{"a":2}],"access_token":"A"}"#).access_token, "A");
         bad(r#"{"data":{"token":"A"},"access_token":"B"}"#);
     }
 
@@ -280,6 +426,7 @@ mod tests {
         bad(r#"{"access_token":"\u007f"}"#);
         bad(r#"{"access_token":12}"#);
         bad(r#"{"access_token":null}"#);
+        bad(r#"{"access_token":{"a":[1]}}"#);
         assert_eq!(ok(r#"{"access_token":"!~"}"#).access_token, "!~");
     }
 
@@ -331,6 +478,13 @@ mod tests {
             }
         }
         assert_eq!(ok(r#"{"access_token":"A"}"#).expires_in, DEFAULT_EXPIRES_IN);
+        // What JSON.parse makes of 1e400 reaches the rules as a number: not finite.
+        let infinite = Object::Is(Fields {
+            access_token: Some(Scalar::String("A".into())),
+            expires_in: Some(Scalar::Number(f64::INFINITY)),
+            ..Fields::default()
+        });
+        assert!(process_token_response(200, Some(infinite), T0).is_err());
     }
 
     #[test]
@@ -343,11 +497,14 @@ mod tests {
 
     #[test]
     fn oauth_error_fields_are_read_where_the_server_puts_them() {
-        let (e, d) = oauth_error_fields(r#"{"error":"invalid_client","error_description":"Bad"}"#);
+        let (e, d) = oauth_error_fields(parse(r#"{"error":"invalid_client","error_description":"Bad"}"#));
         assert_eq!((e.as_deref(), d.as_deref()), (Some("invalid_client"), Some("Bad")));
-        let (e, _) = oauth_error_fields(r#"{"data":{"error":"invalid_grant"}}"#);
+        let (e, _) = oauth_error_fields(parse(r#"{"data":{"error":"invalid_grant"}}"#));
         assert_eq!(e.as_deref(), Some("invalid_grant"));
-        assert_eq!(oauth_error_fields("nope"), (None, None));
-        assert_eq!(oauth_error_fields(r#"{"error":5}"#), (None, None));
+        assert_eq!(oauth_error_fields(parse("nope")), (None, None));
+        assert_eq!(oauth_error_fields(parse(r#"{"error":5}"#)), (None, None));
+        let long = "x".repeat(300);
+        let (e, _) = oauth_error_fields(parse(&format!(r#"{{"error":"{long}"}}"#)));
+        assert_eq!(e.map(|e| e.len()), Some(200));
     }
 }

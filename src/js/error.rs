@@ -1,13 +1,10 @@
 //! Rust errors as JavaScript `CedatoError`s: an `Error` whose `name` is `"CedatoError"`,
 //! with `code`, `status`, `retryable`, and the other fields of the SPEC's errors table.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
-
+use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
-use super::set;
-use crate::core::Error;
+use crate::core::{Error, ErrorCode};
 
 /// Builds the JS error for `error`.
 pub fn to_js(error: &Error) -> JsValue {
@@ -31,4 +28,22 @@ pub fn to_js(error: &Error) -> JsValue {
         set(&js, "body", &body.as_str().into());
     }
     js
+}
+
+/// The JS error for `error`, with `cause` set to the JS value that caused it.
+pub fn with_cause(error: &Error, cause: &JsValue) -> JsValue {
+    let js = to_js(error);
+    set(&js, "cause", cause);
+    js
+}
+
+/// A `CedatoError` with a code and a message and nothing else.
+pub fn js_error(code: ErrorCode, message: &str) -> JsValue {
+    to_js(&Error::new(code, message))
+}
+
+/// Sets a field of an object this crate just made (a plain object, an `Error`): that
+/// cannot fail, and if it did, the object would still be usable.
+pub fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &key.into(), value);
 }

@@ -1,198 +1,226 @@
-//! The `#[wasm_bindgen]` layer: `CedatoCore`, the Rust half of the `CedatoAuth` class.
+//! The `#[wasm_bindgen]` layer: `CedatoAuth` itself, over the core's one async driver.
 //!
-//! Rust decides: the options, the token request, what each answer means (a token, a wait
-//! before the next attempt, or a `CedatoError`), the cache with its expiry and refresh
-//! window, grace, and what the shared store holds. The JS half, `driver.mjs` (appended to
-//! the wasm-bindgen glue by `tools/build-pkg.sh`), does the waiting: `fetch` under an
-//! `AbortController` deadline, timers, the one promise all callers of a token request
-//! share, and the `fetch`/`request` plumbing of JS objects. Awaiting in Rust instead
-//! (an executor, futures over promises, closures) cost more wasm than the whole JS half.
+//! The core decides and drives (cache, single flight, retries, grace, the store); this
+//! layer gives it the JavaScript platform ([`runtime::WebRuntime`]: `Date.now`,
+//! `setTimeout`, `wasm-bindgen-futures`; [`transport::WebTransport`]: web-sys `fetch`;
+//! [`store::JsStore`]: the `tokenStore` option), and turns results into promises.
 //!
-//! A token crosses to JS as a handle `[id, accessToken, authorization]`, plus
-//! `[storedValue, ttlSeconds]` when a `tokenStore` should keep it.
+//! Every exported method takes `&self` and returns at once: the work runs in a task of
+//! its own that holds an `Rc` of the state, so user code it calls (the `fetch` option, a
+//! store) may call back into the instance, and no `RefCell` borrow is held across an
+//! `.await` or a call into user code.
 
+mod api;
 mod error;
 mod options;
 mod runtime;
+mod store;
+mod transport;
 mod typings;
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
-use alloc::rc::Rc;
-
-use js_sys::{Array, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::Url;
 
-use crate::core::client::ERROR_BODY_LIMIT;
-use crate::core::error::truncate_utf8;
-use crate::core::retry::parse_retry_after;
-use crate::core::{CachedToken, Config, Error, ErrorCode, Next, TokenClient, TransportError};
-use runtime::{redact, stored_token, JsClock};
+use crate::core::client::Flight;
+use crate::core::{CachedToken, Error, ErrorCode, Runtime, TokenClient, TokenStore};
+use error::{js_error, set, to_js};
+use runtime::{JsLatch, WebRuntime};
+use transport::WebTransport;
 
-/// The token client; the JS half is its transport and timer, so `T` is `()`.
-type Client = TokenClient<JsClock, ()>;
+type Client = TokenClient<WebRuntime, WebTransport>;
 
-/// The Rust half of `CedatoAuth` (internal: use `CedatoAuth`).
-#[wasm_bindgen]
-pub struct CedatoCore {
+/// Which part of a token a promise resolves with.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    Token,
+    Header,
+}
+
+impl Part {
+    fn of(self, token: &CachedToken) -> JsValue {
+        match self {
+            Part::Token => token.access_token.as_str().into(),
+            Part::Header => token.authorization.as_str().into(),
+        }
+    }
+}
+
+/// Promises already settled with the cached token and its header, handed to every cached
+/// call while the token stays fresh: no task, no string copy.
+struct Memo {
+    id: u64,
+    refresh_at: f64,
+    token: Promise,
+    header: Promise,
+}
+
+/// The promises all callers of one token request share (made on first use).
+struct Shared {
+    flight: Flight<JsLatch>,
+    token: Option<Promise>,
+    header: Option<Promise>,
+}
+
+/// The state of one `CedatoAuth`, shared by its pending calls.
+struct Inner {
     client: Rc<Client>,
-    init: JsValue,
+    base_url: String,
+    /// `baseUrl`'s origin as the engine's WHATWG URL serializes it.
+    origin: String,
+    api_version: String,
+    timeout_ms: f64,
+    fetch: Option<Function>,
+    freed: Cell<bool>,
+    memo: RefCell<Option<Memo>>,
+    shared: RefCell<Option<Shared>>,
+}
+
+/// Cedato Platform API credentials exchanged for an access token, cached in memory with
+/// expiry tracking, and authenticated calls.
+///
+/// ```js
+/// const auth = new CedatoAuth({ clientId, clientSecret });
+/// const report = await auth.request("reports/supplies/extended", { query: { start, end } });
+/// ```
+#[wasm_bindgen]
+pub struct CedatoAuth {
+    inner: Rc<Inner>,
 }
 
 #[wasm_bindgen]
-impl CedatoCore {
-    /// Validates the options; throws a `CedatoError` with code `invalid_config`.
+impl CedatoAuth {
+    /// Validates the options; throws a `CedatoError` with code `invalid_config`. Makes no
+    /// request, sets no timer (a worker may construct it at module scope).
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<CedatoCore, JsValue> {
-        let raw = options::read_options(&options).map_err(|e| error::to_js(&e))?;
-        let config = Config::from_options(raw).map_err(|e| error::to_js(&e))?;
-        let client = TokenClient::new(config, JsClock, (), None);
-        let request = client.request();
-        let headers = Object::new();
-        for (name, value) in &request.headers {
-            set(&headers, name, &value.into());
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "CedatoAuthOptions")] options: JsValue,
+    ) -> Result<CedatoAuth, JsValue> {
+        let options = options::read(&options).map_err(|e| to_js(&e))?;
+        let config = options.config;
+        let origin = Url::new(&config.base_url)
+            .map(|url| url.origin())
+            .map_err(|_| js_error(ErrorCode::InvalidConfig, "baseUrl must be an absolute http(s) URL"))?;
+        let store = options.store.map(|s| Rc::new(s) as Rc<dyn TokenStore>);
+        let inner = Inner {
+            base_url: config.base_url.clone(),
+            origin,
+            api_version: config.api_version.clone(),
+            timeout_ms: config.timeout_ms,
+            fetch: options.fetch.clone(),
+            client: TokenClient::new(
+                config,
+                WebRuntime::detect(),
+                WebTransport { fetch: options.fetch },
+                store,
+            ),
+            freed: Cell::new(false),
+            memo: RefCell::default(),
+            shared: RefCell::default(),
+        };
+        Ok(CedatoAuth { inner: Rc::new(inner) })
+    }
+
+    /// The access token: from memory while it is valid outside the refresh window, else
+    /// fetched (one request however many callers ask at once).
+    #[wasm_bindgen(js_name = getToken, unchecked_return_type = "Promise<string>")]
+    pub fn get_token(&self) -> Promise {
+        self.inner.part(Part::Token)
+    }
+
+    /// `"Bearer <token>"`, for the `Authorization` header.
+    #[wasm_bindgen(js_name = getAuthorizationHeader, unchecked_return_type = "Promise<string>")]
+    pub fn get_authorization_header(&self) -> Promise {
+        self.inner.part(Part::Header)
+    }
+
+    /// A new token now, joining a request already in flight. Rejects on failure even
+    /// while the old token is still valid.
+    #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
+    pub fn refresh(&self) -> Promise {
+        if let Some(freed) = self.inner.freed() {
+            return freed;
         }
-        let init = Object::new();
-        set(&init, "method", &request.method.into());
-        set(&init, "headers", &headers);
-        set(&init, "body", &request.body.as_str().into());
-        // A redirect of the token request is reported (`http`), not followed with the
-        // credentials to wherever it points.
-        set(&init, "redirect", &"manual".into());
-        Ok(CedatoCore {
-            client,
-            init: init.into(),
-        })
+        let client = Rc::clone(&self.inner.client);
+        future_to_promise(async move { settle(client.refresh().await, Part::Token) })
     }
 
-    /// `[refreshAt, tokenPromise, headerPromise]` for the cached token while it is fresh:
-    /// promises already settled with the token and the header, which the JS half hands
-    /// to every cached call until `refreshAt` (or until the cache changes), with no call
-    /// into wasm and no string copy.
-    pub fn memo(&self) -> JsValue {
-        let Some(token) = self.client.fresh_token() else {
-            return JsValue::UNDEFINED;
-        };
-        Array::of3(
-            &token.refresh_at.into(),
-            &Promise::resolve(&JsValue::from(token.access_token.as_str())),
-            &Promise::resolve(&JsValue::from(token.authorization.as_str())),
-        )
-        .into()
-    }
-
-    /// The handle of the cached token while it is fresh.
-    pub fn fresh(&self) -> JsValue {
-        self.client
-            .fresh_token()
-            .map_or(JsValue::UNDEFINED, |t| self.handle(&t))
-    }
-
-    /// Grace: the handle of the cached token while it has not expired (after a failed
-    /// refresh).
-    pub fn grace(&self) -> JsValue {
-        self.client
-            .unexpired_token()
-            .map_or(JsValue::UNDEFINED, |t| self.handle(&t))
-    }
-
-    /// After attempt `attempt` (from 1) of the token request, sent at `sent_at`, was
-    /// answered: the token's handle (cached now), or the ms to wait before the next
-    /// attempt; throws the `CedatoError` that ends the request.
-    pub fn answer(
-        &self,
-        status: u16,
-        retry_after: Option<String>,
-        body: String,
-        sent_at: f64,
-        attempt: u32,
-    ) -> Result<JsValue, JsValue> {
-        let response = crate::core::HttpResponse {
-            status,
-            retry_after,
-            body,
-        };
-        self.next(Ok(response), sent_at, attempt)
-    }
-
-    /// Like [`answer`](Self::answer), for an attempt that got no answer: `timed_out` when
-    /// its deadline aborted it, else `detail` describes the failure (credentials are
-    /// removed from it).
-    pub fn failed(&self, timed_out: bool, detail: &str, attempt: u32) -> Result<JsValue, JsValue> {
-        let failure = if timed_out {
-            TransportError::Timeout
-        } else {
-            let basic = self.client.config().basic_authorization();
-            let encoded = basic.strip_prefix("Basic ").unwrap_or(basic);
-            TransportError::Network(redact(detail, &[basic, encoded]))
-        };
-        self.next(Err(failure), 0.0, attempt)
-    }
-
-    /// A value read from the `tokenStore`: the handle of the token (cached now) when it
-    /// is usable and outside its refresh window, else `undefined`.
-    pub fn stored(&self, value: &JsValue) -> JsValue {
-        let Some(token) = stored_token(value).and_then(|s| self.client.accept_stored(s)) else {
-            return JsValue::UNDEFINED;
-        };
-        self.client.land(&token);
-        self.handle(&token)
-    }
-
-    /// Forgets the cached token if it is the one with `id` (the API refused it); true
-    /// when it was (then the store's copy goes too).
-    pub fn forget(&self, id: f64) -> bool {
-        self.client.forget(id as u64)
-    }
-
-    /// Forgets the cached token. A token request in flight is not cancelled.
+    /// Forgets the cached token. A request already in flight is not cancelled.
     pub fn clear(&self) {
-        self.client.clear();
+        self.inner.client.clear();
     }
 
-    /// When the cached token expires, in ms since the epoch.
+    /// When the cached token expires, in ms since the epoch; `undefined` when none is cached.
     #[wasm_bindgen(getter, js_name = expiresAt)]
     pub fn expires_at(&self) -> Option<f64> {
-        self.client.expires_at()
+        self.inner.client.expires_at()
     }
 
     /// Whether a token is cached and outside the refresh window.
     #[wasm_bindgen(getter, js_name = hasValidToken)]
     pub fn has_valid_token(&self) -> bool {
-        self.client.fresh_token().is_some()
+        self.inner.client.fresh_token().is_some()
     }
 
-    /// `[tokenUrl, init, storeKey, timeoutMs, longestFlightMs, baseUrl, origin, apiVersion]`:
-    /// what the JS half needs of the options, read once.
-    pub fn settings(&self) -> Array {
-        let config = self.client.config();
-        [
-            self.client.request().url.as_str().into(),
-            self.init.clone(),
-            self.client.store_key().into(),
-            config.timeout_ms.into(),
-            self.client.longest_flight_ms().into(),
-            config.base_url.as_str().into(),
-            config.origin.as_str().into(),
-            config.api_version.as_str().into(),
-        ]
-        .into_iter()
-        .collect()
+    /// `fetch` with the token: a relative URL is resolved against `baseUrl`; an absolute
+    /// one must share its origin. A 401 or 419 answer gets one retry with a new token
+    /// (when the body can be sent again). Resolves with the `Response`, like `fetch`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
+    pub fn fetch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | URL")] input: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: Option<Object>,
+    ) -> Promise {
+        if let Some(freed) = self.inner.freed() {
+            return freed;
+        }
+        let init = init.map_or(JsValue::UNDEFINED, JsValue::from);
+        future_to_promise(api::fetch(Rc::clone(&self.inner), input, init))
+    }
+
+    /// A JSON call through `fetch`: resolves with the parsed body of a 2xx answer
+    /// (`undefined` when empty), rejects with `http` on another status.
+    #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
+    pub fn request(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] options: Option<Object>,
+    ) -> Promise {
+        if let Some(freed) = self.inner.freed() {
+            return freed;
+        }
+        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
+        future_to_promise(api::request(Rc::clone(&self.inner), path, options))
+    }
+
+    /// Releases the instance: the cached token is forgotten, and every later call
+    /// rejects with `invalid_request`. Calls already pending settle.
+    #[wasm_bindgen(js_name = free)]
+    pub fn dispose(&self) {
+        self.inner.freed.set(true);
+        self.inner.client.clear();
+        self.inner.memo.replace(None);
+        self.inner.shared.replace(None);
     }
 
     /// `CedatoAuth(<baseUrl>)`: never a credential.
     #[wasm_bindgen(js_name = toString)]
     pub fn to_string_js(&self) -> String {
-        ["CedatoAuth(", self.client.config().base_url.as_str(), ")"].concat()
+        ["CedatoAuth(", &self.inner.base_url, ")"].concat()
     }
 
-    /// What `JSON.stringify` shows: the base URL and the token's state.
-    #[wasm_bindgen(js_name = toJSON)]
+    /// What `JSON.stringify` shows: the base URL and the token's state, never a credential.
+    #[wasm_bindgen(
+        js_name = toJSON,
+        unchecked_return_type = "{ baseUrl: string; hasValidToken: boolean; expiresAt?: number }"
+    )]
     pub fn to_json(&self) -> JsValue {
         let out = Object::new();
-        set(&out, "baseUrl", &self.client.config().base_url.as_str().into());
+        set(&out, "baseUrl", &self.inner.base_url.as_str().into());
         set(&out, "hasValidToken", &self.has_valid_token().into());
         if let Some(at) = self.expires_at() {
             set(&out, "expiresAt", &at.into());
@@ -201,75 +229,74 @@ impl CedatoCore {
     }
 }
 
-impl CedatoCore {
-    fn next(
-        &self,
-        outcome: Result<crate::core::HttpResponse, TransportError>,
-        sent_at: f64,
-        attempt: u32,
-    ) -> Result<JsValue, JsValue> {
-        match self.client.next(outcome, sent_at, attempt) {
-            Next::Token(token) => {
-                self.client.land(&token);
-                let handle = self.handle(&token);
-                if self.client.config().token_store {
-                    if let Some((stored, ttl)) = self.client.store_entry(&token) {
-                        let value = Object::new();
-                        set(&value, "accessToken", &stored.access_token.as_str().into());
-                        set(&value, "tokenType", &"bearer".into());
-                        set(&value, "expiresAt", &stored.expires_at.into());
-                        if let Some(lifetime) = stored.expires_in {
-                            set(&value, "expiresIn", &lifetime.into());
-                        }
-                        let handle: &Array = handle.unchecked_ref();
-                        handle.push(&value);
-                        handle.push(&ttl.into());
-                    }
-                }
-                Ok(handle)
-            }
-            Next::Wait(ms) => Ok(ms.into()),
-            Next::Fail(e) => Err(error::to_js(&e)),
+impl Inner {
+    /// A promise rejected with "this instance was freed", after `free()`.
+    fn freed(&self) -> Option<Promise> {
+        self.freed.get().then(|| {
+            Promise::reject(&js_error(
+                ErrorCode::InvalidRequest,
+                "this instance was freed (free() was called); create a new CedatoAuth",
+            ))
+        })
+    }
+
+    /// The token or its header: a settled promise while the token is fresh (the same one
+    /// for every call on the same token), else the token request's (with grace).
+    fn part(self: &Rc<Self>, part: Part) -> Promise {
+        if let Some(freed) = self.freed() {
+            return freed;
         }
-    }
-
-    fn handle(&self, token: &CachedToken) -> JsValue {
-        Array::of3(
-            &(token.id as f64).into(),
-            &token.access_token.as_str().into(),
-            &token.authorization.as_str().into(),
-        )
-        .into()
+        let pick = |m: &Memo| match part {
+            Part::Token => m.token.clone(),
+            Part::Header => m.header.clone(),
+        };
+        if let Some(memo) = self.memo.borrow().as_ref() {
+            if js_sys::Date::now() < memo.refresh_at && self.client.cached_id() == Some(memo.id) {
+                return pick(memo);
+            }
+        }
+        if let Some(token) = self.client.fresh_token() {
+            let memo = Memo {
+                id: token.id,
+                refresh_at: token.refresh_at,
+                token: Promise::resolve(&Part::Token.of(&token)),
+                header: Promise::resolve(&Part::Header.of(&token)),
+            };
+            let promise = pick(&memo);
+            self.memo.replace(Some(memo));
+            return promise;
+        }
+        if self.client.runtime().isolates_requests() {
+            // Each caller waits in its own request, with a time limit of its own.
+            let client = Rc::clone(&self.client);
+            return future_to_promise(async move { settle(client.get_token().await, part) });
+        }
+        // All callers of one token request share one promise per part.
+        let flight = self.client.flight(false);
+        let mut shared = self.shared.borrow_mut();
+        if !shared.as_ref().is_some_and(|s| s.flight.same(&flight)) {
+            *shared = Some(Shared {
+                flight: flight.clone(),
+                token: None,
+                header: None,
+            });
+        }
+        let Some(shared) = shared.as_mut() else {
+            return Promise::reject(&JsValue::UNDEFINED);
+        };
+        let slot = match part {
+            Part::Token => &mut shared.token,
+            Part::Header => &mut shared.header,
+        };
+        slot.get_or_insert_with(|| {
+            let client = Rc::clone(&self.client);
+            future_to_promise(async move { settle(client.with_grace(flight.wait().await), part) })
+        })
+        .clone()
     }
 }
 
-/// Sets a field of an object this crate just made (a plain object, an array, an `Error`):
-/// that cannot fail, and if it did, the object would still be usable.
-fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &key.into(), value);
-}
-
-/// A `CedatoError` for the JS half (`fetch`/`request`): `code` is one of the SPEC's codes
-/// (an unknown one is `http`); with `status`, the first 1 KB of `body` and the seconds of
-/// a `Retry-After` value.
-#[wasm_bindgen(js_name = cedatoError)]
-pub fn cedato_error(
-    code: &str,
-    message: String,
-    status: Option<u16>,
-    body: Option<String>,
-    retry_after: Option<String>,
-) -> JsValue {
-    let code = match code {
-        "invalid_request" => ErrorCode::InvalidRequest,
-        "invalid_response" => ErrorCode::InvalidResponse,
-        "network" => ErrorCode::Network,
-        "timeout" => ErrorCode::Timeout,
-        _ => ErrorCode::Http,
-    };
-    let mut e = Error::new(code, message);
-    e.status = status;
-    e.body = body.map(|b| truncate_utf8(&b, ERROR_BODY_LIMIT).to_owned());
-    e.retry_after = retry_after.and_then(|v| parse_retry_after(&v, js_sys::Date::now()));
-    error::to_js(&e)
+/// A token request's result as a promise's.
+fn settle(result: Result<Rc<CachedToken>, Error>, part: Part) -> Result<JsValue, JsValue> {
+    result.map(|token| part.of(&token)).map_err(|e| to_js(&e))
 }

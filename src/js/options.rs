@@ -1,68 +1,176 @@
-//! Reads the constructor options from a JS object into the core's `RawOptions`.
+//! The constructor's and `request()`'s options, read with serde-wasm-bindgen into Rust
+//! structs, then validated by the SPEC rules.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use js_sys::Function;
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use super::store::JsStore;
+use crate::core::{Config, Error, ErrorCode, OptionValue, RawOptions};
 
-use crate::core::{Error, ErrorCode, OptionValue, RawOptions};
-
-/// Reads one field by its JS name, naming only the value's type when it is unusable.
-fn read(options: &JsValue, key: &str) -> OptionValue {
-    let Ok(v) = Reflect::get(options, &key.into()) else {
-        return OptionValue::Other("unreadable");
-    };
-    if v.is_undefined() || v.is_null() {
-        OptionValue::Missing
-    } else if let Some(s) = v.as_string() {
-        OptionValue::Str(s)
-    } else if let Some(n) = v.as_f64() {
-        OptionValue::Num(n)
-    } else if v.is_function() {
-        OptionValue::Function
-    } else if v.as_bool().is_some() {
-        OptionValue::Other("a boolean")
-    } else if v.is_bigint() {
-        OptionValue::Other("a bigint")
-    } else if v.is_symbol() {
-        OptionValue::Other("a symbol")
-    } else {
-        OptionValue::Object
-    }
+/// The two options that hold JavaScript objects, passed through as they are.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Callbacks {
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    fetch: JsValue,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    token_store: JsValue,
 }
 
-fn has_method(object: &JsValue, name: &str) -> bool {
-    Reflect::get(object, &name.into()).is_ok_and(|f| f.is_function())
+/// Validated options and the JavaScript objects among them.
+pub struct Options {
+    pub config: Config,
+    pub fetch: Option<Function>,
+    pub store: Option<JsStore>,
 }
 
-/// The options object field by field (`tokenStore` checked to have `get` and `set`).
-pub fn read_options(options: &JsValue) -> Result<RawOptions, Error> {
-    if !options.is_object() || options.is_function() {
-        return Err(Error::new(
-            ErrorCode::InvalidConfig,
-            "options must be an object with clientId and clientSecret",
-        ));
+fn config_error(message: &str) -> Error {
+    Error::new(ErrorCode::InvalidConfig, message)
+}
+
+/// Reads and validates `new CedatoAuth(options)`'s argument.
+pub fn read(options: &JsValue) -> Result<Options, Error> {
+    if !options.is_object() {
+        return Err(config_error("options must be an object with clientId and clientSecret"));
     }
-    let raw = RawOptions {
-        client_id: read(options, "clientId"),
-        client_secret: read(options, "clientSecret"),
-        base_url: read(options, "baseUrl"),
-        api_version: read(options, "apiVersion"),
-        refresh_skew_seconds: read(options, "refreshSkewSeconds"),
-        timeout_ms: read(options, "timeoutMs"),
-        max_retries: read(options, "maxRetries"),
-        fetch: read(options, "fetch"),
-        token_store: read(options, "tokenStore"),
-    };
-    if raw.token_store == OptionValue::Object {
-        let store = Reflect::get(options, &"tokenStore".into()).unwrap_or(JsValue::UNDEFINED);
-        if !(has_method(&store, "get") && has_method(&store, "set")) {
-            return Err(Error::new(
-                ErrorCode::InvalidConfig,
-                "tokenStore must have get(key) and set(key, token, ttlSeconds) methods",
-            ));
+    let unreadable = |_| config_error("options could not be read");
+    let mut raw: RawOptions = serde_wasm_bindgen::from_value(options.clone()).map_err(unreadable)?;
+    let callbacks: Callbacks = serde_wasm_bindgen::from_value(options.clone()).map_err(unreadable)?;
+    // A function or an object cannot go through serde as a value: classify them here.
+    let kind = |v: &JsValue, raw: OptionValue| {
+        if v.is_undefined() || v.is_null() {
+            OptionValue::Missing
+        } else if v.is_function() {
+            OptionValue::Function
+        } else if v.is_object() {
+            OptionValue::Object
+        } else {
+            raw
         }
+    };
+    raw.fetch = kind(&callbacks.fetch, raw.fetch);
+    raw.token_store = kind(&callbacks.token_store, raw.token_store);
+    let config = Config::from_options(raw)?;
+    let store = match config.token_store {
+        true => Some(JsStore::new(callbacks.token_store)?),
+        false => None,
+    };
+    Ok(Options {
+        config,
+        fetch: callbacks.fetch.dyn_into::<Function>().ok(),
+        store,
+    })
+}
+
+/// `request()`'s query: its entries in order, or why it cannot be used.
+#[derive(Default)]
+pub enum Query {
+    /// No query.
+    #[default]
+    Missing,
+    /// `key=value` pairs (`None` values, from `undefined` and `null`, are skipped).
+    Entries(Vec<(String, Option<QueryValue>)>),
+    /// Not an object, or a value that is not a string, number or boolean.
+    Invalid(&'static str),
+}
+
+/// A query value.
+pub enum QueryValue {
+    /// A string, as is.
+    Str(String),
+    /// A number, written as JavaScript's `String(n)` writes it.
+    Num(f64),
+    /// `true` / `false`.
+    Bool(bool),
+}
+
+impl<'de> Deserialize<'de> for Query {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use crate::core::Scalar;
+        use serde::de::{MapAccess, Visitor};
+        struct QueryVisitor;
+        impl<'de> Visitor<'de> for QueryVisitor {
+            type Value = Query;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_unit<E>(self) -> Result<Query, E> {
+                Ok(Query::Missing)
+            }
+            fn visit_none<E>(self) -> Result<Query, E> {
+                Ok(Query::Missing)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Query, E> {
+                Ok(Query::Invalid(OBJECT))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Query, E> {
+                Ok(Query::Invalid(OBJECT))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Query, E> {
+                Ok(Query::Invalid(OBJECT))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Query, E> {
+                Ok(Query::Invalid(OBJECT))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Query, E> {
+                Ok(Query::Invalid(OBJECT))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Query, A::Error> {
+                Ok(Query::Invalid(OBJECT))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Query, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, Scalar>()? {
+                    let value = match value {
+                        Scalar::Null => None,
+                        Scalar::String(s) => Some(QueryValue::Str(s)),
+                        Scalar::Number(n) => Some(QueryValue::Num(n)),
+                        Scalar::Bool(b) => Some(QueryValue::Bool(b)),
+                        Scalar::Composite => return Ok(Query::Invalid(VALUES)),
+                    };
+                    entries.push((key, value));
+                }
+                Ok(Query::Entries(entries))
+            }
+        }
+        const OBJECT: &str = "options.query must be an object";
+        const VALUES: &str = "options.query values must be strings, numbers or booleans";
+        Ok(match deserializer.deserialize_any(QueryVisitor) {
+            Ok(query) => query,
+            // A function or a symbol among the values (or as the query).
+            Err(_) => Query::Invalid(VALUES),
+        })
     }
-    Ok(raw)
+}
+
+/// `auth.request(path, options)`'s options.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RequestOptions {
+    /// Default `GET`.
+    pub method: OptionValue,
+    /// Appended to the URL.
+    pub query: Query,
+    /// JSON-encoded when present.
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub body: JsValue,
+    /// Extra headers (anything `new Headers()` takes).
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub headers: JsValue,
+}
+
+impl RequestOptions {
+    /// Reads `options` (`undefined` and `null` mean none).
+    pub fn read(options: &JsValue) -> Result<RequestOptions, Error> {
+        if options.is_undefined() || options.is_null() {
+            return Ok(RequestOptions::default());
+        }
+        let invalid = || Error::new(ErrorCode::InvalidRequest, "request() options must be an object");
+        if !options.is_object() {
+            return Err(invalid());
+        }
+        serde_wasm_bindgen::from_value(options.clone()).map_err(|_| invalid())
+    }
 }

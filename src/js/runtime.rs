@@ -1,19 +1,48 @@
-//! What the Rust half reads of the JavaScript platform: `Date.now()`, `Math.random()`,
-//! and the values a `tokenStore` hands back.
+//! The core's [`Runtime`] on the JavaScript event loop: `Date.now()`, `Math.random()`,
+//! the global `setTimeout`, `wasm-bindgen-futures` tasks, and promises as latches.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
-use crate::core::text;
-use crate::core::{Clock, StoredToken};
+use crate::core::config::MAX_TIMEOUT_MS;
+use crate::core::{Clock, Latch, LocalFuture, Runtime};
 
-/// Reads `Date.now()` at every call, so fake timers drive the token lifetime.
-pub struct JsClock;
+#[wasm_bindgen]
+extern "C" {
+    // The global timer functions (never `window`'s): they exist in every runtime. Node
+    // and workerd return objects, browsers numbers, so the id stays a JsValue.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
 
-impl Clock for JsClock {
+/// The JavaScript event loop as the core's runtime.
+#[derive(Clone, Copy)]
+pub struct WebRuntime {
+    isolated: bool,
+}
+
+impl WebRuntime {
+    /// Request isolation is on in workerd (`navigator.userAgent` is `Cloudflare-Workers`
+    /// there, as Cloudflare documents for runtime detection).
+    pub fn detect() -> WebRuntime {
+        let user_agent = Reflect::get(&js_sys::global(), &"navigator".into())
+            .and_then(|navigator| Reflect::get(&navigator, &"userAgent".into()))
+            .ok()
+            .and_then(|agent| agent.as_string());
+        WebRuntime {
+            isolated: user_agent.as_deref() == Some("Cloudflare-Workers"),
+        }
+    }
+}
+
+impl Clock for WebRuntime {
     fn now_ms(&self) -> f64 {
         js_sys::Date::now()
     }
@@ -21,35 +50,94 @@ impl Clock for JsClock {
     fn jitter(&self) -> f64 {
         js_sys::Math::random()
     }
+
+    fn parse_http_date(&self, text: &str) -> Option<f64> {
+        Some(js_sys::Date::parse(text)).filter(|ms| ms.is_finite())
+    }
 }
 
-/// Replaces every occurrence of each secret in `text` (fetch errors may quote headers).
-pub fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        out = text::replace_all(&out, s, "[redacted]");
+impl Runtime for WebRuntime {
+    type Latch = JsLatch;
+
+    fn sleep(&self, ms: f64) -> LocalFuture<()> {
+        Box::pin(Sleep::new(ms))
     }
-    out
+
+    fn latch(&self) -> JsLatch {
+        JsLatch::new()
+    }
+
+    fn spawn(&self, task: LocalFuture<()>) {
+        wasm_bindgen_futures::spawn_local(task);
+    }
+
+    fn isolates_requests(&self) -> bool {
+        self.isolated
+    }
 }
 
-/// Reads `{ accessToken, tokenType, expiresAt, expiresIn? }`; a token type other than
-/// bearer, or fields of the wrong type, make it unusable (an `expiresIn` that is not a
-/// number is left out).
-pub fn stored_token(value: &JsValue) -> Option<StoredToken> {
-    let field = |k: &str| Reflect::get(value, &k.into()).ok();
-    if !value.is_object() {
-        return None;
+/// A `setTimeout` as a future; dropping it clears the timer, so a deadline that lost its
+/// race keeps no process alive.
+pub struct Sleep {
+    timer: JsValue,
+    done: JsFuture,
+}
+
+impl Sleep {
+    /// Resolves after `ms` (at most the 2^31 - 1 ms `setTimeout` can express).
+    pub fn new(ms: f64) -> Sleep {
+        let mut timer = JsValue::UNDEFINED;
+        let promise = Promise::new(&mut |resolve, _| {
+            timer = set_timeout(&resolve, ms.clamp(0.0, MAX_TIMEOUT_MS));
+        });
+        Sleep {
+            timer,
+            done: JsFuture::from(promise),
+        }
     }
-    let token_type = field("tokenType")?;
-    let bearer = token_type.is_undefined()
-        || token_type.is_null()
-        || token_type.as_string().is_some_and(|t| t.eq_ignore_ascii_case("bearer"));
-    if !bearer {
-        return None;
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.done).poll(cx).map(|_| ())
     }
-    Some(StoredToken {
-        access_token: field("accessToken")?.as_string()?,
-        expires_at: field("expiresAt")?.as_f64()?,
-        expires_in: field("expiresIn").and_then(|v| v.as_f64()),
-    })
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        clear_timeout(&self.timer);
+    }
+}
+
+/// A promise and its `resolve`: each waiter awaits the promise with a reaction of its
+/// own, so in workerd it resumes in its own request.
+#[derive(Clone)]
+pub struct JsLatch {
+    promise: Promise,
+    resolve: Option<Function>,
+}
+
+impl JsLatch {
+    fn new() -> JsLatch {
+        let mut resolve = None;
+        let promise = Promise::new(&mut |res, _| resolve = Some(res));
+        JsLatch { promise, resolve }
+    }
+}
+
+impl Latch for JsLatch {
+    fn open(&self) {
+        if let Some(resolve) = &self.resolve {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    }
+
+    fn wait(&self) -> LocalFuture<()> {
+        let done = JsFuture::from(self.promise.clone());
+        Box::pin(async move {
+            let _ = done.await;
+        })
+    }
 }

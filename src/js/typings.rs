@@ -1,8 +1,5 @@
 //! Precise TypeScript declarations for what wasm-bindgen would type as `any`.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
-
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]

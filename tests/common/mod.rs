@@ -1,9 +1,9 @@
 //! The wasm-bindgen-test suite shared by `tests/browser.rs` and `tests/node.rs`: the
-//! exported `CedatoCore` (the Rust half of `CedatoAuth`) against the mock server, its
-//! token requests sent through the real global `fetch` as the JS half sends them. The
-//! JS half itself is tested over the built package (tests/js, tests/package).
+//! `CedatoAuth` itself, driven from Rust, against the mock server through the engine's
+//! real global `fetch` (Node, headless Chromium and Firefox). The package as JS users
+//! install it is tested in tests/js and tests/package.
 
-use cedato_auth::{cedato_error, CedatoCore};
+use cedato_auth::CedatoAuth;
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -43,8 +43,8 @@ fn options(client: &str, secret: &str, extra: &[(&str, JsValue)]) -> JsValue {
     o.into()
 }
 
-fn core_for(client: &str, extra: &[(&str, JsValue)]) -> CedatoCore {
-    CedatoCore::new(options(client, &format!("{client}-secret"), extra)).unwrap()
+fn auth_for(client: &str, extra: &[(&str, JsValue)]) -> CedatoAuth {
+    CedatoAuth::new(options(client, &format!("{client}-secret"), extra)).unwrap()
 }
 
 async fn settle(p: Promise) -> Result<JsValue, JsValue> {
@@ -75,75 +75,129 @@ async fn stat(client: &str, name: &str) -> f64 {
     field(&json, name).as_f64().unwrap()
 }
 
-/// One attempt of the token request, sent as the JS half sends it: the answer's
-/// outcome (a handle, a wait in ms, or the thrown `CedatoError`).
-async fn attempt(core: &CedatoCore, n: u32) -> Result<JsValue, JsValue> {
-    let settings = core.settings();
-    let url = settings.get(0).as_string().unwrap();
-    let sent_at = js_sys::Date::now();
-    let r: web_sys::Response = settle(fetch_with_init(&url, &settings.get(1)))
-        .await
-        .unwrap()
-        .unchecked_into();
-    let retry_after = r.headers().get("retry-after").unwrap();
-    let body = settle(r.text().unwrap()).await.unwrap().as_string().unwrap();
-    core.answer(r.status(), retry_after, body, sent_at, n)
+/// A test object from `(key, value)` pairs.
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in fields {
+        Reflect::set(&o, &(*k).into(), v).unwrap();
+    }
+    o.into()
 }
 
-fn handle(v: &JsValue) -> (f64, String, String) {
-    let a: &js_sys::Array = v.unchecked_ref();
-    (
-        a.get(0).as_f64().unwrap(),
-        a.get(1).as_string().unwrap(),
-        a.get(2).as_string().unwrap(),
-    )
+async fn token(auth: &CedatoAuth) -> Result<String, JsValue> {
+    settle(auth.get_token()).await.map(|t| t.as_string().unwrap())
 }
 
 #[wasm_bindgen_test]
 async fn gets_and_caches_a_token() {
     let client = unique_client("cache");
-    let core = core_for(&client, &[]);
-    assert!(!core.has_valid_token());
-    assert!(core.expires_at().is_none());
-    assert!(core.memo().is_undefined());
-    let (_, token, header) = handle(&attempt(&core, 1).await.unwrap());
-    assert!(token.starts_with("ct_"));
-    assert_eq!(header, format!("Bearer {token}"));
-    assert!(core.has_valid_token());
-    let left = core.expires_at().unwrap() - js_sys::Date::now();
+    let auth = auth_for(&client, &[]);
+    assert!(!auth.has_valid_token());
+    assert!(auth.expires_at().is_none());
+    let first = token(&auth).await.unwrap();
+    assert!(first.starts_with("ct_"), "{first}");
+    assert_eq!(token(&auth).await.unwrap(), first);
+    let header = settle(auth.get_authorization_header()).await.unwrap();
+    assert_eq!(header, format!("Bearer {first}").as_str());
+    assert!(auth.has_valid_token());
+    let left = auth.expires_at().unwrap() - js_sys::Date::now();
     assert!(left > 3_590_000.0 && left <= 3_600_000.0, "{left}");
-    // The memo: settled promises of the token and the header, and when to stop using them.
-    let memo: js_sys::Array = core.memo().unchecked_into();
-    assert_eq!(memo.get(0).as_f64(), Some(core.expires_at().unwrap() - 60_000.0));
-    assert_eq!(settle(memo.get(1).unchecked_into()).await.unwrap(), token.as_str());
-    assert_eq!(settle(memo.get(2).unchecked_into()).await.unwrap(), header.as_str());
-    core.clear();
-    assert!(core.memo().is_undefined() && !core.has_valid_token());
+    // A cached token is answered with the same settled promise.
+    assert_eq!(JsValue::from(auth.get_token()), JsValue::from(auth.get_token()));
+    auth.clear();
+    assert!(!auth.has_valid_token() && auth.expires_at().is_none());
+    assert_eq!(stat(&client, "tokenRequests").await, 1.0);
+    assert_ne!(token(&auth).await.unwrap(), first);
+    assert_eq!(stat(&client, "tokenRequests").await, 2.0);
+}
+
+#[wasm_bindgen_test]
+async fn concurrent_callers_share_one_token_request() {
+    let client = unique_client("flight");
+    control(&client, "token-script", r#"[{"ok":true,"delayMs":100}]"#).await;
+    let auth = auth_for(&client, &[]);
+    let calls: Vec<Promise> = (0..50)
+        .map(|i| {
+            if i % 2 == 0 {
+                auth.get_token()
+            } else {
+                auth.get_authorization_header()
+            }
+        })
+        .collect();
+    let all = settle(Promise::all(&calls.iter().collect::<js_sys::Array>()))
+        .await
+        .unwrap();
+    let all = js_sys::Array::from(&all);
+    let first = all.get(0).as_string().unwrap();
+    for (i, v) in all.iter().enumerate() {
+        let want = if i % 2 == 0 {
+            first.clone()
+        } else {
+            format!("Bearer {first}")
+        };
+        assert_eq!(v.as_string().unwrap(), want);
+    }
     assert_eq!(stat(&client, "tokenRequests").await, 1.0);
 }
 
 #[wasm_bindgen_test]
 async fn the_token_opens_the_api() {
     let client = unique_client("api");
-    let core = core_for(&client, &[]);
-    let (_, _, header) = handle(&attempt(&core, 1).await.unwrap());
-    let init = Object::new();
-    let headers = Object::new();
-    Reflect::set(&headers, &"authorization".into(), &header.into()).unwrap();
-    Reflect::set(&init, &"headers".into(), &headers).unwrap();
-    let url = format!("{MOCK}reports/supplies/extended?start=2024-01-01&end=2024-01-07&limit=10");
-    let r: web_sys::Response = settle(fetch_with_init(&url, &init)).await.unwrap().unchecked_into();
-    assert_eq!(r.status(), 200);
-    let report = settle(r.json().unwrap()).await.unwrap();
+    let auth = auth_for(&client, &[]);
+    let query = object(&[
+        ("start", "2024-01-01".into()),
+        ("end", "2024-01-07".into()),
+        ("limit", 10.into()),
+    ]);
+    let options = object(&[("query", query)]);
+    let report = settle(auth.request("reports/supplies/extended".into(), Some(options.into())))
+        .await
+        .unwrap();
     let data = field(&report, "data");
     assert_eq!(js_sys::Array::from(&field(&data, "supplies")).length(), 10);
+    // auth.fetch: the Response as fetch gives it.
+    let r: web_sys::Response = settle(auth.fetch("reports/supplies/extended?limit=2".into(), None))
+        .await
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(r.status(), 200);
+    assert_eq!(stat(&client, "tokenRequests").await, 1.0);
+    assert_eq!(stat(&client, "apiRequests").await, 2.0);
+}
+
+#[wasm_bindgen_test]
+async fn a_revoked_token_is_replaced_once() {
+    let client = unique_client("revoke");
+    let auth = auth_for(&client, &[]);
+    let first = token(&auth).await.unwrap();
+    control(&client, "revoke", "{}").await;
+    let report = settle(auth.request("reports/supplies/extended".into(), None))
+        .await
+        .unwrap();
+    assert!(field(&report, "data").is_object());
+    assert_ne!(token(&auth).await.unwrap(), first);
+    assert_eq!(stat(&client, "tokenRequests").await, 2.0);
+    assert_eq!(stat(&client, "apiUnauthorized").await, 1.0);
+}
+
+#[wasm_bindgen_test]
+async fn the_token_never_leaves_the_origin() {
+    let auth = auth_for(&unique_client("origin"), &[]);
+    for url in ["https://evil.example/api/x", "//evil.example/x"] {
+        let e = settle(auth.fetch(url.into(), None)).await.unwrap_err();
+        assert_eq!(field(&e, "code"), "invalid_request", "{url}");
+    }
+    let e = settle(auth.request(JsValue::from(5), None)).await.unwrap_err();
+    assert_eq!(field(&e, "code"), "invalid_request");
+    assert!(!auth.has_valid_token(), "nothing was fetched");
 }
 
 #[wasm_bindgen_test]
 async fn wrong_secret_is_token_rejected_and_the_instance_keeps_working() {
     let client = unique_client("reject");
-    let core = CedatoCore::new(options(&client, "wrong-secret", &[])).unwrap();
-    let e = attempt(&core, 1).await.unwrap_err();
+    let auth = CedatoAuth::new(options(&client, "wrong-secret", &[])).unwrap();
+    let e = token(&auth).await.unwrap_err();
     assert_eq!(field(&e, "name"), "CedatoError");
     assert!(e.is_instance_of::<js_sys::Error>());
     assert_eq!(field(&e, "code"), "token_rejected");
@@ -151,7 +205,7 @@ async fn wrong_secret_is_token_rejected_and_the_instance_keeps_working() {
     assert_eq!(field(&e, "retryable"), JsValue::FALSE);
     assert_eq!(field(&e, "oauthError"), "invalid_client");
     assert!(!field(&e, "message").as_string().unwrap().contains("wrong-secret"));
-    let again = attempt(&core, 1).await.unwrap_err();
+    let again = token(&auth).await.unwrap_err();
     assert_eq!(field(&again, "code"), "token_rejected");
     assert_eq!(stat(&client, "tokenRequests").await, 2.0);
 }
@@ -165,14 +219,11 @@ async fn server_errors_wait_then_succeed() {
         r#"[{"status":503},{"status":429,"headers":{"retry-after":"1"}}]"#,
     )
     .await;
-    let core = core_for(&client, &[]);
-    // Full jitter: a first wait of at most 250 ms.
-    let first = attempt(&core, 1).await.unwrap().as_f64().unwrap();
-    assert!((0.0..=250.0).contains(&first), "{first}");
-    // Retry-After: 1 is waited for exactly.
-    assert_eq!(attempt(&core, 2).await.unwrap().as_f64(), Some(1000.0));
-    let (_, token, _) = handle(&attempt(&core, 3).await.unwrap());
-    assert!(token.starts_with("ct_"));
+    let auth = auth_for(&client, &[]);
+    let started = js_sys::Date::now();
+    assert!(token(&auth).await.unwrap().starts_with("ct_"));
+    // Retry-After: 1 is waited for.
+    assert!(js_sys::Date::now() - started >= 1000.0);
     assert_eq!(stat(&client, "tokenRequests").await, 3.0);
 }
 
@@ -180,75 +231,49 @@ async fn server_errors_wait_then_succeed() {
 async fn spent_retries_end_with_server_error() {
     let client = unique_client("spent");
     control(&client, "token-script", r#"[{"status":503}]"#).await;
-    let core = core_for(&client, &[("maxRetries", 0.into())]);
-    let e = attempt(&core, 1).await.unwrap_err();
+    let auth = auth_for(&client, &[("maxRetries", 0.into())]);
+    let e = token(&auth).await.unwrap_err();
     assert_eq!(field(&e, "code"), "server_error");
     assert_eq!(field(&e, "retryable"), JsValue::TRUE);
-    assert!(handle(&attempt(&core, 1).await.unwrap()).1.starts_with("ct_"));
+    assert!(token(&auth).await.unwrap().starts_with("ct_"));
 }
 
 #[wasm_bindgen_test]
-async fn failures_without_an_answer() {
-    let core = core_for(&unique_client("failed"), &[("maxRetries", 0.into())]);
-    let e = core.failed(true, "aborted", 1).unwrap_err();
+async fn a_hung_attempt_times_out() {
+    let client = unique_client("hang");
+    control(&client, "token-script", r#"[{"stallBody":true}]"#).await;
+    let auth = auth_for(&client, &[("maxRetries", 0.into()), ("timeoutMs", 300.into())]);
+    let e = token(&auth).await.unwrap_err();
     assert_eq!(field(&e, "code"), "timeout");
-    // The credentials ("id:s3cret" in Base64) never reach a message, even when the
-    // platform quotes them.
-    let secret_core = CedatoCore::new(options("id", "s3cret", &[("maxRetries", 0.into())])).unwrap();
-    let e = secret_core
-        .failed(false, "connect refused while sending Basic aWQ6czNjcmV0", 1)
-        .unwrap_err();
-    assert_eq!(field(&e, "code"), "network");
-    let message = field(&e, "message").as_string().unwrap();
-    assert!(
-        message.contains("[redacted]") && !message.contains("aWQ6czNjcmV0"),
-        "{message}"
-    );
+    assert!(token(&auth).await.unwrap().starts_with("ct_"));
 }
 
 #[wasm_bindgen_test]
-async fn stored_tokens_and_forget() {
-    let core = core_for(&unique_client("stored"), &[]);
-    let value = Object::new();
-    Reflect::set(&value, &"accessToken".into(), &"shared-token".into()).unwrap();
-    Reflect::set(&value, &"tokenType".into(), &"bearer".into()).unwrap();
-    Reflect::set(&value, &"expiresAt".into(), &(js_sys::Date::now() + 3_600_000.0).into()).unwrap();
-    let (id, token, _) = handle(&core.stored(&value));
-    assert_eq!(token, "shared-token");
-    assert!(core.has_valid_token());
-    assert!(core.forget(id));
-    assert!(!core.has_valid_token());
-    assert!(!core.forget(id));
-    // Inside the refresh window, malformed, or not bearer: unusable.
-    Reflect::set(&value, &"expiresAt".into(), &(js_sys::Date::now() + 30_000.0).into()).unwrap();
-    assert!(core.stored(&value).is_undefined());
-    assert!(core.stored(&JsValue::from("shared-token")).is_undefined());
-}
-
-#[wasm_bindgen_test]
-async fn api_errors_carry_status_body_and_retry_after() {
-    let body = "x".repeat(3000);
-    let e = cedato_error(
-        "http",
-        "GET a answered HTTP 503".into(),
-        Some(503),
-        Some(body),
-        Some("7".into()),
-    );
-    assert_eq!(field(&e, "code"), "http");
-    assert_eq!(field(&e, "status").as_f64(), Some(503.0));
-    assert_eq!(field(&e, "body").as_string().unwrap().len(), 1024);
-    assert_eq!(field(&e, "retryAfter").as_f64(), Some(7.0));
-    assert_eq!(field(&e, "retryable"), JsValue::TRUE);
+async fn after_free_calls_reject_and_pending_ones_settle() {
+    let client = unique_client("free");
+    control(&client, "token-script", r#"[{"ok":true,"delayMs":100}]"#).await;
+    let auth = auth_for(&client, &[]);
+    let pending = auth.get_token();
+    auth.dispose();
+    assert!(settle(pending).await.unwrap().as_string().unwrap().starts_with("ct_"));
+    for p in [auth.get_token(), auth.refresh(), auth.request("x".into(), None)] {
+        let e = settle(p).await.unwrap_err();
+        assert_eq!(field(&e, "code"), "invalid_request");
+        assert!(field(&e, "message").as_string().unwrap().contains("freed"));
+    }
 }
 
 #[wasm_bindgen_test]
 async fn bad_options_throw_invalid_config() {
-    let e = CedatoCore::new(options("a:b", "s", &[])).err().unwrap();
+    let e = CedatoAuth::new(options("a:b", "s", &[])).err().unwrap();
     assert_eq!(field(&e, "code"), "invalid_config");
     assert!(e.is_instance_of::<js_sys::Error>());
-    let e = CedatoCore::new(JsValue::from(5)).err().unwrap();
+    let e = CedatoAuth::new(JsValue::from(5)).err().unwrap();
     assert_eq!(field(&e, "code"), "invalid_config");
-    let core = core_for(&unique_client("json"), &[]);
-    assert_eq!(core.to_string_js(), format!("CedatoAuth({MOCK})"));
+    let e = CedatoAuth::new(options("id", "s", &[("tokenStore", object(&[("get", 1.into())]))]))
+        .err()
+        .unwrap();
+    assert_eq!(field(&e, "code"), "invalid_config");
+    let auth = auth_for(&unique_client("json"), &[]);
+    assert_eq!(auth.to_string_js(), format!("CedatoAuth({MOCK})"));
 }

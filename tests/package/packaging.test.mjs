@@ -108,7 +108,7 @@ test("packaging: every relative import of a shipped file points into the tarball
     "node.mjs: ./cedato_auth_bg.wasm",
     "browser.mjs: ./cedato_auth_inline.mjs",
     "cedato_auth.js: cedato_auth_bg.wasm",
-    "index.d.ts: ./cedato_auth_types.js",
+    "index.d.ts: ./cedato_auth.js",
   ]) {
     assert.ok(checked.includes(link), `${link} not among ${checked.join("; ")}`);
   }

@@ -4,9 +4,58 @@ use super::*;
 use crate::core::config::{OptionValue, RawOptions};
 use crate::core::store::{StoredToken, TokenStore};
 use futures::channel::oneshot;
-use futures::executor::{block_on, LocalPool};
+use futures::executor::{LocalPool, LocalSpawner};
 use futures::task::LocalSpawnExt;
 use std::collections::{HashMap, VecDeque};
+
+thread_local! {
+    // Each test runs on a thread of its own: one executor per test, which the fake
+    // runtime spawns onto and the test drives.
+    static POOL: RefCell<LocalPool> = RefCell::new(LocalPool::new());
+    static SPAWNER: LocalSpawner = POOL.with(|p| p.borrow().spawner());
+}
+
+/// Runs `future` to its end on the test's executor (its spawned tasks run meanwhile).
+fn run<F: Future>(future: F) -> F::Output {
+    SPAWNER.with(|_| ()); // made before the pool is borrowed to run
+    POOL.with(|p| p.borrow_mut().run_until(future))
+}
+
+/// Runs every task of the test's executor until none can make progress.
+fn stall() {
+    SPAWNER.with(|_| ());
+    POOL.with(|p| p.borrow_mut().run_until_stalled());
+}
+
+fn spawn(task: impl Future<Output = ()> + 'static) {
+    SPAWNER.with(|s| s.spawn_local(task)).unwrap();
+}
+
+/// A latch over a flag and the wakers of its waiters.
+#[derive(Clone, Default)]
+struct FakeLatch(Rc<RefCell<(bool, Vec<std::task::Waker>)>>);
+
+impl Latch for FakeLatch {
+    fn open(&self) {
+        let wakers = {
+            let mut state = self.0.borrow_mut();
+            state.0 = true;
+            std::mem::take(&mut state.1)
+        };
+        wakers.into_iter().for_each(std::task::Waker::wake);
+    }
+    fn wait(&self) -> LocalFuture<()> {
+        let latch = self.clone();
+        Box::pin(poll_fn(move |cx| {
+            let mut state = latch.0.borrow_mut();
+            if state.0 {
+                return Poll::Ready(());
+            }
+            state.1.push(cx.waker().clone());
+            Poll::Pending
+        }))
+    }
+}
 
 const T0: f64 = 1_800_000_000_000.0;
 
@@ -36,14 +85,32 @@ impl Clock for FakeClock {
     fn jitter(&self) -> f64 {
         0.5
     }
+    fn parse_http_date(&self, text: &str) -> Option<f64> {
+        let at = httpdate::parse_http_date(text).ok()?;
+        Some(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as f64)
+    }
 }
 
-impl Timer for FakeClock {
+impl Runtime for FakeClock {
+    type Latch = FakeLatch;
     fn sleep(&self, ms: f64) -> LocalFuture<()> {
-        self.sleeps.borrow_mut().push(ms);
-        self.advance(ms);
-        Box::pin(async {})
+        let clock = self.clone();
+        // Time moves when the wait starts (a deadline that loses its race moves it too).
+        Box::pin(async move {
+            clock.sleeps.borrow_mut().push(ms);
+            clock.advance(ms);
+        })
     }
+    fn latch(&self) -> FakeLatch {
+        FakeLatch::default()
+    }
+    fn spawn(&self, task: LocalFuture<()>) {
+        spawn(task);
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_str(text).ok()
 }
 
 type Outcome = Result<HttpResponse, TransportError>;
@@ -85,6 +152,9 @@ impl Transport for FakeTransport {
             }
             None => Box::pin(async move { Ok(token_answer(&format!("tok-{n}"), 3600)) }),
         }
+    }
+    fn parse_json<T: serde::de::DeserializeOwned>(&self, text: &str) -> Option<T> {
+        parse_json(text)
     }
 }
 
@@ -138,28 +208,26 @@ fn client() -> (Rc<TokenClient<FakeClock, FakeTransport>>, FakeClock, FakeTransp
 }
 
 fn token(c: &Rc<TokenClient<FakeClock, FakeTransport>>) -> Result<String, Error> {
-    block_on(Rc::clone(c).get_token()).map(|t| t.access_token.clone())
+    run(Rc::clone(c).get_token()).map(|t| t.access_token.clone())
 }
 
 type Got = Rc<RefCell<Vec<Result<String, Error>>>>;
 
 /// Spawns `n` concurrent callers of `get_token` (or `refresh`) on `pool`; each pushes the
 /// token it got (or its error) into the returned list when done.
-fn spawn_callers(pool: &LocalPool, c: &Rc<TokenClient<FakeClock, FakeTransport>>, n: usize, refresh: bool) -> Got {
+fn spawn_callers(c: &Rc<TokenClient<FakeClock, FakeTransport>>, n: usize, refresh: bool) -> Got {
     let got: Got = Rc::default();
     for _ in 0..n {
         let (c, g) = (Rc::clone(c), Rc::clone(&got));
-        pool.spawner()
-            .spawn_local(async move {
-                let result = if refresh {
-                    c.refresh().await
-                } else {
-                    c.get_token().await
-                };
-                let v = result.map(|t| t.access_token.clone());
-                g.borrow_mut().push(v);
-            })
-            .unwrap();
+        spawn(async move {
+            let result = if refresh {
+                c.refresh().await
+            } else {
+                c.get_token().await
+            };
+            let v = result.map(|t| t.access_token.clone());
+            g.borrow_mut().push(v);
+        });
     }
     got
 }
@@ -187,7 +255,7 @@ fn sends_the_documented_request() {
 #[test]
 fn caches_until_the_skew_window() {
     let (c, clock, t) = client();
-    let first = block_on(Rc::clone(&c).get_token()).unwrap();
+    let first = run(Rc::clone(&c).get_token()).unwrap();
     assert_eq!(first.expires_at, T0 + 3_600_000.0);
     assert_eq!(first.authorization, "Bearer tok-1");
     assert_eq!(c.expires_at(), Some(T0 + 3_600_000.0));
@@ -235,12 +303,11 @@ fn zero_lifetime_tokens_are_used_once() {
 fn one_request_for_a_thousand_callers() {
     let (c, _, t) = client();
     let gate = t.push_later();
-    let mut pool = LocalPool::new();
-    let results = spawn_callers(&pool, &c, 1000, false);
-    pool.run_until_stalled();
+    let results = spawn_callers(&c, 1000, false);
+    stall();
     assert_eq!(t.count(), 1);
     gate.send(Ok(token_answer("shared", 3600))).unwrap();
-    pool.run_until_stalled();
+    stall();
     assert_eq!(results.borrow().len(), 1000);
     assert!(results.borrow().iter().all(|r| r.as_deref() == Ok("shared")));
     assert_eq!(t.count(), 1);
@@ -250,11 +317,10 @@ fn one_request_for_a_thousand_callers() {
 fn everyone_gets_the_same_error_and_it_is_not_cached() {
     let (c, _, t) = client_with(|o| o.max_retries = OptionValue::Num(0.0));
     let gate = t.push_later();
-    let mut pool = LocalPool::new();
-    let results = spawn_callers(&pool, &c, 10, false);
-    pool.run_until_stalled();
+    let results = spawn_callers(&c, 10, false);
+    stall();
     gate.send(Ok(answer(401, r#"{"error":"invalid_client"}"#))).unwrap();
-    pool.run_until_stalled();
+    stall();
     assert_eq!(results.borrow().len(), 10);
     assert!(results
         .borrow()
@@ -271,7 +337,7 @@ fn grace_serves_the_old_token_but_refresh_rejects() {
     t.push(Ok(answer(503, "")));
     assert_eq!(token(&c).unwrap(), "tok-1");
     t.push(Ok(answer(503, "")));
-    let e = block_on(Rc::clone(&c).refresh()).unwrap_err();
+    let e = run(Rc::clone(&c).refresh()).unwrap_err();
     assert_eq!(e.code, ErrorCode::ServerError);
     clock.advance(10_000.0); // really expired now: no grace
     t.push(Ok(answer(503, "")));
@@ -283,14 +349,13 @@ fn grace_serves_the_old_token_but_refresh_rejects() {
 fn refresh_replaces_a_valid_token_and_joins_a_flight() {
     let (c, _, t) = client();
     assert_eq!(token(&c).unwrap(), "tok-1");
-    assert_eq!(block_on(Rc::clone(&c).refresh()).unwrap().access_token, "tok-2");
+    assert_eq!(run(Rc::clone(&c).refresh()).unwrap().access_token, "tok-2");
     assert_eq!(token(&c).unwrap(), "tok-2");
     let gate = t.push_later();
-    let mut pool = LocalPool::new();
-    let got = spawn_callers(&pool, &c, 3, true);
-    pool.run_until_stalled();
+    let got = spawn_callers(&c, 3, true);
+    stall();
     gate.send(Ok(token_answer("joined", 60))).unwrap();
-    pool.run_until_stalled();
+    stall();
     assert_eq!(*got.borrow(), vec![Ok("joined".to_string()); 3]);
     assert_eq!(t.count(), 3);
 }
@@ -298,15 +363,15 @@ fn refresh_replaces_a_valid_token_and_joins_a_flight() {
 #[test]
 fn clear_and_invalidate() {
     let (c, _, _) = client();
-    let first = block_on(Rc::clone(&c).get_token()).unwrap();
+    let first = run(Rc::clone(&c).get_token()).unwrap();
     c.clear();
     assert_eq!(c.expires_at(), None);
     assert!(c.fresh_token().is_none());
-    let second = block_on(Rc::clone(&c).get_token()).unwrap();
+    let second = run(Rc::clone(&c).get_token()).unwrap();
     assert_eq!(second.access_token, "tok-2");
-    block_on(c.invalidate(first.id)); // an old token: the newer one stays
+    c.invalidate(first.id); // an old token: the newer one stays
     assert!(c.fresh_token().is_some());
-    block_on(c.invalidate(second.id));
+    c.invalidate(second.id);
     assert!(c.fresh_token().is_none());
 }
 
@@ -314,19 +379,16 @@ fn clear_and_invalidate() {
 fn clear_does_not_cancel_a_flight() {
     let (c, _, t) = client();
     let gate = t.push_later();
-    let mut pool = LocalPool::new();
     let got = Rc::new(RefCell::new(None));
     let (c2, g) = (Rc::clone(&c), Rc::clone(&got));
-    pool.spawner()
-        .spawn_local(async move {
-            let v = c2.get_token().await.map(|t| t.access_token.clone());
-            *g.borrow_mut() = Some(v);
-        })
-        .unwrap();
-    pool.run_until_stalled();
+    spawn(async move {
+        let v = c2.get_token().await.map(|t| t.access_token.clone());
+        *g.borrow_mut() = Some(v);
+    });
+    stall();
     c.clear();
     gate.send(Ok(token_answer("late", 3600))).unwrap();
-    pool.run_until_stalled();
+    stall();
     assert_eq!(*got.borrow(), Some(Ok("late".to_string())));
 }
 
@@ -464,6 +526,9 @@ fn expires_at_counts_from_the_send_time() {
             self.0.advance(5_000.0); // the answer takes 5 s
             Box::pin(async { Ok(token_answer("slow", 100)) })
         }
+        fn parse_json<T: serde::de::DeserializeOwned>(&self, text: &str) -> Option<T> {
+            parse_json(text)
+        }
     }
     let raw = RawOptions {
         client_id: OptionValue::Str("id".into()),
@@ -477,7 +542,7 @@ fn expires_at_counts_from_the_send_time() {
         SlowTransport(clock.clone()),
         None,
     );
-    let t = block_on(Rc::clone(&c).get_token()).unwrap();
+    let t = run(Rc::clone(&c).get_token()).unwrap();
     assert_eq!(t.expires_at, T0 + 100_000.0);
     assert_eq!(t.refresh_at, T0 + 50_000.0);
 }
@@ -618,16 +683,16 @@ fn a_broken_or_hanging_store_degrades_to_the_endpoint() {
 fn refresh_skips_the_store_read_and_invalidate_deletes() {
     let store = MemoryStore::default();
     let (c, _, _) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
-    let first = block_on(Rc::clone(&c).get_token()).unwrap();
-    assert_eq!(block_on(Rc::clone(&c).refresh()).unwrap().access_token, "tok-2");
+    let first = run(Rc::clone(&c).get_token()).unwrap();
+    assert_eq!(run(Rc::clone(&c).refresh()).unwrap().access_token, "tok-2");
     assert_eq!(
         store.map.borrow().get(KEY).map(|(t, _)| t.access_token.clone()),
         Some("tok-2".into())
     );
-    block_on(c.invalidate(first.id)); // an old token: nothing deleted
+    c.invalidate(first.id); // an old token: nothing deleted
     assert!(store.map.borrow().contains_key(KEY));
     let current = c.fresh_token().unwrap();
-    block_on(c.invalidate(current.id));
+    c.invalidate(current.id);
     assert!(!store.map.borrow().contains_key(KEY));
     assert!(c.fresh_token().is_none());
 }

@@ -1,0 +1,179 @@
+//! The core's [`Transport`] over the engine's `fetch`, through web-sys: the global `fetch`
+//! (bound through the global scope, looked up at each call) or the caller's `fetch`
+//! option, each attempt under an `AbortController` deadline, body included.
+
+use js_sys::{Function, Promise, Reflect};
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, RequestInit, RequestRedirect, Response};
+
+use super::runtime::Sleep;
+use crate::core::client::with_timeout;
+use crate::core::{HttpRequest, HttpResponse, LocalFuture, Transport, TransportError};
+
+#[wasm_bindgen]
+extern "C" {
+    // `fetch` of the global scope (a worker, Node and Deno have no `window`); `catch`
+    // turns a synchronous throw into an error like a rejection.
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(input: &JsValue, init: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// Calls the `fetch` option, or the global `fetch`, and waits for a `Response`. A value
+/// that is not a `Response` counts as thrown.
+pub async fn send(custom: Option<&Function>, input: &JsValue, init: &JsValue) -> Result<Response, JsValue> {
+    let returned = match custom {
+        Some(f) => f.call2(&JsValue::UNDEFINED, input, init),
+        None => global_fetch(input, init),
+    }?;
+    let settled = JsFuture::from(Promise::resolve(&returned)).await?;
+    settled.dyn_into::<Response>()
+}
+
+/// An `AbortController` that aborts after `ms`; dropping it clears the timer.
+pub struct Deadline {
+    controller: Option<AbortController>,
+    timer: Option<Sleep>,
+}
+
+impl Deadline {
+    /// A deadline `ms` from now, or none.
+    pub fn new(ms: Option<f64>) -> Deadline {
+        let controller = ms.and_then(|_| AbortController::new().ok());
+        Deadline {
+            timer: ms.filter(|_| controller.is_some()).map(Sleep::new),
+            controller,
+        }
+    }
+
+    /// The signal to hand to `fetch`.
+    pub fn signal(&self) -> Option<web_sys::AbortSignal> {
+        self.controller.as_ref().map(AbortController::signal)
+    }
+
+    /// Whether it fired (or was aborted).
+    pub fn fired(&self) -> bool {
+        self.signal().is_some_and(|s| s.aborted())
+    }
+
+    /// Waits for the deadline, then aborts; pending forever without one.
+    pub async fn expire(&mut self) {
+        match self.timer.as_mut() {
+            Some(timer) => timer.await,
+            None => std::future::pending().await,
+        }
+        self.abort();
+    }
+
+    /// Aborts now.
+    pub fn abort(&self) {
+        if let Some(c) = &self.controller {
+            c.abort();
+        }
+    }
+}
+
+/// The engine's fetch as the token request's transport.
+pub struct WebTransport {
+    /// The caller's `fetch` option.
+    pub fetch: Option<Function>,
+}
+
+impl WebTransport {
+    /// A fresh `init` for one attempt: method, headers, body, the deadline's signal, and
+    /// `redirect: "manual"` (a redirect is reported, never followed with the credentials).
+    fn init(request: &HttpRequest, signal: Option<&web_sys::AbortSignal>) -> Result<RequestInit, JsValue> {
+        let headers = Headers::new()?;
+        for (name, value) in &request.headers {
+            headers.set(name, value)?;
+        }
+        let init = RequestInit::new();
+        init.set_method(request.method);
+        init.set_headers(&headers);
+        init.set_body(&request.body.as_str().into());
+        init.set_redirect(RequestRedirect::Manual);
+        init.set_signal(signal);
+        Ok(init)
+    }
+}
+
+impl Transport for WebTransport {
+    fn send(&self, request: &HttpRequest, timeout_ms: f64) -> LocalFuture<Result<HttpResponse, TransportError>> {
+        let fetch = self.fetch.clone();
+        let request = request.clone();
+        Box::pin(async move {
+            let mut deadline = Deadline::new(Some(timeout_ms));
+            let signal = deadline.signal();
+            let attempt = async {
+                let init = WebTransport::init(&request, signal.as_ref())?;
+                let url = JsValue::from(request.url.as_str());
+                let response = send(fetch.as_ref(), &url, &init).await?;
+                let retry_after = response.headers().get("retry-after").ok().flatten();
+                let text = JsFuture::from(response.text()?).await?;
+                Ok::<_, JsValue>(HttpResponse {
+                    status: response.status(),
+                    retry_after,
+                    body: text.as_string().unwrap_or_default(),
+                })
+            };
+            // The signal aborts fetch and the body; the race also ends a `fetch` option
+            // that ignores its signal.
+            let expired = async move {
+                deadline.expire().await;
+            };
+            match with_timeout(attempt, expired).await {
+                Some(Ok(response)) => Ok(response),
+                None => Err(TransportError::Timeout),
+                Some(Err(thrown)) => {
+                    // A fetch error may quote the request's headers: no credentials in it.
+                    let basic = request.headers.iter().find(|(name, _)| *name == "authorization");
+                    let secrets = basic.map(|(_, v)| [v.as_str(), v.trim_start_matches("Basic ")]);
+                    Err(TransportError::Network(redact(
+                        &describe(&thrown),
+                        &secrets.unwrap_or_default(),
+                    )))
+                }
+            }
+        })
+    }
+
+    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T> {
+        let value = js_sys::JSON::parse(text).ok()?;
+        serde_wasm_bindgen::from_value(value).ok()
+    }
+}
+
+/// `value[key]` when it is a string; never throws (a thrown value may be anything, a
+/// getter that throws or `null` included).
+pub fn string_field(value: &JsValue, key: &str) -> Option<String> {
+    if !(value.is_object() || value.is_function()) {
+        return None;
+    }
+    Reflect::get(value, &key.into()).ok()?.as_string()
+}
+
+/// A thrown JS value in a sentence: its message, and its cause's message or code.
+pub fn describe(error: &JsValue) -> String {
+    let mut out = string_field(error, "message")
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "unknown error".to_owned());
+    let cause = if error.is_object() {
+        Reflect::get(error, &"cause".into()).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    };
+    if let Some(more) = string_field(&cause, "message").or_else(|| string_field(&cause, "code")) {
+        out.push_str(&[" (", &more, ")"].concat());
+    }
+    out
+}
+
+/// Replaces every occurrence of each secret in `text` with `[redacted]`.
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    secrets
+        .iter()
+        .filter(|s| s.len() >= 4)
+        .fold(text.to_owned(), |out, s| out.replace(s, "[redacted]"))
+}
