@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, skipping whatever is already there.
-# Usage: tools/bootstrap.sh [build|test]   (test adds Chromium and chromedriver)
+# Usage: tools/bootstrap.sh [build|test]   (test adds Chromium, Firefox, their drivers
+# and redis-server)
+#
+# Nothing is downloaded from outside the package registries: wasm-pack is told to use the
+# wasm-bindgen and wasm-opt found on PATH (the pinned wasm-bindgen-cli from crates.io and
+# the npm package binaryen), and the browser drivers are Debian's chromedriver and
+# geckodriver from crates.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-build}
@@ -19,6 +25,11 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "=$want" --locked
 fi
 
+if ! command -v wasm-pack >/dev/null; then
+  log "installing wasm-pack from crates.io; this takes a few minutes"
+  cargo install wasm-pack --locked
+fi
+
 # npm tools, reinstalled only when package-lock.json changed since the last install.
 stamp=node_modules/.cedato-lock-sha
 lock_sha=$(sha256sum package-lock.json | cut -d' ' -f1)
@@ -33,9 +44,14 @@ if [ "$what" = test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v firefox-esr >/dev/null || command -v firefox >/dev/null || missing+=(firefox-esr)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from apt"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  if ! command -v geckodriver >/dev/null; then
+    log "installing geckodriver from crates.io; this takes a few minutes"
+    cargo install geckodriver --locked
   fi
 fi

@@ -3,6 +3,7 @@
 # Logs of each suite go to test-output/logs/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
 out=test-output/logs
 mkdir -p "$out"
 passed=0
@@ -79,17 +80,17 @@ trap stop_mock EXIT
 check fmt cargo fmt --check
 check clippy-native cargo clippy --all-targets -- -D warnings
 check clippy-wasm32 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
-check clippy-wasm32-no-std cargo clippy --lib --no-default-features --target wasm32-unknown-unknown -- -D warnings
 check doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 suite native-cargo-test cargo cargo test
 suite mock-server node node --test tests/mock/
 check build-pkg tools/build-pkg.sh
 check size-budget tools/size-check.sh
 start_mock
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
-suite wasm-node cargo cargo test --target wasm32-unknown-unknown --test node
-suite wasm-chromium cargo env CHROMEDRIVER="$(command -v chromedriver)" \
-  cargo test --target wasm32-unknown-unknown --test browser
+# The wasm-bindgen-test suites through wasm-pack, with the drivers named (so it downloads
+# none); webdriver.json carries Chromium's flags.
+suite wasm-node cargo wasm-pack test --node -- --test node
+suite wasm-chromium cargo wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- --test browser
+suite wasm-firefox cargo wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)" -- --test browser
 stop_mock
 suite node-api node node --test --test-concurrency=2 tests/js/
 suite package node node --test tests/package/

@@ -1,4 +1,4 @@
-// The `tokenStore` option through the JS API (the JS half does the store's I/O): lookup
+// The `tokenStore` option through the JS API (the Rust driver does the store's I/O): lookup
 // order memory -> store -> endpoint, what is written, stores that fail, 401s, refresh(),
 // and the refresh window of a stored token. The shipped stores are tested in tests/fleet.
 import assert from "node:assert/strict";

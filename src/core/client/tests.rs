@@ -64,6 +64,7 @@ const T0: f64 = 1_800_000_000_000.0;
 struct FakeClock {
     now: Rc<Cell<f64>>,
     sleeps: Rc<RefCell<Vec<f64>>>,
+    isolated: Rc<Cell<bool>>,
 }
 
 impl FakeClock {
@@ -71,6 +72,7 @@ impl FakeClock {
         FakeClock {
             now: Rc::new(Cell::new(T0)),
             sleeps: Rc::default(),
+            isolated: Rc::default(),
         }
     }
     fn advance(&self, ms: f64) {
@@ -95,8 +97,19 @@ impl Runtime for FakeClock {
     type Latch = FakeLatch;
     fn sleep(&self, ms: f64) -> LocalFuture<()> {
         let clock = self.clone();
-        // Time moves when the wait starts (a deadline that loses its race moves it too).
+        // The waiting task yields once (the executor's other tasks run first, as they would
+        // during a real wait), then time moves by the whole wait at once.
         Box::pin(async move {
+            let mut yielded = false;
+            poll_fn(|cx| {
+                if yielded {
+                    return Poll::Ready(());
+                }
+                yielded = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            })
+            .await;
             clock.sleeps.borrow_mut().push(ms);
             clock.advance(ms);
         })
@@ -106,6 +119,9 @@ impl Runtime for FakeClock {
     }
     fn spawn(&self, task: LocalFuture<()>) {
         spawn(task);
+    }
+    fn isolates_requests(&self) -> bool {
+        self.isolated.get()
     }
 }
 
@@ -373,6 +389,32 @@ fn clear_and_invalidate() {
     assert!(c.fresh_token().is_some());
     c.invalidate(second.id);
     assert!(c.fresh_token().is_none());
+}
+
+#[test]
+fn an_isolated_waiter_gives_up_a_flight_that_never_lands_once() {
+    // workerd: the request that started a token request ended and took its I/O along.
+    let (c, clock, t) = client();
+    clock.isolated.set(true);
+    let _never = t.push_later();
+    assert_eq!(token(&c).unwrap(), "tok-2");
+    assert_eq!(t.count(), 2);
+    assert_eq!(*clock.sleeps.borrow(), vec![c.longest_flight_ms()]);
+    // Two flights in a row that never land: the waiter gives up with a timeout.
+    c.clear();
+    let (_a, _b) = (t.push_later(), t.push_later());
+    let e = token(&c).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Timeout);
+    assert_eq!(t.count(), 4);
+    // Without isolation a waiter waits for the flight however long it takes.
+    clock.isolated.set(false);
+    let gate = t.push_later();
+    let got = spawn_callers(&c, 1, false);
+    stall();
+    assert!(got.borrow().is_empty());
+    gate.send(Ok(token_answer("late", 3600))).unwrap();
+    stall();
+    assert_eq!(*got.borrow(), vec![Ok("late".to_string())]);
 }
 
 #[test]
@@ -674,7 +716,10 @@ fn a_broken_or_hanging_store_degrades_to_the_endpoint() {
     store.hang.set(true);
     let (c, clock, _) = client_with_store(|o| o.timeout_ms = OptionValue::Num(500.0), Some(Rc::new(store.clone())));
     assert_eq!(token(&c).unwrap(), "tok-1");
-    // both the read and the write gave up after timeoutMs
+    // The read gave up after timeoutMs; the caller did not wait for the write, which
+    // gives up after timeoutMs in the background.
+    assert_eq!(*clock.sleeps.borrow(), vec![500.0]);
+    stall();
     assert_eq!(*clock.sleeps.borrow(), vec![500.0, 500.0]);
     assert_eq!(t.count(), 1);
 }
