@@ -125,8 +125,8 @@ test("redis: 8 processes x 100 concurrent callers, cold, make exactly one token 
   assert.equal(fetchers, 1);
   const stored = JSON.parse(await admin.get(storeKey(mock.baseUrl, creds.clientId)));
   assert.equal(stored.accessToken, [...tokens][0]);
-  assert.equal(await admin.get(`${storeKey(mock.baseUrl, creds.clientId)}:lock`), null, "the lock was released");
   await Promise.all(fleet.map((m) => m.exited));
+  assert.equal(await admin.get(`${storeKey(mock.baseUrl, creds.clientId)}:lock`), null, "the lock was released");
 });
 
 test("redis: the lock holder is killed mid-request; the others take over after lockMs", async (t) => {
