@@ -398,12 +398,14 @@ async function main() {
   // Targets.
   const get = (key) => rows.find((r) => r.key === key);
   const memGrowth = R.memory.library.map((m) => m.after100kCached.wasmMemory - m.firstToken.wasmMemory);
+  const refreshGrowth = R.memory.library.map((m) => m.after1kRefresh.wasmMemory - m.after100kCached.wasmMemory);
   const targets = [
     { target: "cached getToken(), awaited loop >= 0.5x the baseline's throughput", value: `${get("cachedLoop").ratio.toFixed(2)}x`, met: get("cachedLoop").ratio >= 0.5 },
     { target: "cached getToken(), concurrent batch >= 0.5x the baseline's throughput", value: `${get("cachedBatch").ratio.toFixed(2)}x`, met: get("cachedBatch").ratio >= 0.5 },
     { target: `cold: ${CONFIG.coldCallers} callers make exactly one token request (every sample)`, value: `[${R.cold.library.tokenRequests.join(",")}]`, met: R.cold.library.tokenRequests.every((n) => n === 1) },
     { target: "cold: wall time <= 2x the baseline's", value: `${get("coldWall").ratio.toFixed(2)}x`, met: get("coldWall").ratio <= 2 },
     { target: "wasm memory does not grow over 100,000 cached calls", value: `+${Math.max(...memGrowth)} B`, met: memGrowth.every((g) => g === 0) },
+    { target: "wasm memory does not grow over 1,000 refresh() calls", value: `+${Math.max(...refreshGrowth)} B`, met: refreshGrowth.every((g) => g === 0) },
   ];
 
   // Print.

@@ -275,15 +275,13 @@ impl Inner {
         let flight = self.client.flight(false);
         let mut shared = self.shared.borrow_mut();
         if !shared.as_ref().is_some_and(|s| s.flight.same(&flight)) {
-            *shared = Some(Shared {
-                flight: flight.clone(),
-                token: None,
-                header: None,
-            });
+            *shared = None;
         }
-        let Some(shared) = shared.as_mut() else {
-            return Promise::reject(&JsValue::UNDEFINED);
-        };
+        let shared = shared.get_or_insert_with(|| Shared {
+            flight: flight.clone(),
+            token: None,
+            header: None,
+        });
         let slot = match part {
             Part::Token => &mut shared.token,
             Part::Header => &mut shared.header,

@@ -1,12 +1,15 @@
 //! The core's [`Runtime`] on the JavaScript event loop: `Date.now()`, `Math.random()`,
 //! the global `setTimeout`, `wasm-bindgen-futures` tasks, and promises as latches.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::config::MAX_TIMEOUT_MS;
@@ -76,23 +79,36 @@ impl Runtime for WebRuntime {
     }
 }
 
-/// A `setTimeout` as a future; dropping it clears the timer, so a deadline that lost its
-/// race keeps no process alive.
+/// A `setTimeout` as a future. Dropping it clears the timer (a deadline that lost its race
+/// keeps no process alive) and frees its callback. The timer wakes the task through a
+/// closure rather than a promise: a `JsFuture` of a promise that never settles (a cleared
+/// timer's) would keep its callbacks for good.
 pub struct Sleep {
     timer: JsValue,
-    done: JsFuture,
+    state: Rc<RefCell<(bool, Option<Waker>)>>,
+    _callback: Closure<dyn FnMut()>,
 }
 
 impl Sleep {
     /// Resolves after `ms` (at most the 2^31 - 1 ms `setTimeout` can express).
     pub fn new(ms: f64) -> Sleep {
-        let mut timer = JsValue::UNDEFINED;
-        let promise = Promise::new(&mut |resolve, _| {
-            timer = set_timeout(&resolve, ms.clamp(0.0, MAX_TIMEOUT_MS));
+        let state: Rc<RefCell<(bool, Option<Waker>)>> = Rc::default();
+        let fired = Rc::clone(&state);
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            let waker = {
+                let mut fired = fired.borrow_mut();
+                fired.0 = true;
+                fired.1.take()
+            };
+            if let Some(waker) = waker {
+                waker.wake();
+            }
         });
+        let timer = set_timeout(callback.as_ref().unchecked_ref(), ms.clamp(0.0, MAX_TIMEOUT_MS));
         Sleep {
             timer,
-            done: JsFuture::from(promise),
+            state,
+            _callback: callback,
         }
     }
 }
@@ -100,8 +116,13 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.done).poll(cx).map(|_| ())
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.state.borrow_mut();
+        if state.0 {
+            return Poll::Ready(());
+        }
+        state.1 = Some(cx.waker().clone());
+        Poll::Pending
     }
 }
 
