@@ -89,6 +89,11 @@ pub trait Transport: 'static {
     /// `text` parsed as JSON into `T` (the engine's `JSON.parse` in the wasm); `None`
     /// when it is not JSON.
     fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T>;
+    /// A plain decimal (`"3600"`, `"1.5"`, checked before) as a number: the engine's
+    /// `Number()` in the wasm, so the wasm carries no float parser of its own.
+    fn parse_number(&self, text: &str) -> Option<f64> {
+        text.parse().ok()
+    }
 }
 
 /// A token held by the client.
@@ -283,7 +288,9 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         let error = match outcome {
             Ok(response) if (200..300).contains(&response.status) => {
                 let answer = self.transport.parse_json::<TokenAnswer>(&response.body);
-                return match process_token_response(response.status, answer, sent_at) {
+                return match process_token_response(response.status, answer, sent_at, |s| {
+                    self.transport.parse_number(s)
+                }) {
                     Ok(token) => {
                         let skew_seconds = self.config.refresh_skew_seconds.min(token.expires_in / 2.0);
                         Next::Token(self.cache_entry(token, skew_seconds))

@@ -265,7 +265,16 @@ fn invalid(status: u16, message: &str) -> Error {
 
 /// Reads a 2xx token answer (SPEC section 2): `answer` is the body parsed as JSON, `None`
 /// when it is not JSON. `sent_at` is when the request was sent, in ms since the epoch.
-pub fn process_token_response(status: u16, answer: Option<TokenAnswer>, sent_at: f64) -> Result<Token, Error> {
+/// `parse_number` reads an `expires_in` given as a plain decimal string (the engine's
+/// `Number()` in the wasm, [`str::parse`] natively: see [`Transport::parse_number`]).
+///
+/// [`Transport::parse_number`]: super::Transport::parse_number
+pub fn process_token_response(
+    status: u16,
+    answer: Option<TokenAnswer>,
+    sent_at: f64,
+    parse_number: impl FnOnce(&str) -> Option<f64>,
+) -> Result<Token, Error> {
     let answer = answer.ok_or_else(|| invalid(status, "the token endpoint answered with a body that is not JSON"))?;
     let fields =
         fields(answer).ok_or_else(|| invalid(status, "the token endpoint answered with JSON that is not an object"))?;
@@ -293,7 +302,7 @@ pub fn process_token_response(status: u16, answer: Option<TokenAnswer>, sent_at:
             ))
         }
     }
-    let expires_in = parse_expires_in(fields.expires_in).ok_or_else(|| {
+    let expires_in = parse_expires_in(fields.expires_in, parse_number).ok_or_else(|| {
         invalid(
             status,
             "the token endpoint answered with an expires_in that is not a number of seconds >= 0",
@@ -308,26 +317,25 @@ pub fn process_token_response(status: u16, answer: Option<TokenAnswer>, sent_at:
 
 /// `expires_in`: a number or a numeric string, >= 0, finite; absent/null = 3600;
 /// clamped to one year.
-fn parse_expires_in(value: Option<Scalar>) -> Option<f64> {
+fn parse_expires_in(value: Option<Scalar>, parse_number: impl FnOnce(&str) -> Option<f64>) -> Option<f64> {
     let seconds = match value {
         None | Some(Scalar::Null) => DEFAULT_EXPIRES_IN,
         Some(Scalar::Number(n)) => n,
-        Some(Scalar::String(s)) => parse_decimal(&s)?,
+        Some(Scalar::String(s)) if is_plain_decimal(&s) => parse_number(&s)?,
         Some(_) => return None,
     };
     (seconds.is_finite() && seconds >= 0.0).then(|| seconds.min(MAX_EXPIRES_IN))
 }
 
-/// A plain decimal number as text (`"3600"`, `"1.5"`, `"-2"`): digits with at most one
-/// `.` and an optional leading `-`. No blanks, `+`, exponent, hex, `inf` or `NaN`, which
-/// `str::parse` alone would take. Negative values are returned (and refused by the
-/// caller), so the message stays the same for all bad values.
-fn parse_decimal(s: &str) -> Option<f64> {
+/// Whether `s` is a plain decimal number as text (`"3600"`, `"1.5"`, `"-2"`): digits with
+/// at most one `.` and an optional leading `-`. No blanks, `+`, exponent, hex, `inf` or
+/// `NaN`, which `str::parse` and `Number()` alone would take. Negative values pass (and
+/// are refused after parsing), so the message stays the same for all bad values.
+fn is_plain_decimal(s: &str) -> bool {
     let digits = s.strip_prefix('-').unwrap_or(s);
-    let plain = digits.bytes().any(|b| b.is_ascii_digit())
+    digits.bytes().any(|b| b.is_ascii_digit())
         && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().filter(|b| *b == b'.').count() <= 1;
-    plain.then(|| s.parse().ok()).flatten()
+        && digits.bytes().filter(|b| *b == b'.').count() <= 1
 }
 
 /// The RFC 6749 section 5.2 fields of an error answer (at the top level or in `data`),
@@ -349,6 +357,16 @@ mod tests {
     use super::*;
 
     const T0: f64 = 1_700_000_000_000.0;
+
+    /// What the native tests use for the engine's `Number()`.
+    fn number(s: &str) -> Option<f64> {
+        s.parse().ok()
+    }
+
+    /// A string as `expires_in` reads it, before the range check.
+    fn parse_decimal(s: &str) -> Option<f64> {
+        is_plain_decimal(s).then(|| number(s)).flatten()
+    }
 
     /// The body parsed as the native tests' engine (serde_json) parses it.
     fn parse(body: &str) -> Option<TokenAnswer> {
@@ -377,11 +395,11 @@ mod tests {
     }
 
     fn ok(body: &str) -> Token {
-        process_token_response(200, parse(body), T0).unwrap_or_else(|e| panic!("{body}: {e}"))
+        process_token_response(200, parse(body), T0, number).unwrap_or_else(|e| panic!("{body}: {e}"))
     }
 
     fn bad(body: &str) {
-        let e = process_token_response(200, parse(body), T0).expect_err(body);
+        let e = process_token_response(200, parse(body), T0, number).expect_err(body);
         assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
         assert_eq!(e.status, Some(200));
     }
@@ -484,7 +502,7 @@ mod tests {
             expires_in: Some(Scalar::Number(f64::INFINITY)),
             ..Fields::default()
         });
-        assert!(process_token_response(200, Some(infinite), T0).is_err());
+        assert!(process_token_response(200, Some(infinite), T0, number).is_err());
     }
 
     #[test]

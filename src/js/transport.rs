@@ -143,6 +143,11 @@ impl Transport for WebTransport {
         let value = js_sys::JSON::parse(text).ok()?;
         serde_wasm_bindgen::from_value(value).ok()
     }
+
+    fn parse_number(&self, text: &str) -> Option<f64> {
+        // `+text`: the engine's `Number(text)`.
+        Some(JsValue::from_str(text).unchecked_into_f64())
+    }
 }
 
 /// `value[key]` when it is a string; never throws (a thrown value may be anything, a
