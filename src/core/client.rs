@@ -5,6 +5,7 @@
 //! `wasm-bindgen-futures` and web-sys `fetch`.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -164,7 +165,13 @@ pub struct TokenClient<R: Runtime, T> {
     request: HttpRequest,
     state: RefCell<State<R::Latch>>,
     next_id: Cell<u64>,
+    /// The access tokens this client has held, newest last (at most [`HELD_TOKENS`]):
+    /// what [`redact`](Self::redact) removes besides the credentials.
+    held: RefCell<VecDeque<String>>,
 }
+
+/// How many of the latest tokens [`TokenClient::redact`] knows; older ones expired long ago.
+pub const HELD_TOKENS: usize = 32;
 
 /// The state and the decisions, without I/O.
 impl<R: Runtime, T: Transport> TokenClient<R, T> {
@@ -184,7 +191,41 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                 flight: None,
             }),
             next_id: Cell::new(1),
+            held: RefCell::default(),
         })
+    }
+
+    /// `text` with every secret of this client replaced by `[redacted]`: the client
+    /// secret, the Basic header value and its Base64, and every access token it has held.
+    /// The one redaction rule: every error the library makes goes through
+    /// [`redact_error`](Self::redact_error).
+    pub fn redact(&self, text: &str) -> String {
+        let basic = self.config.basic_authorization();
+        let encoded = basic.trim_start_matches("Basic ");
+        let mut out = text.to_owned();
+        for secret in [basic, encoded, self.config.client_secret()] {
+            out = replace_secret(&out, secret);
+        }
+        for token in self.held.borrow().iter() {
+            out = replace_secret(&out, token);
+        }
+        out
+    }
+
+    /// `error` with [`redact`](Self::redact) applied to every field that may carry text
+    /// from outside: the message, the OAuth fields and the body.
+    pub fn redact_error(&self, mut error: Error) -> Error {
+        error.message = self.redact(&error.message);
+        for field in [
+            &mut error.oauth_error,
+            &mut error.oauth_error_description,
+            &mut error.body,
+        ] {
+            if let Some(text) = field.as_mut() {
+                *text = self.redact(text);
+            }
+        }
+        error
     }
 
     /// The runtime the client waits on.
@@ -286,6 +327,10 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// `sent_at`, leads to.
     pub fn next(&self, outcome: Result<HttpResponse, TransportError>, sent_at: f64, attempt: u32) -> Next {
         let error = match outcome {
+            Ok(response) if (200..300).contains(&response.status) && response.oversized => {
+                let message = "the token endpoint answered with more than 64 KB";
+                return Next::Fail(Error::new(ErrorCode::InvalidResponse, message).with_status(response.status));
+            }
             Ok(response) if (200..300).contains(&response.status) => {
                 let answer = self.transport.parse_json::<TokenAnswer>(&response.body);
                 return match process_token_response(response.status, answer, sent_at, |s| {
@@ -295,11 +340,11 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                         let skew_seconds = self.config.refresh_skew_seconds.min(token.expires_in / 2.0);
                         Next::Token(self.cache_entry(token, skew_seconds))
                     }
-                    Err(e) => Next::Fail(e),
+                    Err(e) => Next::Fail(self.redact_error(e)),
                 };
             }
-            Ok(response) => self.answer_error(response, attempt),
-            Err(e) => self.transport_error(e, attempt),
+            Ok(response) => self.redact_error(self.answer_error(response, attempt)),
+            Err(e) => self.redact_error(self.transport_error(e, attempt)),
         };
         let retry_allowed = matches!(
             error.code,
@@ -370,6 +415,15 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     fn cache_entry(&self, token: Token, skew_seconds: f64) -> Rc<CachedToken> {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
+        {
+            let mut held = self.held.borrow_mut();
+            if !held.contains(&token.access_token) {
+                if held.len() == HELD_TOKENS {
+                    held.pop_front();
+                }
+                held.push_back(token.access_token.clone());
+            }
+        }
         let skew_ms = skew_seconds * 1000.0;
         Rc::new(CachedToken {
             id,
@@ -597,6 +651,15 @@ pub async fn with_timeout<T>(work: impl Future<Output = T>, deadline: impl Futur
         deadline.as_mut().poll(cx).map(|()| None)
     })
     .await
+}
+
+/// `text` with `secret` replaced by `[redacted]` (secrets shorter than 4 characters are
+/// left alone: they would match ordinary words).
+fn replace_secret(text: &str, secret: &str) -> String {
+    if secret.len() < 4 {
+        return text.to_owned();
+    }
+    text.replace(secret, "[redacted]")
 }
 
 fn push_attempts(message: &mut String, attempts: u32) {

@@ -113,6 +113,7 @@ pub struct RawOptions {
 pub struct Config {
     /// The client id (non-empty, no `:`).
     pub client_id: String,
+    client_secret: String,
     basic: String,
     /// The base URL, always ending in `/`.
     pub base_url: String,
@@ -248,6 +249,7 @@ impl Config {
         Ok(Config {
             token_store,
             basic: basic_authorization(&client_id, &client_secret),
+            client_secret,
             client_id,
             base_url,
             origin,
@@ -261,6 +263,11 @@ impl Config {
     /// The `Authorization` value of the token request.
     pub fn basic_authorization(&self) -> &str {
         &self.basic
+    }
+
+    /// The client secret (for redaction).
+    pub fn client_secret(&self) -> &str {
+        &self.client_secret
     }
 
     /// The key under which a shared token store keeps this client's token: derived from

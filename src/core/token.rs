@@ -40,9 +40,15 @@ pub struct HttpResponse {
     pub status: u16,
     /// The `Retry-After` header, when present.
     pub retry_after: Option<String>,
-    /// The body as text.
+    /// The body as text (for an error answer, only its start).
     pub body: String,
+    /// The answer was larger than a token answer may be ([`TOKEN_ANSWER_LIMIT`]); its
+    /// body was not read to the end.
+    pub oversized: bool,
 }
+
+/// The most of a token answer that is read: a larger one is `invalid_response`.
+pub const TOKEN_ANSWER_LIMIT: usize = 64 * 1024;
 
 /// An access token ready to be used.
 #[derive(Clone, Debug, PartialEq)]

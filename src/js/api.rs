@@ -1,33 +1,60 @@
 //! `auth.fetch` and `auth.request`: the token on calls to the Platform API, only inside
-//! `baseUrl`'s origin (WHATWG URL of the engine), one retry after a 401 or 419.
+//! `baseUrl`'s origin (WHATWG URL of the engine), redirects followed here so the token
+//! never goes with one that leaves the origin, one retry after a 401 or 419.
 
 use std::rc::Rc;
 
-use js_sys::{Object, Reflect, JSON};
+use js_sys::{JsString, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, ReadableStream, Response, Url};
+use web_sys::{Headers, ReadableStream, Response, ResponseType, Url};
 
-use super::error::{js_error, set, to_js, with_cause};
+use super::body::read_limited;
+use super::error::{set, to_js};
 use super::options::{Query, QueryValue, RequestOptions};
-use super::transport::{describe, redact, send, string_field, Deadline};
+use super::transport::{describe, send, string_field, Deadline};
 use super::Inner;
 use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
-use crate::core::error::truncate_utf8;
 use crate::core::retry::parse_retry_after;
-use crate::core::{CachedToken, Clock, Error, ErrorCode, OptionValue};
+use crate::core::{Clock, Error, ErrorCode, OptionValue};
 
-fn invalid(message: &str) -> JsValue {
-    js_error(ErrorCode::InvalidRequest, message)
+#[wasm_bindgen]
+extern "C" {
+    // JSON.parse of a JS string: a 2xx body stays in the engine, never copied into wasm.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
 }
 
-fn invalid_with(message: &str, cause: &JsValue) -> JsValue {
-    with_cause(&Error::new(ErrorCode::InvalidRequest, message), cause)
+/// Most redirects followed, as `fetch` does.
+const MAX_REDIRECTS: u32 = 20;
+
+impl Inner {
+    /// The one way an error of `fetch`/`request` reaches JS: redacted by the client's rule
+    /// (`TokenClient::redact_error`), with `cause` only as a redacted copy of its name,
+    /// message and code (the thrown value itself may carry the request's headers).
+    fn fail(&self, error: Error, cause: Option<&JsValue>) -> JsValue {
+        let js = to_js(&self.client.redact_error(error));
+        if let Some(cause) = cause {
+            let copy = Object::new();
+            for key in ["name", "message", "code"] {
+                if let Some(text) = string_field(cause, key) {
+                    set(&copy, key, &self.client.redact(&text).into());
+                }
+            }
+            set(&js, "cause", &copy);
+        }
+        js
+    }
+
+    fn invalid(&self, message: &str, cause: Option<&JsValue>) -> JsValue {
+        self.fail(Error::new(ErrorCode::InvalidRequest, message), cause)
+    }
 }
 
 /// `fetch` with the token: a relative URL resolves against `baseUrl`; an absolute one
-/// must share its origin. Resolves with the `Response`.
+/// must share its origin. Resolves with the `Response` (a redirect that leaves the
+/// origin resolves with that 3xx answer).
 pub async fn fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
     let url = resolve(&inner, &input)?;
     let (response, _) = authed_fetch(&inner, &url, &init, None).await?;
@@ -38,13 +65,13 @@ pub async fn fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<Js
 /// empty), else an `http` error; each attempt and the body within `timeoutMs`.
 pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let Some(path_text) = path.as_string() else {
-        return Err(invalid("request() takes a path string"));
+        return Err(inner.invalid("request() takes a path string", None));
     };
-    let options = RequestOptions::read(&options).map_err(|e| to_js(&e))?;
+    let options = RequestOptions::read(&options).map_err(|e| inner.fail(e, None))?;
     let url = resolve(&inner, &path)?;
     match options.query {
         Query::Missing => {}
-        Query::Invalid(message) => return Err(invalid(message)),
+        Query::Invalid(message) => return Err(inner.invalid(message, None)),
         Query::Entries(entries) => {
             let params = url.search_params();
             for (key, value) in entries {
@@ -65,20 +92,20 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
     let method = match options.method {
         OptionValue::Missing => "GET".to_owned(),
         OptionValue::Str(m) => m,
-        _ => return Err(invalid("options.method must be a string")),
+        _ => return Err(inner.invalid("options.method must be a string", None)),
     };
     let extra = &options.headers;
     if !(extra.is_undefined() || extra.is_null() || extra.is_object()) {
-        return Err(invalid("options.headers must be an object"));
+        return Err(inner.invalid("options.headers must be an object", None));
     }
     let headers = Headers::new_with_str_sequence_sequence(extra)
-        .map_err(|cause| invalid_with("options.headers is not a valid set of headers", &cause))?;
+        .map_err(|cause| inner.invalid("options.headers is not a valid set of headers", Some(&cause)))?;
     let init = Object::new();
     set(&init, "method", &method.as_str().into());
     if !options.body.is_undefined() {
         let text = JSON::stringify(&options.body).ok().and_then(|t| t.as_string());
         let Some(text) = text else {
-            return Err(invalid("options.body cannot be encoded as JSON"));
+            return Err(inner.invalid("options.body cannot be encoded as JSON", None));
         };
         set(&init, "body", &text.into());
         if !headers.has("content-type").unwrap_or(true) {
@@ -87,17 +114,29 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
     }
     set(&init, "headers", &headers);
     let (response, mut deadline) = authed_fetch(&inner, &url, &init, Some(inner.timeout_ms)).await?;
+    let status = response.status();
+    // "GET reports/... answered HTTP 404", the start of either error below.
+    let message = [&method, " ", &path_text, " answered HTTP ", &status.to_string()].concat();
+    if response.type_() == ResponseType::Opaqueredirect || !same_origin(&inner, &response.url()) {
+        let message = [&message, ": a redirect outside the origin of baseUrl, not followed"].concat();
+        return Err(inner.fail(Error::new(ErrorCode::Http, message).with_status(status), None));
+    }
+    let ok = (200..=299).contains(&status);
     let read = async {
-        let text = JsFuture::from(response.text()?).await?;
-        Ok::<_, JsValue>(text.as_string().unwrap_or_default())
+        if ok {
+            let text = JsFuture::from(response.text()?).await?;
+            Ok::<_, JsValue>((text.unchecked_into::<JsString>(), String::new()))
+        } else {
+            // Of an error answer, only what the error keeps is read.
+            let (start, _) = read_limited(&response, ERROR_BODY_LIMIT).await?;
+            Ok((JsString::from(""), start))
+        }
     };
-    let text = match with_timeout(read, deadline.expire()).await {
-        Some(Ok(text)) => text,
+    let (text, start) = match with_timeout(read, deadline.expire()).await {
+        Some(Ok(read)) => read,
         None => {
-            return Err(js_error(
-                ErrorCode::Timeout,
-                "reading the API answer failed (timeoutMs)",
-            ))
+            let error = Error::new(ErrorCode::Timeout, "reading the API answer failed (timeoutMs)");
+            return Err(inner.fail(error, None));
         }
         Some(Err(cause)) => {
             let code = if deadline.fired() {
@@ -105,32 +144,35 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
             } else {
                 ErrorCode::Network
             };
-            return Err(with_cause(&Error::new(code, "reading the API answer failed"), &cause));
+            return Err(inner.fail(Error::new(code, "reading the API answer failed"), Some(&cause)));
         }
     };
     drop(deadline);
-    let status = response.status();
-    // "GET reports/... answered HTTP 404", the start of either error below.
-    let message = [&method, " ", &path_text, " answered HTTP ", &status.to_string()].concat();
-    if !(200..=299).contains(&status) {
+    if !ok {
         let mut error = Error::new(ErrorCode::Http, message).with_status(status);
-        error.body = Some(truncate_utf8(&text, ERROR_BODY_LIMIT).to_owned());
+        error.body = Some(start);
         let retry_after = response.headers().get("retry-after").ok().flatten();
         let runtime = inner.client.runtime();
         error.retry_after =
             retry_after.and_then(|v| parse_retry_after(&v, runtime.now_ms(), |d| runtime.parse_http_date(d)));
-        return Err(to_js(&error));
+        return Err(inner.fail(error, None));
     }
-    if text.is_empty() {
+    if text.length() == 0 {
         return Ok(JsValue::UNDEFINED);
     }
-    JSON::parse(&text).map_err(|cause| {
+    parse_json(&text).map_err(|cause| {
         let error = Error::new(
             ErrorCode::InvalidResponse,
             [&message, " with a body that is not JSON"].concat(),
         );
-        with_cause(&error.with_status(status), &cause)
+        inner.fail(error.with_status(status), Some(&cause))
     })
+}
+
+/// Whether `url` (absolute) has `baseUrl`'s origin; an empty URL (a `Response` made by a
+/// `fetch` option) counts as the request's own.
+fn same_origin(inner: &Inner, url: &str) -> bool {
+    url.is_empty() || Url::new(url).is_ok_and(|u| u.origin() == inner.origin)
 }
 
 /// The absolute URL for `input`: relative ones resolve against `baseUrl`; the result must
@@ -139,26 +181,78 @@ fn resolve(inner: &Inner, input: &JsValue) -> Result<Url, JsValue> {
     let text = match (input.as_string(), input.dyn_ref::<Url>()) {
         (Some(text), _) => text,
         (None, Some(url)) => url.href(),
-        (None, None) => return Err(invalid("the URL must be a string or a URL object")),
+        (None, None) => return Err(inner.invalid("the URL must be a string or a URL object", None)),
     };
-    let url =
-        Url::new_with_base(&text, &inner.base_url).map_err(|cause| invalid_with("the URL cannot be parsed", &cause))?;
+    let url = Url::new_with_base(&text, &inner.base_url)
+        .map_err(|cause| inner.invalid("the URL cannot be parsed", Some(&cause)))?;
     if url.origin() != inner.origin {
-        return Err(invalid(
-            &[
-                "refused to send the token outside ",
-                &inner.origin,
-                " (the origin of baseUrl)",
-            ]
-            .concat(),
-        ));
+        let message = [
+            "refused to send the token outside ",
+            &inner.origin,
+            " (the origin of baseUrl)",
+        ]
+        .concat();
+        return Err(inner.invalid(&message, None));
     }
     Ok(url)
 }
 
-/// Fetches `url` with the caller's `init` plus the token, retrying once on 401/419. With
-/// `timeout_ms`, each attempt is aborted after that time; the deadline comes back with
-/// the response, for the caller to read the body within it.
+/// One request as `fetch` would send it, built anew for each attempt and each hop.
+struct Outgoing {
+    /// The caller's `init`, own properties only (headers, signal and redirect are ours).
+    base: Object,
+    /// The caller's headers, as given.
+    headers: JsValue,
+    method: String,
+    body: JsValue,
+}
+
+impl Outgoing {
+    /// The `init` of one send: a fresh `Headers` with the token, `redirect: "manual"` (or
+    /// `"follow"` where the engine hides redirects: browsers, `opaqueredirect`).
+    fn init(&self, inner: &Inner, authorization: &str, follow: bool) -> Result<Object, JsValue> {
+        let headers = Headers::new_with_str_sequence_sequence(&self.headers)
+            .map_err(|cause| inner.invalid("init.headers is not a valid set of headers", Some(&cause)))?;
+        for (name, value) in [
+            ("api-version", inner.api_version.as_str()),
+            ("accept", "application/json"),
+        ] {
+            if !headers.has(name).unwrap_or(true) {
+                let _ = headers.set(name, value);
+            }
+        }
+        let dropped_body = self.body.is_undefined() && Reflect::has(&self.base, &"body".into()).unwrap_or(false);
+        if dropped_body {
+            // A redirect that turned the request into a GET drops the body's headers too.
+            for name in [
+                "content-type",
+                "content-encoding",
+                "content-language",
+                "content-location",
+            ] {
+                let _ = headers.delete(name);
+            }
+        }
+        headers
+            .set("authorization", authorization)
+            .map_err(|cause| inner.invalid("cannot set the Authorization header", Some(&cause)))?;
+        let init = Object::assign(&Object::new(), &self.base);
+        set(&init, "headers", &headers);
+        set(&init, "method", &self.method.as_str().into());
+        if self.body.is_undefined() {
+            let _ = Reflect::delete_property(&init, &"body".into());
+        } else {
+            set(&init, "body", &self.body);
+        }
+        set(&init, "redirect", &if follow { "follow" } else { "manual" }.into());
+        Ok(init)
+    }
+}
+
+/// Fetches `url` with the caller's `init` plus the token, following redirects inside the
+/// origin and retrying once on 401/419. With `timeout_ms`, each attempt is aborted after
+/// that time; the deadline comes back with the response, for the caller to read the body
+/// within it.
 async fn authed_fetch(
     inner: &Inner,
     url: &Url,
@@ -168,71 +262,115 @@ async fn authed_fetch(
     let base = Object::new();
     if !(init.is_undefined() || init.is_null()) {
         let Some(init) = init.dyn_ref::<Object>().filter(|_| init.is_object()) else {
-            return Err(invalid("init must be an object"));
+            return Err(inner.invalid("init must be an object", None));
         };
         Object::assign(&base, init);
     }
-    let given = Reflect::get(&base, &"headers".into()).unwrap_or(JsValue::UNDEFINED);
-    let headers = Headers::new_with_str_sequence_sequence(&given)
-        .map_err(|cause| invalid_with("init.headers is not a valid set of headers", &cause))?;
-    for (name, value) in [
-        ("api-version", inner.api_version.as_str()),
-        ("accept", "application/json"),
-    ] {
-        if !headers.has(name).unwrap_or(true) {
-            let _ = headers.set(name, value);
-        }
-    }
-    // A stream is used up by the first send: no retry then.
-    let body = Reflect::get(&base, &"body".into()).unwrap_or(JsValue::UNDEFINED);
-    let resendable = body.dyn_ref::<ReadableStream>().is_none();
-    let href = JsValue::from(url.href());
+    let field = |key: &str| Reflect::get(&base, &key.into()).unwrap_or(JsValue::UNDEFINED);
+    let method = field("method").as_string().unwrap_or_else(|| "GET".to_owned());
+    let first = Outgoing {
+        headers: field("headers"),
+        body: field("body"),
+        method,
+        base,
+    };
+    // A stream is used up by the first send: no retry then, and no redirect that keeps it.
+    let resendable = first.body.dyn_ref::<ReadableStream>().is_none();
     let mut retried = false;
-    loop {
-        let token = Rc::clone(&inner.client).get_token().await.map_err(|e| to_js(&e))?;
-        headers
-            .set("authorization", &token.authorization)
-            .map_err(|cause| invalid_with("cannot set the Authorization header", &cause))?;
-        let attempt = Object::assign(&Object::new(), &base);
-        set(&attempt, "headers", &headers);
+    'attempts: loop {
+        let token = Rc::clone(&inner.client)
+            .get_token()
+            .await
+            .map_err(|e| inner.fail(e, None))?;
         let mut deadline = Deadline::new(timeout_ms);
-        if let Some(signal) = deadline.signal() {
-            set(&attempt, "signal", &signal);
-        }
-        let sent = with_timeout(send(inner.fetch.as_ref(), &href, &attempt), deadline.expire()).await;
-        let response = match sent {
-            Some(Ok(response)) => response,
-            None => return Err(js_error(ErrorCode::Timeout, "the API did not answer within timeoutMs")),
-            Some(Err(thrown)) => return Err(fetch_failure(&thrown, &deadline, &token)),
+        let mut target = url.href();
+        let mut follow = false;
+        let mut hop = Outgoing {
+            base: Object::assign(&Object::new(), &first.base),
+            headers: first.headers.clone(),
+            method: first.method.clone(),
+            body: first.body.clone(),
         };
-        let status = response.status();
-        if (status == 401 || status == 419) && resendable && !retried {
-            inner.client.invalidate(token.id);
-            // Free the connection of the refused answer before the retry.
-            if let Ok(text) = response.text() {
-                with_timeout(JsFuture::from(text), deadline.expire()).await;
+        for hops in 0..=MAX_REDIRECTS {
+            let init = hop.init(inner, &token.authorization, follow)?;
+            if let Some(signal) = deadline.signal() {
+                set(&init, "signal", &signal);
             }
-            retried = true;
-            continue;
+            let sent = with_timeout(
+                send(inner.fetch.as_ref(), &target.as_str().into(), &init),
+                deadline.expire(),
+            )
+            .await;
+            let response = match sent {
+                Some(Ok(response)) => response,
+                None => {
+                    let error = Error::new(ErrorCode::Timeout, "the API did not answer within timeoutMs");
+                    return Err(inner.fail(error, None));
+                }
+                Some(Err(thrown)) => return Err(fetch_failure(inner, &thrown, &deadline)),
+            };
+            let status = response.status();
+            if response.type_() == ResponseType::Opaqueredirect && !follow {
+                // A browser hides the redirect: send again and let it follow (it drops
+                // Authorization on a cross-origin hop); request() checks where it ended.
+                follow = true;
+                continue;
+            }
+            let location = response.headers().get("location").ok().flatten();
+            if let (true, Some(location)) = (matches!(status, 301 | 302 | 303 | 307 | 308), location) {
+                let Ok(next) = Url::new_with_base(&location, &target) else {
+                    return Ok((response, deadline));
+                };
+                // Leaving the origin, or out of hops: the 3xx answer is the result.
+                if next.origin() != inner.origin || hops == MAX_REDIRECTS {
+                    return Ok((response, deadline));
+                }
+                let to_get = status == 303 && hop.method != "HEAD"
+                    || matches!(status, 301 | 302) && hop.method.eq_ignore_ascii_case("POST");
+                if to_get {
+                    hop.method = "GET".to_owned();
+                    hop.body = JsValue::UNDEFINED;
+                } else if !resendable {
+                    return Ok((response, deadline));
+                }
+                drain(&response).await;
+                target = next.href();
+                continue;
+            }
+            if (status == 401 || status == 419) && resendable && !retried {
+                inner.client.invalidate(token.id);
+                drain(&response).await;
+                retried = true;
+                continue 'attempts;
+            }
+            return Ok((response, deadline));
         }
-        return Ok((response, deadline));
+        let error = Error::new(ErrorCode::Network, "the API redirected more than 20 times");
+        return Err(inner.fail(error, None));
+    }
+}
+
+/// Frees the connection of an answer that is not used (cancels its body).
+async fn drain(response: &Response) {
+    if let Some(body) = response.body() {
+        let _ = JsFuture::from(body.cancel()).await;
     }
 }
 
 /// The `CedatoError` for an API fetch that threw: `timeout` when a time limit (ours, or
 /// an `AbortSignal.timeout()` of the caller) ended it, else `network`.
-fn fetch_failure(thrown: &JsValue, deadline: &Deadline, token: &CachedToken) -> JsValue {
+fn fetch_failure(inner: &Inner, thrown: &JsValue, deadline: &Deadline) -> JsValue {
     let (code, message) = if deadline.fired() {
         (ErrorCode::Timeout, "the API did not answer within timeoutMs".to_owned())
     } else {
         match string_field(thrown, "name").as_deref() {
             Some("TimeoutError") => (ErrorCode::Timeout, "the request timed out (init.signal)".to_owned()),
             Some("AbortError") => (ErrorCode::Network, "the request was aborted (init.signal)".to_owned()),
-            _ => {
-                let detail = redact(&describe(thrown), &[&token.authorization, &token.access_token]);
-                (ErrorCode::Network, ["the API request failed: ", &detail].concat())
-            }
+            _ => (
+                ErrorCode::Network,
+                ["the API request failed: ", &describe(thrown)].concat(),
+            ),
         }
     };
-    with_cause(&Error::new(code, message), thrown)
+    inner.fail(Error::new(code, message), Some(thrown))
 }

@@ -30,13 +30,6 @@ pub fn to_js(error: &Error) -> JsValue {
     js
 }
 
-/// The JS error for `error`, with `cause` set to the JS value that caused it.
-pub fn with_cause(error: &Error, cause: &JsValue) -> JsValue {
-    let js = to_js(error);
-    set(&js, "cause", cause);
-    js
-}
-
 /// A `CedatoError` with a code and a message and nothing else.
 pub fn js_error(code: ErrorCode, message: &str) -> JsValue {
     to_js(&Error::new(code, message))

@@ -11,6 +11,7 @@
 //! `.await` or a call into user code.
 
 mod api;
+mod body;
 mod error;
 mod options;
 mod runtime;
@@ -101,10 +102,14 @@ impl CedatoAuth {
         #[wasm_bindgen(unchecked_param_type = "CedatoAuthOptions")] options: JsValue,
     ) -> Result<CedatoAuth, JsValue> {
         let options = options::read(&options).map_err(|e| to_js(&e))?;
-        let config = options.config;
-        let origin = Url::new(&config.base_url)
-            .map(|url| url.origin())
+        let mut config = options.config;
+        // One origin: the base URL as the engine's WHATWG URL serializes it (IDN hosts in
+        // punycode, IPv4 shorthand and IPv6 in canonical form), for the token request, the
+        // store key and every call's origin check alike.
+        let url = Url::new(&config.base_url)
             .map_err(|_| js_error(ErrorCode::InvalidConfig, "baseUrl must be an absolute http(s) URL"))?;
+        config.base_url = url.href();
+        let origin = url.origin();
         let store = options.store.map(|s| Rc::new(s) as Rc<dyn TokenStore>);
         let inner = Inner {
             base_url: config.base_url.clone(),

@@ -9,16 +9,6 @@ use wasm_bindgen::JsCast;
 use super::store::JsStore;
 use crate::core::{Config, Error, ErrorCode, OptionValue, RawOptions};
 
-/// The two options that hold JavaScript objects, passed through as they are.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct Callbacks {
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    fetch: JsValue,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    token_store: JsValue,
-}
-
 /// Validated options and the JavaScript objects among them.
 pub struct Options {
     pub config: Config,
@@ -36,9 +26,12 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
         return Err(config_error("options must be an object with clientId and clientSecret"));
     }
     let unreadable = |_| config_error("options could not be read");
+    let options = own_properties(options);
     let mut raw: RawOptions = serde_wasm_bindgen::from_value(options.clone()).map_err(unreadable)?;
-    let callbacks: Callbacks = serde_wasm_bindgen::from_value(options.clone()).map_err(unreadable)?;
-    // A function or an object cannot go through serde as a value: classify them here.
+    // The two options that hold JavaScript objects are taken as they are (serde reads them
+    // as a kind of value only), from the same own-properties copy.
+    let object = |key: &str| js_sys::Reflect::get(&options, &key.into()).unwrap_or(JsValue::UNDEFINED);
+    let (fetch, token_store) = (object("fetch"), object("tokenStore"));
     let kind = |v: &JsValue, raw: OptionValue| {
         if v.is_undefined() || v.is_null() {
             OptionValue::Missing
@@ -50,16 +43,16 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
             raw
         }
     };
-    raw.fetch = kind(&callbacks.fetch, raw.fetch);
-    raw.token_store = kind(&callbacks.token_store, raw.token_store);
+    raw.fetch = kind(&fetch, raw.fetch);
+    raw.token_store = kind(&token_store, raw.token_store);
     let config = Config::from_options(raw)?;
     let store = match config.token_store {
-        true => Some(JsStore::new(callbacks.token_store)?),
+        true => Some(JsStore::new(token_store)?),
         false => None,
     };
     Ok(Options {
         config,
-        fetch: callbacks.fetch.dyn_into::<Function>().ok(),
+        fetch: fetch.dyn_into::<Function>().ok(),
         store,
     })
 }
@@ -171,6 +164,14 @@ impl RequestOptions {
         if !options.is_object() {
             return Err(invalid());
         }
-        serde_wasm_bindgen::from_value(options.clone()).map_err(|_| invalid())
+        serde_wasm_bindgen::from_value(own_properties(options)).map_err(|_| invalid())
     }
+}
+
+/// A copy of `object`'s own enumerable properties on an object without a prototype:
+/// serde-wasm-bindgen looks fields up with `in` and `[]`, which would also find what a
+/// polluted `Object.prototype` holds (`Object.prototype.baseUrl = …`).
+fn own_properties(object: &JsValue) -> JsValue {
+    let bare: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
+    js_sys::Object::assign(&bare, object.unchecked_ref()).into()
 }

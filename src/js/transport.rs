@@ -9,8 +9,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, RequestInit, RequestRedirect, Response};
 
+use super::body::read_limited;
 use super::runtime::Sleep;
-use crate::core::client::with_timeout;
+use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
+use crate::core::token::TOKEN_ANSWER_LIMIT;
 use crate::core::{HttpRequest, HttpResponse, LocalFuture, Transport, TransportError};
 
 #[wasm_bindgen]
@@ -111,11 +113,20 @@ impl Transport for WebTransport {
                 let url = JsValue::from(request.url.as_str());
                 let response = send(fetch.as_ref(), &url, &init).await?;
                 let retry_after = response.headers().get("retry-after").ok().flatten();
-                let text = JsFuture::from(response.text()?).await?;
+                // A token answer up to 64 KB; of an error answer, what an error keeps.
+                let status = response.status();
+                let limit = if (200..300).contains(&status) {
+                    TOKEN_ANSWER_LIMIT
+                } else {
+                    ERROR_BODY_LIMIT
+                };
+                let (body, more) = read_limited(&response, limit).await?;
+                let oversized = more && (200..300).contains(&status);
                 Ok::<_, JsValue>(HttpResponse {
-                    status: response.status(),
+                    status,
                     retry_after,
-                    body: text.as_string().unwrap_or_default(),
+                    body: if oversized { String::new() } else { body },
+                    oversized,
                 })
             };
             // The signal aborts fetch and the body; the race also ends a `fetch` option

@@ -177,8 +177,8 @@ impl Transport for FakeTransport {
 fn answer(status: u16, body: &str) -> HttpResponse {
     HttpResponse {
         status,
-        retry_after: None,
         body: body.into(),
+        ..HttpResponse::default()
     }
 }
 
@@ -193,7 +193,7 @@ fn retry_after(status: u16, value: &str) -> HttpResponse {
     HttpResponse {
         status,
         retry_after: Some(value.into()),
-        body: String::new(),
+        ..HttpResponse::default()
     }
 }
 
@@ -601,6 +601,49 @@ fn messages_never_hold_secrets() {
             assert!(!shown.contains(secret), "{shown}");
         }
     }
+}
+
+#[test]
+fn every_error_field_is_redacted() {
+    let (c, _, t) = client_with(|o| o.max_retries = OptionValue::Num(0.0));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    c.clear();
+    // An endpoint that echoes the request's Authorization header, the secret and a token.
+    let echo = "Basic aWQ6czNjcmV0 / aWQ6czNjcmV0 / s3cret / tok-1";
+    t.push(Ok(answer(
+        401,
+        &format!(r#"{{"error":"{echo}","error_description":"{echo}"}}"#),
+    )));
+    t.push(Ok(answer(404, echo)));
+    t.push(Err(TransportError::Network(echo.into())));
+    for _ in 0..3 {
+        let e = token(&c).unwrap_err();
+        let fields = [
+            Some(e.message.clone()),
+            e.oauth_error,
+            e.oauth_error_description,
+            e.body,
+        ];
+        let shown = format!("{fields:?}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+        for secret in ["s3cret", "aWQ6czNjcmV0", "tok-1"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+}
+
+#[test]
+fn an_oversized_answer_is_invalid_response() {
+    let (c, _, t) = client();
+    t.push(Ok(HttpResponse {
+        status: 200,
+        oversized: true,
+        ..HttpResponse::default()
+    }));
+    let e = token(&c).unwrap_err();
+    assert_eq!((e.code, e.status), (ErrorCode::InvalidResponse, Some(200)));
+    assert_eq!(t.count(), 1, "not retried");
+    assert_eq!(token(&c).unwrap(), "tok-2");
 }
 
 #[test]
