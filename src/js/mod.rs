@@ -24,7 +24,7 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use crate::core::LocalFuture;
 use web_sys::Url;
 
 use crate::core::client::Flight;
@@ -151,7 +151,7 @@ impl CedatoAuth {
             return freed;
         }
         let client = Rc::clone(&self.inner.client);
-        future_to_promise(async move { settle(client.refresh().await, Part::Token) })
+        promise(async move { settle(client.refresh().await, Part::Token) })
     }
 
     /// Forgets the cached token. A request already in flight is not cancelled.
@@ -184,7 +184,7 @@ impl CedatoAuth {
             return freed;
         }
         let init = init.map_or(JsValue::UNDEFINED, JsValue::from);
-        future_to_promise(api::fetch(Rc::clone(&self.inner), input, init))
+        promise(api::fetch(Rc::clone(&self.inner), input, init))
     }
 
     /// A JSON call through `fetch`: resolves with the parsed body of a 2xx answer
@@ -199,7 +199,7 @@ impl CedatoAuth {
             return freed;
         }
         let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
-        future_to_promise(api::request(Rc::clone(&self.inner), path, options))
+        promise(api::request(Rc::clone(&self.inner), path, options))
     }
 
     /// Releases the instance: the cached token is forgotten, and every later call
@@ -274,7 +274,7 @@ impl Inner {
         if self.client.runtime().isolates_requests() {
             // Each caller waits in its own request, with a time limit of its own.
             let client = Rc::clone(&self.client);
-            return future_to_promise(async move { settle(client.get_token().await, part) });
+            return promise(async move { settle(client.get_token().await, part) });
         }
         // All callers of one token request share one promise per part.
         let flight = self.client.flight(false);
@@ -293,10 +293,17 @@ impl Inner {
         };
         slot.get_or_insert_with(|| {
             let client = Rc::clone(&self.client);
-            future_to_promise(async move { settle(client.with_grace(flight.wait().await), part) })
+            promise(async move { settle(client.with_grace(flight.wait().await), part) })
         })
         .clone()
     }
+}
+
+/// `future` run as a task, as a promise. Every call site hands over the same boxed type,
+/// so the wasm carries one copy of the executor's promise glue, not one per future.
+fn promise(future: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let future: LocalFuture<Result<JsValue, JsValue>> = Box::pin(future);
+    wasm_bindgen_futures::future_to_promise(future)
 }
 
 /// A token request's result as a promise's.
