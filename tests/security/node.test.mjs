@@ -1,0 +1,248 @@
+// The token and the secret stay where they belong (issue "redirects, every error field,
+// bounded reads"), tried as an attacker and as a careless user would, in Node against the
+// mock server and a second origin that records what reaches it. The same redirect cases
+// run in workerd (workerd.test.mjs) and Chromium (chromium.test.mjs).
+import assert from "node:assert/strict";
+import http from "node:http";
+import { after, before, test } from "node:test";
+import { inspect } from "node:util";
+import { CedatoAuth } from "../../pkg/node.mjs";
+import * as nodeEntry from "../../pkg/node.mjs";
+import * as webEntry from "../../pkg/cedato_auth.js";
+import { TEST_TIMEOUT, VISIBLE_ASCII, instanceFactory, rejectsWith, startMock } from "../js/helpers.mjs";
+
+const T = { timeout: TEST_TIMEOUT };
+
+let mock;
+let thief;
+before(async () => {
+  mock = await startMock();
+  thief = await recordingServer();
+});
+after(async () => {
+  await mock?.stop();
+  await thief?.close();
+});
+
+const setup = instanceFactory(() => mock, { timeoutMs: 3000, maxRetries: 0 });
+
+/** A server on another origin that records the Authorization header of every request. */
+export async function recordingServer() {
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.headers.authorization ?? null);
+    req.resume();
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ stolen: true }));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    seen,
+    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))),
+  };
+}
+
+/** Every text an error shows: message, stack, JSON, util.inspect with hidden fields, causes. */
+function everything(err) {
+  const parts = [];
+  for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
+    parts.push(String(e?.message), String(e?.stack), safeJson(e), inspect(e, { showHidden: true, depth: 5 }));
+  }
+  return parts.join("\n");
+}
+const safeJson = (v) => {
+  try {
+    return JSON.stringify(v, Object.getOwnPropertyNames(v ?? {}));
+  } catch {
+    return "";
+  }
+};
+
+function assertClean(err, secrets) {
+  const text = everything(err);
+  for (const secret of secrets) assert.ok(!text.includes(secret), `the error shows ${secret}:\n${text}`);
+}
+
+for (const status of [301, 302, 303, 307, 308]) {
+  test(`redirect ${status} to another origin: the token does not go, fetch() gets the ${status}, request() rejects`, T, async () => {
+    const { auth, client } = setup(`redir-${status}`);
+    const location = `${thief.origin}/steal`;
+    await client.apiScript([{ status, headers: { location } }, { status, headers: { location } }]);
+    const before = thief.seen.length;
+    const res = await auth.fetch("reports/supplies/extended");
+    assert.equal(res.status, status);
+    await res.body?.cancel();
+    await rejectsWith(auth.request("reports/supplies/extended"), { code: "http", status });
+    assert.equal(thief.seen.length, before, "nothing reached the other origin");
+  });
+}
+
+test("a redirect inside the origin is followed with the token; a fetch option sees it too", T, async () => {
+  const calls = [];
+  const { auth, client } = setup("redir-inside", {
+    fetch: (input, init) => {
+      calls.push([String(input), new Headers(init?.headers).get("authorization")]);
+      return fetch(input, init);
+    },
+  });
+  await client.apiScript([{ status: 302, headers: { location: "/api/echo?hop=1" } }]);
+  const echo = await auth.request("reports/supplies/extended");
+  assert.equal(echo.path, "/api/echo");
+  assert.equal(echo.headers.token_valid, true, "the token went with the hop inside the origin");
+  const hops = calls.filter(([url]) => !url.endsWith("/token"));
+  assert.equal(hops.length, 2);
+  assert.ok(hops.every(([, authorization]) => authorization?.startsWith("Bearer ")));
+});
+
+test("303 and POST-after-302 become GET without the body", T, async () => {
+  const { auth, client } = setup("redir-303");
+  await client.apiScript([{ status: 303, headers: { location: "/api/echo" } }]);
+  const echo = await auth.request("reports/supplies/extended", { method: "POST", body: { a: 1 } });
+  assert.equal(echo.method, "GET");
+  assert.equal(echo.body, "");
+  assert.equal(echo.headers["content-type"], undefined);
+});
+
+test("a redirect loop inside the origin ends after 20 hops", T, async () => {
+  const { auth, client } = setup("redir-loop");
+  await client.apiScript(Array.from({ length: 25 }, () => ({ status: 307, headers: { location: "/api/echo" } })));
+  const res = await auth.fetch("echo");
+  assert.equal(res.status, 307, "the 21st answer is handed back as it is");
+});
+
+test("a token endpoint error that echoes the Basic credentials: no field shows them", T, async () => {
+  const { auth, client, creds } = setup("echo-basic");
+  const basic = Buffer.from(`${creds.clientId}:${creds.clientSecret}`).toString("base64");
+  const echo = `Basic ${basic} ${creds.clientSecret}`;
+  await client.tokenScript([
+    { status: 401, body: { error: echo, error_description: echo } },
+    { status: 404, body: echo },
+    { status: 400, body: { data: { error: echo, error_description: echo } } },
+  ]);
+  for (const code of ["token_rejected", "http", "token_rejected"]) {
+    const err = await rejectsWith(auth.getToken(), { code });
+    assertClean(err, [basic, creds.clientSecret]);
+    assert.match(everything(err), /\[redacted\]/);
+  }
+});
+
+test("an API error body that echoes the token, and a fetch error that carries the headers", T, async () => {
+  let failWith;
+  const { auth, client, creds } = setup("echo-token", {
+    fetch: (input, init) => {
+      if (failWith && !String(input).endsWith("/token")) {
+        const auth = new Headers(init.headers).get("authorization");
+        const error = new TypeError(`fetch failed sending ${auth}`);
+        error.cause = { message: `socket closed, headers: ${auth}`, code: "ECONNRESET", request: { headers: init.headers } };
+        return Promise.reject(error);
+      }
+      return fetch(input, init);
+    },
+  });
+  const token = await auth.getToken();
+  await client.apiScript([{ status: 500, body: `upstream saw Authorization: Bearer ${token}` }]);
+  const http = await rejectsWith(auth.request("reports/supplies/extended"), { code: "http", status: 500 });
+  assertClean(http, [token]);
+  assert.match(http.body, /\[redacted\]/);
+  failWith = true;
+  const network = await rejectsWith(auth.request("reports/supplies/extended"), { code: "network" });
+  assertClean(network, [token, creds.clientSecret]);
+  assert.equal(network.cause.name, "TypeError", "the cause keeps its name, message and code");
+  assert.match(network.cause.message, /\[redacted\]/);
+  assert.equal(network.cause.request, undefined, "nothing else of the thrown value is kept");
+});
+
+test("a token answer of 20 MB is invalid_response and leaves no memory behind; the instance keeps working", T, async () => {
+  const { webAssemblyMemory } = await import("./memory.mjs");
+  let huge = true;
+  const { auth } = setup("huge", {
+    fetch: (input, init) => {
+      if (!huge) return fetch(input, init);
+      const chunk = new TextEncoder().encode("x".repeat(1 << 20));
+      let sent = 0;
+      const body = new ReadableStream({
+        pull(controller) {
+          if (sent++ === 0) controller.enqueue(new TextEncoder().encode('{"access_token":"'));
+          else if (sent > 21) controller.close();
+          else controller.enqueue(chunk);
+        },
+      });
+      return Promise.resolve(new Response(body, { status: 200, headers: { "content-type": "application/json" } }));
+    },
+  });
+  const memoryBefore = webAssemblyMemory();
+  await rejectsWith(auth.getToken(), { code: "invalid_response", status: 200 });
+  assert.ok(webAssemblyMemory() - memoryBefore < 1 << 20, `wasm memory grew by ${webAssemblyMemory() - memoryBefore} B`);
+  huge = false;
+  assert.match(await auth.getToken(), VISIBLE_ASCII);
+});
+
+test("a polluted Object.prototype changes nothing: options and request options are read as own properties", T, async () => {
+  const { creds } = setup("pollution");
+  Object.prototype.baseUrl = "https://evil.example/api/";
+  Object.prototype.fetch = () => assert.fail("the prototype's fetch was called");
+  Object.prototype.method = "DELETE";
+  try {
+    const auth = new CedatoAuth({ ...creds });
+    assert.equal(String(auth), "CedatoAuth(https://api.cedato.com/api/)");
+    const own = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl });
+    const echo = await own.request("echo", {});
+    assert.equal(echo.method, "GET");
+  } finally {
+    delete Object.prototype.baseUrl;
+    delete Object.prototype.fetch;
+    delete Object.prototype.method;
+  }
+});
+
+test("each token request attempt hands the fetch option a new init with new headers", T, async () => {
+  const inits = [];
+  const { auth } = setup("fresh-init", {
+    maxRetries: 1,
+    fetch: (input, init) => {
+      inits.push(init);
+      if (inits.length === 1) {
+        init.headers.set?.("authorization", "Basic edited");
+        return Promise.resolve(new Response("{}", { status: 503 }));
+      }
+      return fetch(input, init);
+    },
+  });
+  assert.match(await auth.getToken(), VISIBLE_ASCII, "the second attempt carried the real credentials");
+  assert.notEqual(inits[0], inits[1]);
+  assert.notEqual(inits[0].headers, inits[1].headers);
+});
+
+test("one origin: IPv4 shorthand and upper case in baseUrl work end to end", T, async () => {
+  const { creds } = setup("one-origin");
+  const port = new URL(mock.baseUrl).port;
+  const auth = new CedatoAuth({ ...creds, baseUrl: `HTTP://127.1:${port}/api` });
+  assert.equal(String(auth), `CedatoAuth(http://127.0.0.1:${port}/api/)`);
+  assert.match(await auth.getToken(), VISIBLE_ASCII);
+  const res = await auth.fetch(`http://127.0.0.1:${port}/api/echo`);
+  assert.equal(res.status, 200);
+});
+
+test("one origin: an IDN base URL is compared in its punycode form", T, async () => {
+  const seen = [];
+  const auth = new CedatoAuth({
+    clientId: "id",
+    clientSecret: "secret",
+    baseUrl: "https://bücher.example/api",
+    fetch: async (input) => {
+      seen.push(String(input));
+      return String(input).endsWith("/token")
+        ? new Response(JSON.stringify({ access_token: "tok", expires_in: 3600 }))
+        : new Response("{}");
+    },
+  });
+  assert.equal(String(auth), "CedatoAuth(https://xn--bcher-kva.example/api/)");
+  await auth.request("reports");
+  assert.deepEqual(seen, ["https://xn--bcher-kva.example/api/token", "https://xn--bcher-kva.example/api/reports"]);
+});
+
+test("every entry exports only the SPEC's surface", T, async () => {
+  assert.deepEqual(Object.keys(nodeEntry).sort(), ["CedatoAuth"]);
+  assert.deepEqual(Object.keys(webEntry).sort(), ["CedatoAuth", "default", "initSync"]);
+});
