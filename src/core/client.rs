@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::task::Poll;
 
 use serde::de::DeserializeOwned;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::config::Config;
 use super::error::{truncate_utf8, Error, ErrorCode};
@@ -114,6 +115,14 @@ pub struct CachedToken {
     pub refresh_at: f64,
 }
 
+/// The token is overwritten in memory when the last holder drops it.
+impl Drop for CachedToken {
+    fn drop(&mut self) {
+        self.access_token.zeroize();
+        self.authorization.zeroize();
+    }
+}
+
 /// What a token request ends with.
 pub type FlightResult = Result<Rc<CachedToken>, Error>;
 
@@ -162,12 +171,12 @@ pub struct TokenClient<R: Runtime, T> {
     transport: T,
     store: Option<Rc<dyn TokenStore>>,
     store_key: String,
-    request: HttpRequest,
+    token_url: String,
     state: RefCell<State<R::Latch>>,
     next_id: Cell<u64>,
     /// The access tokens this client has held, newest last (at most [`HELD_TOKENS`]):
     /// what [`redact`](Self::redact) removes besides the credentials.
-    held: RefCell<VecDeque<String>>,
+    held: RefCell<VecDeque<Zeroizing<String>>>,
 }
 
 /// How many of the latest tokens [`TokenClient::redact`] knows; older ones expired long ago.
@@ -179,7 +188,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// `store`, tokens are looked up there before the endpoint is asked, and shared there.
     pub fn new(config: Config, runtime: R, transport: T, store: Option<Rc<dyn TokenStore>>) -> Rc<Self> {
         Rc::new(TokenClient {
-            request: token_request(&config),
+            token_url: config.token_url(),
             store_key: config.store_key(),
             store,
             config,
@@ -200,10 +209,10 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// The one redaction rule: every error the library makes goes through
     /// [`redact_error`](Self::redact_error).
     pub fn redact(&self, text: &str) -> String {
-        let basic = self.config.basic_authorization();
+        let (basic, secret) = (self.config.basic_authorization(), self.config.client_secret());
         let encoded = basic.trim_start_matches("Basic ");
         let mut out = text.to_owned();
-        for secret in [basic, encoded, self.config.client_secret()] {
+        for secret in [&*basic, encoded, &*secret] {
             out = replace_secret(&out, secret);
         }
         for token in self.held.borrow().iter() {
@@ -285,9 +294,14 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         }
     }
 
-    /// The token request, made once from the options.
-    pub fn request(&self) -> &HttpRequest {
-        &self.request
+    /// Forgets every token and overwrites the secret, the Basic value and the tokens this
+    /// client holds (`free()`); calls still pending settle, token requests fail.
+    pub fn wipe(&self) {
+        self.config.wipe();
+        self.held.borrow_mut().clear();
+        let mut state = self.state.borrow_mut();
+        state.cached = None;
+        state.refused = None;
     }
 
     /// The key of this client's token in a shared store.
@@ -326,13 +340,21 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// What attempt number `attempt` (from 1; 0 counts as 1 for the backoff), sent at
     /// `sent_at`, leads to.
     pub fn next(&self, outcome: Result<HttpResponse, TransportError>, sent_at: f64, attempt: u32) -> Next {
+        // A token answer's text holds the token: overwritten once it is read.
+        let (outcome, body) = match outcome {
+            Ok(mut response) => {
+                let body = Zeroizing::new(std::mem::take(&mut response.body));
+                (Ok(response), body)
+            }
+            Err(e) => (Err(e), Zeroizing::new(String::new())),
+        };
         let error = match outcome {
             Ok(response) if (200..300).contains(&response.status) && response.oversized => {
                 let message = "the token endpoint answered with more than 64 KB";
                 return Next::Fail(Error::new(ErrorCode::InvalidResponse, message).with_status(response.status));
             }
             Ok(response) if (200..300).contains(&response.status) => {
-                let answer = self.transport.parse_json::<TokenAnswer>(&response.body);
+                let answer = self.transport.parse_json::<TokenAnswer>(&body);
                 return match process_token_response(response.status, answer, sent_at, |s| {
                     self.transport.parse_number(s)
                 }) {
@@ -343,7 +365,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                     Err(e) => Next::Fail(self.redact_error(e)),
                 };
             }
-            Ok(response) => self.redact_error(self.answer_error(response, attempt)),
+            Ok(response) => self.redact_error(self.answer_error(&response, &body, attempt)),
             Err(e) => self.redact_error(self.transport_error(e, attempt)),
         };
         let retry_allowed = matches!(
@@ -365,7 +387,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// rule as for a token from the endpoint, `min(refreshSkewSeconds, expires_in / 2)`,
     /// when the store kept `expires_in` (this library writes it); without it the token's
     /// lifetime is unknown, and the whole `refreshSkewSeconds` applies.
-    pub fn accept_stored(&self, stored: StoredToken) -> Option<Rc<CachedToken>> {
+    pub fn accept_stored(&self, mut stored: StoredToken) -> Option<Rc<CachedToken>> {
         let now = self.runtime.now_ms();
         let remaining_s = (stored.expires_at - now) / 1000.0;
         if !is_visible_ascii(&stored.access_token) || !remaining_s.is_finite() || remaining_s <= 0.0 {
@@ -389,7 +411,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             return None;
         }
         let token = Token {
-            access_token: stored.access_token,
+            access_token: std::mem::take(&mut stored.access_token),
             expires_in: expires_in.unwrap_or(remaining_s),
             expires_at: stored.expires_at,
         };
@@ -417,11 +439,11 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         self.next_id.set(id + 1);
         {
             let mut held = self.held.borrow_mut();
-            if !held.contains(&token.access_token) {
+            if !held.iter().any(|t| **t == token.access_token) {
                 if held.len() == HELD_TOKENS {
                     held.pop_front();
                 }
-                held.push_back(token.access_token.clone());
+                held.push_back(Zeroizing::new(token.access_token.clone()));
             }
         }
         let skew_ms = skew_seconds * 1000.0;
@@ -436,7 +458,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     }
 
     /// The error for a non-2xx answer of the token endpoint.
-    fn answer_error(&self, response: HttpResponse, attempts: u32) -> Error {
+    fn answer_error(&self, response: &HttpResponse, body: &str, attempts: u32) -> Error {
         let status = response.status;
         if status == 0 {
             // A browser hides a redirect's status (an "opaqueredirect" answer).
@@ -467,7 +489,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         let mut message = [before, status.to_string().as_str(), after].concat();
         let mut error = Error::new(code, String::new()).with_status(status);
         if code == ErrorCode::TokenRejected {
-            let answer = self.transport.parse_json::<TokenAnswer>(&response.body);
+            let answer = self.transport.parse_json::<TokenAnswer>(body);
             let (oauth_error, description) = oauth_error_fields(answer);
             if let Some(e) = &oauth_error {
                 message.push_str(" [");
@@ -478,7 +500,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             error.oauth_error_description = description;
         }
         if code == ErrorCode::Http {
-            error.body = Some(truncate_utf8(&response.body, ERROR_BODY_LIMIT).to_owned());
+            error.body = Some(truncate_utf8(body, ERROR_BODY_LIMIT).to_owned());
         }
         if matches!(code, ErrorCode::RateLimited | ErrorCode::ServerError) {
             push_attempts(&mut message, attempts);
@@ -508,7 +530,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                 ErrorCode::Timeout
             }
             TransportError::Network(detail) => {
-                message = ["could not reach the token endpoint ", &self.request.url, ": ", &detail].concat();
+                message = ["could not reach the token endpoint ", &self.token_url, ": ", &detail].concat();
                 ErrorCode::Network
             }
         };
@@ -630,7 +652,10 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         let mut attempt: u32 = 0;
         loop {
             let sent_at = self.runtime.now_ms();
-            let outcome = self.transport.send(&self.request, self.config.timeout_ms).await;
+            // Built for each attempt (it holds the credentials, overwritten when dropped).
+            let request = token_request(&self.config);
+            let outcome = self.transport.send(&request, self.config.timeout_ms).await;
+            drop(request);
             attempt += 1;
             match self.next(outcome, sent_at, attempt) {
                 Next::Token(token) => return Ok(token),

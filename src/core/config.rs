@@ -1,6 +1,9 @@
 //! Constructor options: validation, defaults and the derived values used on every call.
 
+use core::cell::{Ref, RefCell};
 use core::fmt;
+
+use zeroize::{Zeroize, Zeroizing};
 
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -113,8 +116,9 @@ pub struct RawOptions {
 pub struct Config {
     /// The client id (non-empty, no `:`).
     pub client_id: String,
-    client_secret: String,
-    basic: String,
+    // The secrets, overwritten when dropped and by `wipe` (on `free()`).
+    client_secret: RefCell<Zeroizing<String>>,
+    basic: RefCell<Zeroizing<String>>,
     /// The base URL, always ending in `/`.
     pub base_url: String,
     /// `scheme://host[:port]` of the base URL, lower-cased, default port dropped.
@@ -248,8 +252,8 @@ impl Config {
         };
         Ok(Config {
             token_store,
-            basic: basic_authorization(&client_id, &client_secret),
-            client_secret,
+            basic: RefCell::new(basic_authorization(&client_id, &client_secret)),
+            client_secret: RefCell::new(Zeroizing::new(client_secret)),
             client_id,
             base_url,
             origin,
@@ -261,13 +265,20 @@ impl Config {
     }
 
     /// The `Authorization` value of the token request.
-    pub fn basic_authorization(&self) -> &str {
-        &self.basic
+    pub fn basic_authorization(&self) -> Ref<'_, str> {
+        Ref::map(self.basic.borrow(), |b| b.as_str())
     }
 
     /// The client secret (for redaction).
-    pub fn client_secret(&self) -> &str {
-        &self.client_secret
+    pub fn client_secret(&self) -> Ref<'_, str> {
+        Ref::map(self.client_secret.borrow(), |s| s.as_str())
+    }
+
+    /// Overwrites the secret and the Basic value in memory (`free()`): token requests made
+    /// afterwards are refused.
+    pub fn wipe(&self) {
+        self.client_secret.borrow_mut().zeroize();
+        self.basic.borrow_mut().zeroize();
     }
 
     /// The key under which a shared token store keeps this client's token: derived from
@@ -382,7 +393,10 @@ mod tests {
         assert_eq!(c.refresh_skew_seconds, 60.0);
         assert_eq!(c.timeout_ms, 10_000.0);
         assert_eq!(c.max_retries, 2);
-        assert_eq!(c.basic_authorization(), "Basic aWQ6czNjcmV0");
+        assert_eq!(&*c.basic_authorization(), "Basic aWQ6czNjcmV0");
+        c.wipe();
+        assert_eq!(&*c.basic_authorization(), "");
+        assert_eq!(&*c.client_secret(), "");
         assert!(!format!("{c:?}").contains("s3cret"));
         assert!(!format!("{c:?}").contains("aWQ6czNjcmV0"));
     }

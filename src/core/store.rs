@@ -18,6 +18,13 @@ pub struct StoredToken {
     pub expires_in: Option<f64>,
 }
 
+/// The token is overwritten in memory when it is dropped.
+impl Drop for StoredToken {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.access_token);
+    }
+}
+
 /// Where tokens are shared. Implementations turn their own failures into `None` / `()`;
 /// the client bounds every call with `timeoutMs`.
 pub trait TokenStore {

@@ -8,6 +8,7 @@ use core::marker::PhantomData;
 
 use base64::Engine as _;
 use serde::de::{value::MapAccessDeserializer, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use zeroize::{Zeroize, Zeroizing};
 
 use super::config::Config;
 use super::error::{truncate_utf8, Error, ErrorCode};
@@ -30,6 +31,15 @@ pub struct HttpRequest {
     pub headers: Vec<(&'static str, String)>,
     /// The body text.
     pub body: String,
+}
+
+/// The header values may hold the credentials: they are overwritten when it is dropped.
+impl Drop for HttpRequest {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.headers {
+            value.zeroize();
+        }
+    }
 }
 
 /// What a transport hands back for one attempt: status, the headers the library reads,
@@ -240,9 +250,10 @@ fn fields(answer: TokenAnswer) -> Option<Fields<()>> {
 
 /// `Authorization: Basic …` for the credentials: Base64 of the UTF-8 bytes of
 /// `clientId:clientSecret`, as the vendor's examples build it.
-pub fn basic_authorization(client_id: &str, client_secret: &str) -> String {
-    let raw = [client_id, ":", client_secret].concat();
-    ["Basic ", &base64::engine::general_purpose::STANDARD.encode(raw)].concat()
+pub fn basic_authorization(client_id: &str, client_secret: &str) -> Zeroizing<String> {
+    let raw = Zeroizing::new([client_id, ":", client_secret].concat());
+    let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(raw.as_bytes()));
+    Zeroizing::new(["Basic ", &encoded].concat())
 }
 
 /// The token request for a configuration (SPEC section 2).
@@ -253,7 +264,7 @@ pub fn token_request(config: &Config) -> HttpRequest {
         headers: vec![
             ("accept", "application/json".into()),
             ("api-version", config.api_version.clone()),
-            ("authorization", config.basic_authorization().into()),
+            ("authorization", config.basic_authorization().to_owned()),
             ("content-type", "application/x-www-form-urlencoded".into()),
         ],
         body: TOKEN_REQUEST_BODY.into(),
@@ -412,14 +423,12 @@ mod tests {
 
     #[test]
     fn basic_credentials_are_utf8_base64() {
-        assert_eq!(
-            basic_authorization("Aladdin", "open sesame"),
-            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
-        );
+        let basic = |id, secret| basic_authorization(id, secret).to_string();
+        assert_eq!(basic("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
         // "é" is two UTF-8 bytes; btoa would refuse or mangle it.
-        assert_eq!(basic_authorization("id", "pé"), "Basic aWQ6cMOp");
-        assert_eq!(basic_authorization("id", "a:b"), "Basic aWQ6YTpi");
-        assert_eq!(basic_authorization("f", "oo"), "Basic Zjpvbw==");
+        assert_eq!(basic("id", "pé"), "Basic aWQ6cMOp");
+        assert_eq!(basic("id", "a:b"), "Basic aWQ6YTpi");
+        assert_eq!(basic("f", "oo"), "Basic Zjpvbw==");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, Response};
+use zeroize::Zeroize;
 
 /// The body's first `limit` bytes as text (invalid UTF-8 replaced), and whether there was
 /// more (the rest is not read: the stream is cancelled).
@@ -14,7 +15,9 @@ pub async fn read_limited(response: &Response, limit: usize) -> Result<(String, 
         return Ok((String::new(), false));
     };
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let mut bytes = Vec::new();
+    // Room for the whole limit from the start: growing would leave copies of a token
+    // answer behind in freed memory; chunks are copied straight into it.
+    let mut bytes = Vec::with_capacity(limit);
     let mut more = false;
     loop {
         let chunk = JsFuture::from(reader.read()).await?;
@@ -25,15 +28,25 @@ pub async fn read_limited(response: &Response, limit: usize) -> Result<(String, 
             continue;
         };
         let room = (limit - bytes.len()) as u32;
+        let take = value.length().min(room);
+        let start = bytes.len();
+        bytes.resize(start + take as usize, 0);
+        if let Some(into) = bytes.get_mut(start..) {
+            value.subarray(0, take).copy_to(into);
+        }
         if value.length() > room {
-            bytes.extend(value.subarray(0, room).to_vec());
             more = true;
             // The rest is not wanted; cancelling frees the connection.
             let _ = reader.cancel();
             break;
         }
-        bytes.extend(value.to_vec());
     }
     reader.release_lock();
-    Ok((String::from_utf8_lossy(&bytes).into_owned(), more))
+    let text = String::from_utf8(bytes).unwrap_or_else(|invalid| {
+        let mut bytes = invalid.into_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        bytes.zeroize();
+        text
+    });
+    Ok((text, more))
 }

@@ -22,9 +22,9 @@ mod typings;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use crate::core::LocalFuture;
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use crate::core::LocalFuture;
 use web_sys::Url;
 
 use crate::core::client::Flight;
@@ -202,12 +202,13 @@ impl CedatoAuth {
         promise(api::request(Rc::clone(&self.inner), path, options))
     }
 
-    /// Releases the instance: the cached token is forgotten, and every later call
-    /// rejects with `invalid_request`. Calls already pending settle.
+    /// Releases the instance: the secret and the tokens are overwritten in memory, and
+    /// every later call rejects with `invalid_request`. Calls already pending settle.
     #[wasm_bindgen(js_name = free)]
     pub fn dispose(&self) {
         self.inner.freed.set(true);
-        self.inner.client.clear();
+        // The secret, the Basic value and every token are overwritten in wasm memory.
+        self.inner.client.wipe();
         self.inner.memo.replace(None);
         self.inner.shared.replace(None);
     }

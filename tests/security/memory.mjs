@@ -7,3 +7,6 @@ const exports = initSync({ module: readFileSync(new URL("../../pkg/cedato_auth_b
 
 /** Bytes of wasm linear memory now. */
 export const webAssemblyMemory = () => exports.memory.buffer.byteLength;
+
+/** Whether the wasm memory holds `text` (its UTF-8 bytes) anywhere, freed blocks included. */
+export const webAssemblyMemoryHolds = (text) => Buffer.from(exports.memory.buffer).indexOf(text) !== -1;

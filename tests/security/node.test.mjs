@@ -246,3 +246,19 @@ test("every entry exports only the SPEC's surface", T, async () => {
   assert.deepEqual(Object.keys(nodeEntry).sort(), ["CedatoAuth"]);
   assert.deepEqual(Object.keys(webEntry).sort(), ["CedatoAuth", "default", "initSync"]);
 });
+
+test("after free(), the wasm memory holds neither the secret, the Basic value nor any token", T, async () => {
+  const { webAssemblyMemoryHolds } = await import("./memory.mjs");
+  const { auth, creds } = setup("wipe");
+  const basic = Buffer.from(`${creds.clientId}:${creds.clientSecret}`).toString("base64");
+  const first = await auth.getToken();
+  const second = await auth.refresh();
+  await auth.request("echo");
+  assert.notEqual(first, second);
+  assert.ok(webAssemblyMemoryHolds(second), "the scan finds what is there");
+  auth.free();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const [name, secret] of [["secret", creds.clientSecret], ["Basic value", basic], ["first token", first], ["second token", second]]) {
+    assert.ok(!webAssemblyMemoryHolds(secret), `the ${name} is still in wasm memory`);
+  }
+});
