@@ -1,0 +1,246 @@
+// The redirect cases of node.test.mjs in headless Chromium: a page on an origin of its own
+// (a static server) loads pkg/cedato_auth.js with `await init()` and calls the mock Cedato
+// server (another origin, answering CORS), whose API answers are scripted to redirect to
+// a third origin that records what reaches it.
+//
+// A browser hides a redirect from `redirect: "manual"` (an opaque redirect, status 0), so
+// the library sends again with `redirect: "follow"` and relies on the browser dropping
+// Authorization on the hop to another origin; request() then rejects because the answer
+// comes from outside baseUrl's origin. The other origin may get a request (and its CORS
+// preflight), but never one carrying a Bearer token.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import http from "node:http";
+import { extname, join, normalize, sep } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { credentials, startMock } from "../js/helpers.mjs";
+import { launchChromium } from "../support/chromium.mjs";
+
+const PKG = fileURLToPath(new URL("../../pkg/", import.meta.url));
+const STATUSES = [301, 302, 303, 307, 308];
+const T = { timeout: 30_000 };
+
+const PAGE = `<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8" /><link rel="icon" href="data:," /><title>cedato-auth redirects</title></head>
+  <body>
+    <script type="module">
+      import init, { CedatoAuth } from "/pkg/cedato_auth.js";
+      await init();
+      window.CedatoAuth = CedatoAuth;
+      window.__ready = true;
+    </script>
+  </body>
+</html>`;
+
+const MIME = { ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8", ".wasm": "application/wasm" };
+
+/** The page at `/` and pkg/ at `/pkg/`, on 127.0.0.1 (an origin of its own). */
+async function pageServer() {
+  const server = http.createServer(async (req, res) => {
+    try {
+      const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+      if (path === "/") {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+        return res.end(PAGE);
+      }
+      const file = normalize(join(PKG, path.replace(/^\/pkg\//, "")));
+      if (!path.startsWith("/pkg/") || !file.startsWith(PKG)) throw new Error("not found");
+      const body = await readFile(file);
+      res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("404");
+    }
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))),
+  };
+}
+
+/**
+ * Another origin that records every request: a CORS preflight (OPTIONS) as
+ * `{ preflight: true, requestedHeaders }`, answered 204 allowing whatever it asks (so a
+ * browser that meant to send Authorization would send it, and be caught); any other
+ * request with its Authorization header, answered 200 JSON with `Access-Control-Allow-Origin: *`.
+ */
+async function recordingServer() {
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    const cors = { "access-control-allow-origin": "*" };
+    if (req.method === "OPTIONS") {
+      const requestedHeaders = req.headers["access-control-request-headers"] ?? "";
+      seen.push({ preflight: true, path: req.url, origin: req.headers.origin ?? null, requestedHeaders });
+      res.writeHead(204, {
+        ...cors,
+        "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+        ...(requestedHeaders ? { "access-control-allow-headers": requestedHeaders } : {}),
+        "access-control-max-age": "0",
+      });
+      return res.end();
+    }
+    seen.push({ preflight: false, method: req.method, path: req.url, origin: req.headers.origin ?? null, authorization: req.headers.authorization ?? null });
+    res.writeHead(200, { ...cors, "content-type": "application/json" });
+    res.end(JSON.stringify({ stolen: true }));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    seen,
+    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))),
+  };
+}
+
+let mock;
+let thief;
+let site;
+let browser;
+let page;
+const pageLog = [];
+
+before(async () => {
+  [mock, thief, site, browser] = await Promise.all([startMock(), recordingServer(), pageServer(), launchChromium()]);
+  page = await browser.newPage();
+  page.on("console", (m) => pageLog.push(`console.${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => pageLog.push(`pageerror: ${e.message}`));
+  page.on("requestfailed", (r) => pageLog.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  await page.goto(site.url);
+  await page.waitForFunction(() => window.__ready === true, null, { timeout: 20_000 }).catch((err) => {
+    err.message += `\npage log:\n${pageLog.join("\n")}`;
+    throw err;
+  });
+}, { timeout: 90_000 });
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  await mock?.stop();
+  await thief?.close();
+});
+
+/**
+ * Chromium's HTTP cache keeps a 301 or 308 that has no Cache-Control (they are cacheable
+ * by default), and answers later requests of the same URL with it without asking the
+ * mock: every test calls a URL of its own (`?case=...`), and the last tests look at that
+ * cache on purpose.
+ *
+ * Runs `call` ("fetch" or "request") of a new CedatoAuth (client `clientId`) in the page.
+ * Resolves `{ sync, resolved, rejected }`: `sync` is a synchronous throw of the call,
+ * `resolved` a summary of the answer (fetch: status, type, url; request: the value).
+ */
+function inPage(call, clientId, path = "reports/supplies/extended") {
+  return page.evaluate(
+    async ({ call, clientId, baseUrl, path }) => {
+      const describe = (err) => ({ name: err?.name, code: err?.code, status: err?.status, message: String(err?.message) });
+      const auth = new window.CedatoAuth({ clientId, clientSecret: `${clientId}-secret`, baseUrl, timeoutMs: 5000, maxRetries: 0 });
+      let promise;
+      try {
+        promise = auth[call](path);
+      } catch (err) {
+        return { sync: describe(err) };
+      }
+      try {
+        const value = await promise;
+        if (call !== "fetch") return { resolved: value };
+        const out = { status: value.status, type: value.type, url: value.url, redirected: value.redirected };
+        await value.body?.cancel();
+        return { resolved: out };
+      } catch (err) {
+        return { rejected: describe(err) };
+      }
+    },
+    { call, clientId, baseUrl: mock.baseUrl, path },
+  );
+}
+
+const bearers = (entries) => entries.filter((e) => /^bearer\s/i.test(e.authorization ?? ""));
+const askedForAuthorization = (entries) => entries.filter((e) => e.preflight && /(^|,)\s*authorization\s*(,|$)/i.test(e.requestedHeaders));
+
+/** A client whose next two API answers redirect to `location` (the manual send, then the followed one). */
+async function redirectingClient(tag, status, location) {
+  const creds = credentials(tag);
+  await mock.client(creds.clientId).apiScript([{ status, headers: { location } }, { status, headers: { location } }]);
+  return creds.clientId;
+}
+
+for (const status of STATUSES) {
+  test(`chromium: redirect ${status} to another origin: request() rejects with "http", no Bearer reaches the other origin`, T, async (t) => {
+    const location = `${thief.origin}/steal/request/${status}`;
+    const clientId = await redirectingClient(`sec-chromium-req-${status}`, status, location);
+    const before = thief.seen.length;
+    const outcome = await inPage("request", clientId, `reports/supplies/extended?case=request-${status}`);
+    const reached = thief.seen.slice(before);
+    const { apiRequests } = await mock.client(clientId).stats();
+    t.diagnostic(`request(): ${JSON.stringify(outcome)}; API requests at the mock: ${apiRequests}; the other origin saw ${JSON.stringify(reached)}`);
+    assert.equal(outcome.sync, undefined, "request() did not throw synchronously");
+    assert.equal(outcome.resolved, undefined, `request() resolved: ${JSON.stringify(outcome.resolved)}`);
+    assert.equal(outcome.rejected.name, "CedatoError");
+    assert.equal(outcome.rejected.code, "http", JSON.stringify(outcome.rejected));
+    assert.deepEqual(bearers(reached), [], "no Bearer token reached the other origin");
+    assert.deepEqual(askedForAuthorization(reached), [], "no preflight asked to send Authorization");
+  });
+
+  test(`chromium: redirect ${status} to another origin: fetch() does not throw synchronously, no Bearer reaches the other origin`, T, async (t) => {
+    const location = `${thief.origin}/steal/fetch/${status}`;
+    const clientId = await redirectingClient(`sec-chromium-fetch-${status}`, status, location);
+    const before = thief.seen.length;
+    const outcome = await inPage("fetch", clientId, `reports/supplies/extended?case=fetch-${status}`);
+    const reached = thief.seen.slice(before);
+    t.diagnostic(`fetch(): ${JSON.stringify(outcome)}; the other origin saw ${JSON.stringify(reached)}`);
+    assert.equal(outcome.sync, undefined, `fetch() threw synchronously: ${JSON.stringify(outcome.sync)}`);
+    assert.deepEqual(bearers(reached), [], "no Bearer token reached the other origin");
+    assert.deepEqual(askedForAuthorization(reached), [], "no preflight asked to send Authorization");
+  });
+}
+
+test("chromium: a redirect inside the origin is followed with the token", T, async () => {
+  const creds = credentials("sec-chromium-inside");
+  const location = "/api/echo?hop=1";
+  await mock.client(creds.clientId).apiScript([{ status: 302, headers: { location } }, { status: 302, headers: { location } }]);
+  const before = thief.seen.length;
+  const outcome = await inPage("request", creds.clientId, "reports/supplies/extended?case=inside");
+  assert.equal(outcome.rejected, undefined, `request() rejected: ${JSON.stringify(outcome.rejected)}`);
+  const echo = outcome.resolved;
+  assert.equal(echo.path, "/api/echo", JSON.stringify(echo));
+  assert.deepEqual(echo.query, { hop: "1" });
+  assert.equal(echo.headers.token_valid, true, "the token went with the hop inside the origin");
+  assert.equal(thief.seen.length, before, "nothing reached the other origin");
+});
+
+test("chromium: a 301 the browser cached sends the next request straight to the other origin, still without the token", T, async (t) => {
+  const path = "reports/supplies/extended?case=cached-301";
+  const location = `${thief.origin}/steal/cached/301`;
+  const first = await redirectingClient("sec-chromium-cache-1", 301, location);
+  await inPage("request", first, path);
+  // A client with no script: the mock would answer 200 with the report, if it were asked.
+  const second = credentials("sec-chromium-cache-2").clientId;
+  const before = thief.seen.length;
+  const outcome = await inPage("request", second, path);
+  const reached = thief.seen.slice(before);
+  const stats = await mock.client(second).stats();
+  t.diagnostic(`request() after the cached 301: ${JSON.stringify(outcome)}; mock stats ${JSON.stringify(stats)}; the other origin saw ${JSON.stringify(reached)}`);
+  assert.equal(stats.apiRequests, 0, "the mock was not asked: the browser used its cached 301");
+  assert.equal(outcome.rejected?.code, "http", JSON.stringify(outcome));
+  assert.ok(reached.some((e) => !e.preflight), "the browser went to the other origin");
+  assert.deepEqual(bearers(reached), [], "no Bearer token reached the other origin");
+});
+
+// The control: a page that sends a Bearer header to the other origin itself gets it
+// there (the recorder's CORS lets it through), so the checks above would see a leak.
+test("chromium control: a Bearer header sent straight to the other origin is recorded", T, async () => {
+  const before = thief.seen.length;
+  const status = await page.evaluate(async (url) => (await fetch(url, { headers: { authorization: "Bearer control" } })).status, `${thief.origin}/control`);
+  assert.equal(status, 200);
+  const reached = thief.seen.slice(before);
+  assert.equal(askedForAuthorization(reached).length, 1, JSON.stringify(reached));
+  assert.deepEqual(bearers(reached).map((e) => e.authorization), ["Bearer control"]);
+});
+
+test("chromium: no page errors", () => {
+  assert.deepEqual(pageLog.filter((line) => /^pageerror/.test(line)), [], pageLog.join("\n"));
+});
