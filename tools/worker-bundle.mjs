@@ -61,6 +61,6 @@ export function workerModules(scriptPath) {
     modules: true,
     modulesRoot: dirname(scriptPath),
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2025-06-01",
+    compatibilityDate: "2026-05-03",
   };
 }
