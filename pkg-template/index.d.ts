@@ -9,4 +9,5 @@ export type {
   RequestOptions,
   StoredToken,
   TokenStore,
+  TokenStoreCallOptions,
 } from "./cedato_auth.js";

@@ -2,12 +2,16 @@
 // for the whole fleet, coordinated by a short lock.
 //
 //   get(key): the stored token if there is one; else try `SET <key>:lock <random> NX PX
-//   lockMs`. The process that gets the lock answers null (its CedatoAuth then asks the
-//   token endpoint and calls set); every other one polls for the token, and tries for
-//   the lock again when the lock disappears (its holder crashed or its request failed).
-//   After maxWaitMs it gives up and answers null: the caller then asks the endpoint
-//   itself, so a stuck fleet never fails a call. lockMs and maxWaitMs must stay below the
-//   CedatoAuth's timeoutMs (default 10000), after which the library skips the store.
+//   lockMs`. The process that gets the lock reads the token once more (a holder may have
+//   stored it meanwhile), then answers null: its CedatoAuth asks the token endpoint and
+//   calls set, or release when it has nothing to share (a failure, a use-once token);
+//   either unlocks at once. While the request is in flight the holder renews the lock
+//   every lockMs / 2, so a slow but healthy refresh keeps it. Other processes poll for
+//   the token and try for the lock again when it disappears (its holder crashed); calls in
+//   the holder's own process wait for its request without polling. After maxWaitMs, or
+//   when CedatoAuth aborts the call's signal, a waiter answers null: the caller then asks
+//   the endpoint itself, so a stuck fleet never fails a call. maxWaitMs should stay below
+//   CedatoAuth's timeoutMs (default 10000), after which the library gives up on the store.
 //
 // The package does not depend on a Redis client: pass your own, a node-redis v4/v5
 // client (`createClient()` from the `redis` package) or an ioredis client.
@@ -16,6 +20,9 @@ import { commonOptions, storedToken, usableToken } from "./stored-token.mjs";
 
 const RELEASE_SCRIPT =
   'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end';
+/** Extends the lock (ARGV[2] ms) only while it is still this holder's (ARGV[1]). */
+const RENEW_SCRIPT =
+  'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end';
 /** Deletes the stored token only if it is the refused one (ARGV[1]). */
 const DROP_SCRIPT = `local v = redis.call("get", KEYS[1])
 if not v then return 0 end
@@ -45,6 +52,7 @@ function commandsOf(client, style) {
       setFor: (key, value, ms) => client.set(key, value, "PX", ms),
       del: (key) => client.del(key),
       release: (key, value) => client.eval(RELEASE_SCRIPT, 1, key, value),
+      renew: (key, value, ms) => client.eval(RENEW_SCRIPT, 1, key, value, String(ms)),
       drop: (key, token) => client.eval(DROP_SCRIPT, 1, key, token),
     };
   }
@@ -54,6 +62,7 @@ function commandsOf(client, style) {
     setFor: (key, value, ms) => client.set(key, value, { PX: ms }),
     del: (key) => client.del(key),
     release: (key, value) => client.eval(RELEASE_SCRIPT, { keys: [key], arguments: [value] }),
+    renew: (key, value, ms) => client.eval(RENEW_SCRIPT, { keys: [key], arguments: [value, String(ms)] }),
     drop: (key, token) => client.eval(DROP_SCRIPT, { keys: [key], arguments: [token] }),
   };
 }
@@ -100,14 +109,16 @@ export function redisTokenStore(client, options = {}) {
     throw new TypeError('redisTokenStore: clientStyle must be "node-redis" or "ioredis"');
   }
   const redis = commandsOf(client, style);
-  // Lock values this process holds, per token key: set() releases only its own lock.
+  // The locks this process holds, per token key: `{ owner, renewal, done, finish }`.
+  // set() and release() unlock only their own lock; `done` settles then, for the calls
+  // of this process that wait for its request.
   const held = new Map();
   // The token this process last got or stored, per token key: delete() drops the stored
   // token only if it is that one, so a late refusal of an old token (every process sees
   // the 401s after a revocation) does not drop the new one another process just stored.
   const handedOut = new Map();
 
-  async function release(lockKey, owner) {
+  async function unlockRedis(lockKey, owner) {
     try {
       await redis.release(lockKey, owner);
     } catch {
@@ -118,30 +129,71 @@ export function redisTokenStore(client, options = {}) {
     }
   }
 
+  /** Takes the lock of `tokenKey` for this process, renewed until `unlock`. */
+  async function lock(tokenKey) {
+    const lockKey = `${tokenKey}:lock`;
+    const owner = randomId();
+    if ((await redis.setLock(lockKey, owner, lockMs)) === null) return false;
+    let finish;
+    const done = new Promise((resolve) => (finish = resolve));
+    const renewal = setInterval(() => redis.renew(lockKey, owner, lockMs).catch(() => {}), lockMs / 2);
+    renewal.unref?.(); // a renewal keeps no Node process alive
+    held.set(tokenKey, { owner, renewal, done, finish });
+    return true;
+  }
+
+  /** Gives the lock of `tokenKey` back, if this process holds it. */
+  async function unlock(tokenKey) {
+    const mine = held.get(tokenKey);
+    if (mine === undefined) return;
+    held.delete(tokenKey);
+    clearInterval(mine.renewal);
+    try {
+      await unlockRedis(`${tokenKey}:lock`, mine.owner);
+    } finally {
+      mine.finish();
+    }
+  }
+
   return {
-    async get(key) {
+    async get(key, options) {
+      const signal = options?.signal;
       const tokenKey = prefix + key;
       const lockKey = `${tokenKey}:lock`;
       const giveUpAt = Date.now() + maxWaitMs;
       let raw = await redis.get(tokenKey);
-      let lock = null; // not known to be held: try for it
+      let lockSeen = null; // not known to be held: try for it
       for (;;) {
         const token = parseStoredToken(raw);
         if (token) {
           handedOut.set(tokenKey, token.accessToken);
           return token;
         }
-        if (lock === null || lock === undefined) {
-          const owner = randomId();
-          if ((await redis.setLock(lockKey, owner, lockMs)) !== null) {
-            held.set(tokenKey, owner);
-            return null; // this process refreshes; set() stores the token and unlocks
+        if (signal?.aborted) return null; // CedatoAuth gave up on this call
+        const mine = held.get(tokenKey);
+        if (mine !== undefined) {
+          // This process refreshes already: wait for that, not for the lock to expire.
+          await Promise.race([mine.done, sleep(Math.max(0, giveUpAt - Date.now()))]);
+          if (Date.now() >= giveUpAt) return null;
+          raw = await redis.get(tokenKey);
+          continue;
+        }
+        if (lockSeen === null || lockSeen === undefined) {
+          if (await lock(tokenKey)) {
+            // A holder may have stored the token between the read and the lock.
+            const again = parseStoredToken(await redis.get(tokenKey));
+            if (again) {
+              await unlock(tokenKey);
+              handedOut.set(tokenKey, again.accessToken);
+              return again;
+            }
+            return null; // this process refreshes; set() or release() unlocks
           }
         }
         // Another process is refreshing: wait for its token, or for its lock to go.
         if (Date.now() + pollMs > giveUpAt) return null;
         await sleep(pollMs);
-        [raw, lock] = await Promise.all([redis.get(tokenKey), redis.get(lockKey)]);
+        [raw, lockSeen] = await Promise.all([redis.get(tokenKey), redis.get(lockKey)]);
       }
     },
 
@@ -155,12 +207,13 @@ export function redisTokenStore(client, options = {}) {
       try {
         await redis.setFor(tokenKey, value, keepMs);
       } finally {
-        const owner = held.get(tokenKey);
-        if (owner !== undefined) {
-          held.delete(tokenKey);
-          await release(`${tokenKey}:lock`, owner);
-        }
+        await unlock(tokenKey);
       }
+    },
+
+    /** The token request after this process's miss ended with nothing to store. */
+    async release(key) {
+      await unlock(prefix + key);
     },
 
     async delete(key) {

@@ -1,23 +1,29 @@
 // The stored form of a token shared by the stores: what CedatoAuth hands to `set`
-// (`expiresIn`, the token's whole lifetime, included: a reader applies the same refresh
-// window to it as to a token it fetched), plus `refreshAt`, from when on a stored token
-// is no longer handed out so that the fleet refreshes it in time (the same skew rule as
-// CedatoAuth's own cache).
+// (`expiresIn`, the token's whole lifetime, and `refreshAt`, from when on it is refreshed
+// before use). `refreshAt` is the one refresh point of the whole fleet: the stores stop
+// handing the token out then, and every CedatoAuth that reads it refreshes it then,
+// whatever skew each is configured with.
+
+const finite = (value) => typeof value === "number" && Number.isFinite(value);
 
 /**
- * The value to store for `token` (as given to `set(key, token, ttlSeconds)`), refreshed
- * `min(skewSeconds, ttlSeconds / 2)` before it expires.
+ * The value to store for `token` (as given to `set(key, token, ttlSeconds)`): its own
+ * `refreshAt` when CedatoAuth handed one, else `min(skewSeconds, ttlSeconds / 2)` before
+ * it expires (a token from an older CedatoAuth, or from elsewhere).
  */
 export function storedToken(token, ttlSeconds, skewSeconds, now = Date.now()) {
-  const refreshAt = now + (ttlSeconds - Math.min(skewSeconds, ttlSeconds / 2)) * 1000;
+  const refreshAt = finite(token.refreshAt)
+    ? Math.min(token.refreshAt, token.expiresAt)
+    : now + (ttlSeconds - Math.min(skewSeconds, ttlSeconds / 2)) * 1000;
   return { ...forCedatoAuth(token), refreshAt };
 }
 
-// `{ accessToken, tokenType, expiresAt, expiresIn? }` of a token (`expiresIn` when it is
-// a number).
-function forCedatoAuth({ accessToken, expiresAt, expiresIn }) {
+// `{ accessToken, tokenType, expiresAt, expiresIn?, refreshAt? }` of a token (the optional
+// fields when they are numbers).
+function forCedatoAuth({ accessToken, expiresAt, expiresIn, refreshAt }) {
   const token = { accessToken, tokenType: "bearer", expiresAt };
-  if (typeof expiresIn === "number") token.expiresIn = expiresIn;
+  if (finite(expiresIn)) token.expiresIn = expiresIn;
+  if (finite(refreshAt)) token.refreshAt = refreshAt;
   return token;
 }
 

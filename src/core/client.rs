@@ -17,8 +17,8 @@ use zeroize::{Zeroize, Zeroizing};
 use super::config::Config;
 use super::error::{truncate_utf8, Error, ErrorCode};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
-use super::store::{StoredToken, TokenStore};
-use super::token::{is_visible_ascii, oauth_error_fields, process_token_response, token_request};
+use super::store::{StoredToken, TokenStore, MAX_STORED_TOKEN_LEN};
+use super::token::{is_visible_ascii, oauth_error_fields, process_token_response, token_request, MAX_EXPIRES_IN};
 use super::token::{HttpRequest, HttpResponse, Token, TokenAnswer};
 
 /// Most of an error answer's body that an error keeps.
@@ -177,6 +177,8 @@ pub struct TokenClient<R: Runtime, T> {
     /// The access tokens this client has held, newest last (at most [`HELD_TOKENS`]):
     /// what [`redact`](Self::redact) removes besides the credentials.
     held: RefCell<VecDeque<Zeroizing<String>>>,
+    /// Set by [`wipe`](Self::wipe): no token lands and no token request is sent after it.
+    wiped: Cell<bool>,
 }
 
 /// How many of the latest tokens [`TokenClient::redact`] knows; older ones expired long ago.
@@ -201,6 +203,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             }),
             next_id: Cell::new(1),
             held: RefCell::default(),
+            wiped: Cell::new(false),
         })
     }
 
@@ -289,7 +292,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// Caches a token that a token request ended with; one with `expires_in: 0` is handed
     /// to its waiters and never kept.
     pub fn land(&self, token: &Rc<CachedToken>) {
-        if token.expires_in > 0.0 {
+        if token.expires_in > 0.0 && !self.wiped.get() {
             self.state.borrow_mut().cached = Some(Rc::clone(token));
         }
     }
@@ -297,6 +300,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// Forgets every token and overwrites the secret, the Basic value and the tokens this
     /// client holds (`free()`); calls still pending settle, token requests fail.
     pub fn wipe(&self) {
+        self.wiped.set(true);
         self.config.wipe();
         self.held.borrow_mut().clear();
         let mut state = self.state.borrow_mut();
@@ -390,7 +394,13 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     pub fn accept_stored(&self, mut stored: StoredToken) -> Option<Rc<CachedToken>> {
         let now = self.runtime.now_ms();
         let remaining_s = (stored.expires_at - now) / 1000.0;
-        if !is_visible_ascii(&stored.access_token) || !remaining_s.is_finite() || remaining_s <= 0.0 {
+        // Bounds: a stored value is not trusted more than an answer of the endpoint.
+        let plausible = is_visible_ascii(&stored.access_token)
+            && stored.access_token.len() <= MAX_STORED_TOKEN_LEN
+            && remaining_s.is_finite()
+            && remaining_s > 0.0
+            && remaining_s <= MAX_EXPIRES_IN + 60.0;
+        if !plausible {
             return None;
         }
         if self
@@ -403,9 +413,11 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             return None;
         }
         let expires_in = stored.expires_in.filter(|s| s.is_finite() && *s > 0.0);
-        let skew_seconds = match expires_in {
-            Some(lifetime) => self.config.refresh_skew_seconds.min(lifetime / 2.0),
-            None => self.config.refresh_skew_seconds,
+        let skew_seconds = match (stored.refresh_at.filter(|r| r.is_finite()), expires_in) {
+            // The refresh point its writer decided, for every reader alike.
+            (Some(refresh_at), _) => ((stored.expires_at - refresh_at) / 1000.0).max(0.0),
+            (None, Some(lifetime)) => self.config.refresh_skew_seconds.min(lifetime / 2.0),
+            (None, None) => self.config.refresh_skew_seconds,
         };
         if now >= stored.expires_at - skew_seconds * 1000.0 {
             return None;
@@ -427,6 +439,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                 access_token: token.access_token.clone(),
                 expires_at: token.expires_at,
                 expires_in: Some(token.expires_in),
+                refresh_at: Some(token.refresh_at),
             };
             (stored, ttl_seconds)
         })
@@ -625,19 +638,32 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// From the store when it has a token usable now, else from the endpoint; a fetched
     /// token is handed to its callers at once and written to the store in the background.
     async fn obtain(&self, skip_store_read: bool) -> FlightResult {
+        let mut missed = false;
         if let (Some(store), false) = (&self.store, skip_store_read) {
             let read = store.get(&self.store_key);
             let stored = with_timeout(read, self.runtime.sleep(self.config.timeout_ms)).await;
             if let Some(token) = stored.flatten().and_then(|s| self.accept_stored(s)) {
                 return Ok(token);
             }
+            missed = true;
         }
-        let token = self.fetch_with_retries().await?;
-        if let (Some(store), Some((stored, ttl_seconds))) = (&self.store, self.store_entry(&token)) {
-            let write = store.set(&self.store_key, &stored, ttl_seconds);
-            self.in_background(write);
+        let fetched = self.fetch_with_retries().await;
+        let Some(store) = &self.store else {
+            return fetched;
+        };
+        match fetched.as_ref().ok().and_then(|token| self.store_entry(token)) {
+            Some((stored, ttl_seconds)) => {
+                let write = store.set(&self.store_key, &stored, ttl_seconds);
+                self.in_background(write);
+            }
+            // Nothing to share after a miss: a store that locked for this request unlocks.
+            None if missed => {
+                let release = store.release(&self.store_key);
+                self.in_background(release);
+            }
+            None => {}
         }
-        Ok(token)
+        fetched
     }
 
     /// Runs a store call on its own, within `timeoutMs`.
@@ -651,6 +677,13 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     async fn fetch_with_retries(&self) -> FlightResult {
         let mut attempt: u32 = 0;
         loop {
+            if self.wiped.get() {
+                // free() overwrote the credentials: nothing left to send.
+                return Err(Error::new(
+                    ErrorCode::InvalidRequest,
+                    "this instance was freed (free() was called)",
+                ));
+            }
             let sent_at = self.runtime.now_ms();
             // Built for each attempt (it holds the credentials, overwritten when dropped).
             let request = token_request(&self.config);

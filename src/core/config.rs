@@ -228,7 +228,7 @@ impl Config {
         if max_retries < 0.0 || max_retries != max_retries.floor() || max_retries > f64::from(MAX_RETRIES) {
             return Err(config_error("maxRetries must be a whole number from 0 to 10"));
         }
-        // Only checked: the JS half uses the function (`driver.mjs`).
+        // Only checked: the wasm layer keeps the function itself.
         match raw.fetch {
             OptionValue::Missing | OptionValue::Function => {}
             other => {

@@ -45,8 +45,9 @@ impl ErrorCode {
 
 /// A failure of any part of the library.
 ///
-/// It never holds the client secret, the Basic header or an access token: messages are
-/// built from fixed text, field names and numbers only.
+/// Its fields may carry text from outside (an OAuth error, a body, a thrown message):
+/// every error the library hands out goes through `TokenClient::redact_error`, which
+/// removes the client secret, the Basic value and every token the client has held.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Error {
     /// The machine-readable kind.

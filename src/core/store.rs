@@ -16,7 +16,16 @@ pub struct StoredToken {
     /// window of a short-lived token is then `min(refreshSkewSeconds, expires_in / 2)`,
     /// as for a token from the endpoint. Without it, the whole `refreshSkewSeconds`.
     pub expires_in: Option<f64>,
+    /// From when on the token is refreshed before use, in ms since the epoch, as the
+    /// instance that fetched it decided (its refresh window): every reader of the store
+    /// (the library and the shipped stores) uses this one point, so a fleet whose
+    /// instances or stores are configured with different skews still shares one token.
+    pub refresh_at: Option<f64>,
 }
+
+/// A stored token longer than this is not used (a header that large is refused by
+/// servers; a real one is well under 1 KB).
+pub const MAX_STORED_TOKEN_LEN: usize = 4096;
 
 /// The token is overwritten in memory when it is dropped.
 impl Drop for StoredToken {
@@ -26,7 +35,8 @@ impl Drop for StoredToken {
 }
 
 /// Where tokens are shared. Implementations turn their own failures into `None` / `()`;
-/// the client bounds every call with `timeoutMs`.
+/// the client bounds every call with `timeoutMs`, and a call it gave up on is dropped
+/// (the wasm store then aborts the signal it handed the call).
 pub trait TokenStore {
     /// The token under `key`, if the store has a usable one.
     fn get(&self, key: &str) -> LocalFuture<Option<StoredToken>>;
@@ -34,4 +44,8 @@ pub trait TokenStore {
     fn set(&self, key: &str, token: &StoredToken, ttl_seconds: f64) -> LocalFuture<()>;
     /// Drops the token under `key` (the API refused it).
     fn delete(&self, key: &str) -> LocalFuture<()>;
+    /// The token request that followed a miss (`get` found nothing usable) ended
+    /// without a token to `set`: it failed, or its token is not to be shared (use-once).
+    /// A store that locks on a miss unlocks here, so nobody waits for that token.
+    fn release(&self, key: &str) -> LocalFuture<()>;
 }

@@ -201,22 +201,23 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
 
 /// The fields the library reads of a token answer or of an error answer (RFC 6749
 /// sections 5.1 and 5.2), with `data` the envelope the real server wraps them in.
-/// Unknown fields are ignored.
+/// Unknown fields are ignored; an absent field reads as `null` (the rules treat both
+/// alike).
 #[derive(Clone, Debug, PartialEq, Default, serde::Deserialize)]
 #[serde(default, bound = "D: Deserialize<'de> + Default")]
 pub struct Fields<D> {
     /// The envelope of the real server (`{"data": {...}}`).
     pub data: D,
     /// `access_token`
-    pub access_token: Option<Scalar>,
+    pub access_token: Scalar,
     /// `token_type`
-    pub token_type: Option<Scalar>,
+    pub token_type: Scalar,
     /// `expires_in`
-    pub expires_in: Option<Scalar>,
+    pub expires_in: Scalar,
     /// `error` (RFC 6749 section 5.2)
-    pub error: Option<Scalar>,
+    pub error: Scalar,
     /// `error_description`
-    pub error_description: Option<Scalar>,
+    pub error_description: Scalar,
 }
 
 /// A token endpoint's answer as JSON: the fields at the top level, or in `data` (whose
@@ -296,13 +297,13 @@ pub fn process_token_response(
     let fields =
         fields(answer).ok_or_else(|| invalid(status, "the token endpoint answered with JSON that is not an object"))?;
     let access_token = match fields.access_token {
-        Some(Scalar::String(t)) if is_visible_ascii(&t) => t,
-        Some(Scalar::String(_)) => return Err(invalid(
+        Scalar::String(t) if is_visible_ascii(&t) => t,
+        Scalar::String(_) => return Err(invalid(
             status,
             "the token endpoint answered with an access_token that is empty or has characters other than visible ASCII",
         )),
-        None | Some(Scalar::Null) => return Err(invalid(status, "the token endpoint answer has no access_token")),
-        Some(_) => {
+        Scalar::Null => return Err(invalid(status, "the token endpoint answer has no access_token")),
+        _ => {
             return Err(invalid(
                 status,
                 "the token endpoint answered with an access_token that is not a string",
@@ -310,9 +311,9 @@ pub fn process_token_response(
         }
     };
     match fields.token_type {
-        None | Some(Scalar::Null) => {}
-        Some(Scalar::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
-        Some(_) => {
+        Scalar::Null => {}
+        Scalar::String(t) if t.eq_ignore_ascii_case("bearer") => {}
+        _ => {
             return Err(invalid(
                 status,
                 "the token endpoint answered with a token_type other than bearer",
@@ -334,12 +335,12 @@ pub fn process_token_response(
 
 /// `expires_in`: a number or a numeric string, >= 0, finite; absent/null = 3600;
 /// clamped to one year.
-fn parse_expires_in(value: Option<Scalar>, parse_number: impl FnOnce(&str) -> Option<f64>) -> Option<f64> {
+fn parse_expires_in(value: Scalar, parse_number: impl FnOnce(&str) -> Option<f64>) -> Option<f64> {
     let seconds = match value {
-        None | Some(Scalar::Null) => DEFAULT_EXPIRES_IN,
-        Some(Scalar::Number(n)) => n,
-        Some(Scalar::String(s)) if is_plain_decimal(&s) => parse_number(&s)?,
-        Some(_) => return None,
+        Scalar::Null => DEFAULT_EXPIRES_IN,
+        Scalar::Number(n) => n,
+        Scalar::String(s) if is_plain_decimal(&s) => parse_number(&s)?,
+        _ => return None,
     };
     (seconds.is_finite() && seconds >= 0.0).then(|| seconds.min(MAX_EXPIRES_IN))
 }
@@ -361,11 +362,7 @@ pub fn oauth_error_fields(answer: Option<TokenAnswer>) -> (Option<String>, Optio
     let Some(fields) = answer.and_then(fields) else {
         return (None, None);
     };
-    let keep = |v: Option<Scalar>| {
-        v.as_ref()
-            .and_then(Scalar::as_str)
-            .map(|s| truncate_utf8(s, 200).to_owned())
-    };
+    let keep = |v: Scalar| v.as_str().map(|s| truncate_utf8(s, 200).to_owned());
     (keep(fields.error), keep(fields.error_description))
 }
 
@@ -513,8 +510,8 @@ mod tests {
         assert_eq!(ok(r#"{"access_token":"A"}"#).expires_in, DEFAULT_EXPIRES_IN);
         // What JSON.parse makes of 1e400 reaches the rules as a number: not finite.
         let infinite = Object::Is(Fields {
-            access_token: Some(Scalar::String("A".into())),
-            expires_in: Some(Scalar::Number(f64::INFINITY)),
+            access_token: Scalar::String("A".into()),
+            expires_in: Scalar::Number(f64::INFINITY),
             ..Fields::default()
         });
         assert!(process_token_response(200, Some(infinite), T0, number).is_err());

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, ReadableStream, Response, ResponseType, Url};
 
-use super::body::read_limited;
+use super::body::{discard, read_limited};
 use super::error::{set, to_js};
 use super::options::{Query, QueryValue, RequestOptions};
 use super::transport::{describe, send, string_field, Deadline};
@@ -26,7 +26,7 @@ extern "C" {
     fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
 }
 
-/// Most redirects followed, as `fetch` does.
+/// Most redirects followed (`fetch`'s own limit); the answer after them is the result.
 const MAX_REDIRECTS: u32 = 20;
 
 impl Inner {
@@ -136,7 +136,7 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
         Some(Ok(read)) => read,
         None => {
             let error = Error::new(ErrorCode::Timeout, "reading the API answer failed (timeoutMs)");
-            return Err(inner.fail(error, None));
+            return Err(inner.fail(error.with_status(status), None));
         }
         Some(Err(cause)) => {
             let code = if deadline.fired() {
@@ -264,10 +264,12 @@ async fn authed_fetch(
         let Some(init) = init.dyn_ref::<Object>().filter(|_| init.is_object()) else {
             return Err(inner.invalid("init must be an object", None));
         };
-        Object::assign(&base, init);
+        Object::try_assign(&base, init).map_err(|cause| inner.invalid("init could not be read", Some(&cause)))?;
     }
     let field = |key: &str| Reflect::get(&base, &key.into()).unwrap_or(JsValue::UNDEFINED);
-    let method = field("method").as_string().unwrap_or_else(|| "GET".to_owned());
+    let method = field("method")
+        .as_string()
+        .map_or_else(|| "GET".to_owned(), normalize_method);
     let first = Outgoing {
         headers: field("headers"),
         body: field("body"),
@@ -291,7 +293,8 @@ async fn authed_fetch(
             method: first.method.clone(),
             body: first.body.clone(),
         };
-        for hops in 0..=MAX_REDIRECTS {
+        let mut hops = 0;
+        loop {
             let init = hop.init(inner, &token.authorization, follow)?;
             if let Some(signal) = deadline.signal() {
                 set(&init, "signal", &signal);
@@ -311,10 +314,19 @@ async fn authed_fetch(
             };
             let status = response.status();
             if response.type_() == ResponseType::Opaqueredirect && !follow {
-                // A browser hides the redirect: send again and let it follow (it drops
+                // A browser hides the redirect: send once more and let it follow (it drops
                 // Authorization on a cross-origin hop); request() checks where it ended.
+                // Only what can be sent twice is: the first send reached the server.
+                let safe = matches!(hop.method.as_str(), "GET" | "HEAD" | "OPTIONS");
+                if !safe || !resendable {
+                    return Ok((response, deadline));
+                }
                 follow = true;
                 continue;
+            }
+            if follow && !same_origin(inner, &response.url()) {
+                // Followed by the browser to another origin: that answer is not the API's.
+                return Ok((response, deadline));
             }
             let location = response.headers().get("location").ok().flatten();
             if let (true, Some(location)) = (matches!(status, 301 | 302 | 303 | 307 | 308), location) {
@@ -325,35 +337,36 @@ async fn authed_fetch(
                 if next.origin() != inner.origin || hops == MAX_REDIRECTS {
                     return Ok((response, deadline));
                 }
-                let to_get = status == 303 && hop.method != "HEAD"
-                    || matches!(status, 301 | 302) && hop.method.eq_ignore_ascii_case("POST");
+                let to_get =
+                    status == 303 && hop.method != "HEAD" || matches!(status, 301 | 302) && hop.method == "POST";
                 if to_get {
                     hop.method = "GET".to_owned();
                     hop.body = JsValue::UNDEFINED;
                 } else if !resendable {
                     return Ok((response, deadline));
                 }
-                drain(&response).await;
+                discard(&response);
                 target = next.href();
+                hops += 1;
                 continue;
             }
             if (status == 401 || status == 419) && resendable && !retried {
                 inner.client.invalidate(token.id);
-                drain(&response).await;
+                discard(&response);
                 retried = true;
                 continue 'attempts;
             }
             return Ok((response, deadline));
         }
-        let error = Error::new(ErrorCode::Network, "the API redirected more than 20 times");
-        return Err(inner.fail(error, None));
     }
 }
 
-/// Frees the connection of an answer that is not used (cancels its body).
-async fn drain(response: &Response) {
-    if let Some(body) = response.body() {
-        let _ = JsFuture::from(body.cancel()).await;
+/// A method as `fetch` normalizes it: the standard names in upper case, others as given.
+fn normalize_method(method: String) -> String {
+    let upper = method.to_ascii_uppercase();
+    match upper.as_str() {
+        "DELETE" | "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "PATCH" => upper,
+        _ => method,
     }
 }
 

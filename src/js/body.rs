@@ -1,12 +1,42 @@
 //! Answers read only as far as they are used: the stream read chunk by chunk, then
 //! cancelled, so no answer can grow the wasm memory beyond its limit.
 
-use js_sys::{Reflect, Uint8Array};
+use std::cell::OnceCell;
+
+use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, Response};
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `ReadableStream`, for a `getReader` that may throw.
+    type Stream;
+    // `getReader` throws when the body is locked or used (a `fetch` option that read it):
+    // `catch` makes that an error instead of an exception through the wasm.
+    #[wasm_bindgen(method, catch, js_name = getReader)]
+    fn try_get_reader(this: &Stream) -> Result<ReadableStreamDefaultReader, JsValue>;
+}
+
+thread_local! {
+    static IGNORE: OnceCell<Closure<dyn FnMut(JsValue)>> = const { OnceCell::new() };
+}
+
+/// Lets `promise` settle on its own: a rejection is handled (never an unhandled one).
+pub fn ignore(promise: &Promise) {
+    IGNORE.with(|ignore| {
+        let _ = promise.catch(ignore.get_or_init(|| Closure::new(|_| {})));
+    });
+}
+
+/// Stops reading `response`'s body and frees its connection, without waiting.
+pub fn discard(response: &Response) {
+    if let Some(body) = response.body() {
+        ignore(&body.cancel());
+    }
+}
 
 /// The body's first `limit` bytes as text (invalid UTF-8 replaced), and whether there was
 /// more (the rest is not read: the stream is cancelled).
@@ -14,10 +44,11 @@ pub async fn read_limited(response: &Response, limit: usize) -> Result<(String, 
     let Some(stream) = response.body() else {
         return Ok((String::new(), false));
     };
-    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let reader = stream.unchecked_ref::<Stream>().try_get_reader()?;
     // Room for the whole limit from the start: growing would leave copies of a token
-    // answer behind in freed memory; chunks are copied straight into it.
-    let mut bytes = Vec::with_capacity(limit);
+    // answer behind in freed memory; chunks are copied straight into it, and it is
+    // overwritten when dropped, on every path.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(limit));
     let mut more = false;
     loop {
         let chunk = JsFuture::from(reader.read()).await?;
@@ -37,16 +68,13 @@ pub async fn read_limited(response: &Response, limit: usize) -> Result<(String, 
         if value.length() > room {
             more = true;
             // The rest is not wanted; cancelling frees the connection.
-            let _ = reader.cancel();
+            ignore(&reader.cancel());
             break;
         }
     }
-    reader.release_lock();
-    let text = String::from_utf8(bytes).unwrap_or_else(|invalid| {
-        let mut bytes = invalid.into_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        bytes.zeroize();
-        text
-    });
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(&bytes).into_owned(),
+    };
     Ok((text, more))
 }

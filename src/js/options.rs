@@ -26,7 +26,7 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
         return Err(config_error("options must be an object with clientId and clientSecret"));
     }
     let unreadable = |_| config_error("options could not be read");
-    let options = own_properties(options);
+    let options = own_properties(options).ok_or_else(|| config_error("options could not be read"))?;
     let mut raw: RawOptions = serde_wasm_bindgen::from_value(options.clone()).map_err(unreadable)?;
     // The two options that hold JavaScript objects are taken as they are (serde reads them
     // as a kind of value only), from the same own-properties copy.
@@ -95,24 +95,6 @@ impl<'de> Deserialize<'de> for Query {
             fn visit_none<E>(self) -> Result<Query, E> {
                 Ok(Query::Missing)
             }
-            fn visit_bool<E>(self, _: bool) -> Result<Query, E> {
-                Ok(Query::Invalid(OBJECT))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Query, E> {
-                Ok(Query::Invalid(OBJECT))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Query, E> {
-                Ok(Query::Invalid(OBJECT))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Query, E> {
-                Ok(Query::Invalid(OBJECT))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Query, E> {
-                Ok(Query::Invalid(OBJECT))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Query, A::Error> {
-                Ok(Query::Invalid(OBJECT))
-            }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Query, A::Error> {
                 let mut entries = Vec::new();
                 while let Some((key, value)) = map.next_entry::<String, Scalar>()? {
@@ -121,19 +103,18 @@ impl<'de> Deserialize<'de> for Query {
                         Scalar::String(s) => Some(QueryValue::Str(s)),
                         Scalar::Number(n) => Some(QueryValue::Num(n)),
                         Scalar::Bool(b) => Some(QueryValue::Bool(b)),
-                        Scalar::Composite => return Ok(Query::Invalid(VALUES)),
+                        Scalar::Composite => return Ok(Query::Invalid(INVALID)),
                     };
                     entries.push((key, value));
                 }
                 Ok(Query::Entries(entries))
             }
         }
-        const OBJECT: &str = "options.query must be an object";
-        const VALUES: &str = "options.query values must be strings, numbers or booleans";
+        const INVALID: &str = "options.query must be an object of strings, numbers or booleans";
         Ok(match deserializer.deserialize_any(QueryVisitor) {
             Ok(query) => query,
-            // A function or a symbol among the values (or as the query).
-            Err(_) => Query::Invalid(VALUES),
+            // Not an object, or a function or a symbol among the values.
+            Err(_) => Query::Invalid(INVALID),
         })
     }
 }
@@ -164,14 +145,18 @@ impl RequestOptions {
         if !options.is_object() {
             return Err(invalid());
         }
-        serde_wasm_bindgen::from_value(own_properties(options)).map_err(|_| invalid())
+        let own = own_properties(options).ok_or_else(invalid)?;
+        serde_wasm_bindgen::from_value(own).map_err(|_| invalid())
     }
 }
 
 /// A copy of `object`'s own enumerable properties on an object without a prototype:
 /// serde-wasm-bindgen looks fields up with `in` and `[]`, which would also find what a
-/// polluted `Object.prototype` holds (`Object.prototype.baseUrl = …`).
-fn own_properties(object: &JsValue) -> JsValue {
+/// polluted `Object.prototype` holds (`Object.prototype.baseUrl = …`), and would run a
+/// getter that throws. `None` when reading a property threw.
+fn own_properties(object: &JsValue) -> Option<JsValue> {
     let bare: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
-    js_sys::Object::assign(&bare, object.unchecked_ref()).into()
+    js_sys::Object::try_assign(&bare, object.unchecked_ref())
+        .ok()
+        .map(JsValue::from)
 }

@@ -1,11 +1,12 @@
 //! The `tokenStore` option as the core's [`TokenStore`]: its methods called through
 //! js-sys, what they return awaited, stored values read with serde-wasm-bindgen.
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+use web_sys::AbortController;
 
 use crate::core::{Error, ErrorCode, LocalFuture, Scalar, StoredToken, TokenStore};
 
@@ -15,10 +16,12 @@ use crate::core::{Error, ErrorCode, LocalFuture, Scalar, StoredToken, TokenStore
 struct StoredValue {
     access_token: String,
     #[serde(default)]
-    token_type: Option<String>,
+    token_type: Scalar,
     expires_at: f64,
     #[serde(default)]
-    expires_in: Option<Scalar>,
+    expires_in: Scalar,
+    #[serde(default)]
+    refresh_at: Scalar,
 }
 
 /// A token as the library hands it to `set`.
@@ -30,6 +33,8 @@ struct StoredValueOut<'a> {
     expires_at: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     expires_in: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_at: Option<f64>,
 }
 
 /// The user's store object and its methods.
@@ -38,60 +43,115 @@ pub struct JsStore {
     get: Function,
     set: Function,
     delete: Option<Function>,
+    release: Option<Function>,
+}
+
+/// Aborts its controller when dropped before `done`: a store call the library gave up
+/// on (timeoutMs) sees its signal abort, so it can stop.
+struct AbortOnDrop(Option<AbortController>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(controller) = self.0.take() {
+            controller.abort();
+        }
+    }
 }
 
 impl JsStore {
-    /// Checks that `store` has `get` and `set` methods, and `delete` is one when present.
+    /// Checks that `store` has `get` and `set` methods, and `delete` and `release` are
+    /// methods when present.
     pub fn new(store: JsValue) -> Result<JsStore, Error> {
         let method = |name: &str| Reflect::get(&store, &name.into()).unwrap_or(JsValue::UNDEFINED);
-        let (get, set, delete) = (method("get"), method("set"), method("delete"));
-        let invalid = |message| Err(Error::new(ErrorCode::InvalidConfig, message));
+        let (get, set) = (method("get"), method("set"));
+        let invalid = |message| Error::new(ErrorCode::InvalidConfig, message);
         let (Ok(get), Ok(set)) = (get.dyn_into::<Function>(), set.dyn_into::<Function>()) else {
-            return invalid("tokenStore must have get(key) and set(key, token, ttlSeconds) methods");
+            return Err(invalid(
+                "tokenStore must have get(key) and set(key, token, ttlSeconds) methods",
+            ));
         };
-        let delete = match delete {
-            d if d.is_undefined() || d.is_null() => None,
-            d => match d.dyn_into::<Function>() {
-                Ok(f) => Some(f),
-                Err(_) => return invalid("tokenStore.delete must be a method (delete(key)) when present"),
-            },
+        let optional = |name: &str, message| match method(name) {
+            m if m.is_undefined() || m.is_null() => Ok(None),
+            m => m.dyn_into::<Function>().map(Some).map_err(|_| invalid(message)),
         };
+        let delete = optional(
+            "delete",
+            "tokenStore.delete must be a method (delete(key)) when present",
+        )?;
+        let release = optional(
+            "release",
+            "tokenStore.release must be a method (release(key)) when present",
+        )?;
         Ok(JsStore {
             store,
             get,
             set,
             delete,
+            release,
         })
     }
 
-    /// Calls `method` with `args` and awaits what it returns; a throw or a rejection is
-    /// `None`.
+    /// Calls `method` with `args` and `{ signal }` last, and awaits what it returns; a
+    /// throw or a rejection is `None`. Dropping the future before it settles (the
+    /// library gave up on the call) aborts the signal.
     fn call(&self, method: &Function, args: &[JsValue]) -> LocalFuture<Option<JsValue>> {
-        let returned = method.apply(&self.store, &args.iter().collect());
-        Box::pin(async move { JsFuture::from(Promise::resolve(&returned.ok()?)).await.ok() })
+        let controller = AbortController::new().ok();
+        let options = Object::new();
+        if let Some(controller) = &controller {
+            let _ = Reflect::set(&options, &"signal".into(), &controller.signal());
+        }
+        let args: Array = args.iter().chain([&options.into()]).collect();
+        let returned = method.apply(&self.store, &args);
+        Box::pin(async move {
+            let mut pending = AbortOnDrop(controller);
+            let settled = JsFuture::from(Promise::resolve(&returned.ok()?)).await.ok();
+            pending.0 = None;
+            settled
+        })
+    }
+
+    /// Calls an optional method and waits for it; nothing when the store lacks it.
+    fn call_optional(&self, method: &Option<Function>, key: &str) -> LocalFuture<()> {
+        let Some(method) = method else {
+            return Box::pin(async {});
+        };
+        let done = self.call(method, &[key.into()]);
+        Box::pin(async move {
+            done.await;
+        })
     }
 }
 
-/// Reads `{ accessToken, tokenType, expiresAt, expiresIn? }`; a token type other than
-/// bearer, or fields of the wrong type, make it unusable (an `expiresIn` that is not a
-/// number is left out).
+/// Reads `{ accessToken, tokenType?, expiresAt, expiresIn?, refreshAt? }`; a token type
+/// other than bearer, or fields of the wrong type, make it unusable (an `expiresIn` or
+/// `refreshAt` that is not a number is left out).
 fn stored_token(value: JsValue) -> Option<StoredToken> {
     if !value.is_object() {
         return None;
     }
-    let stored: StoredValue = serde_wasm_bindgen::from_value(value).ok()?;
-    let bearer = stored
-        .token_type
-        .as_deref()
-        .is_none_or(|t| t.eq_ignore_ascii_case("bearer"));
+    // A copy as plain data first (getters run, and may throw, here, where it is caught).
+    let data = js_sys::JSON::stringify(&value).ok()?;
+    let data = js_sys::JSON::parse(&String::from(data)).ok()?;
+    let stored: StoredValue = serde_wasm_bindgen::from_value(data).ok()?;
+    let bearer = match &stored.token_type {
+        Scalar::Null => true,
+        Scalar::String(t) => t.eq_ignore_ascii_case("bearer"),
+        _ => false,
+    };
     bearer.then_some(StoredToken {
         access_token: stored.access_token,
         expires_at: stored.expires_at,
-        expires_in: match stored.expires_in {
-            Some(Scalar::Number(n)) => Some(n),
-            _ => None,
-        },
+        expires_in: number(stored.expires_in),
+        refresh_at: number(stored.refresh_at),
     })
+}
+
+/// A number field, when it is one.
+fn number(value: Scalar) -> Option<f64> {
+    match value {
+        Scalar::Number(n) => Some(n),
+        _ => None,
+    }
 }
 
 impl TokenStore for JsStore {
@@ -106,6 +166,7 @@ impl TokenStore for JsStore {
             token_type: "bearer",
             expires_at: token.expires_at,
             expires_in: token.expires_in,
+            refresh_at: token.refresh_at,
         };
         let Ok(value) = serde_wasm_bindgen::to_value(&value) else {
             return Box::pin(async {});
@@ -117,12 +178,10 @@ impl TokenStore for JsStore {
     }
 
     fn delete(&self, key: &str) -> LocalFuture<()> {
-        let Some(delete) = &self.delete else {
-            return Box::pin(async {});
-        };
-        let done = self.call(delete, &[key.into()]);
-        Box::pin(async move {
-            done.await;
-        })
+        self.call_optional(&self.delete, key)
+    }
+
+    fn release(&self, key: &str) -> LocalFuture<()> {
+        self.call_optional(&self.release, key)
     }
 }

@@ -31,7 +31,9 @@ pub async fn send(custom: Option<&Function>, input: &JsValue, init: &JsValue) ->
         None => global_fetch(input, init),
     }?;
     let settled = JsFuture::from(Promise::resolve(&returned)).await?;
-    settled.dyn_into::<Response>()
+    settled
+        .dyn_into::<Response>()
+        .map_err(|_| js_sys::Error::new("the fetch option did not resolve with a Response").into())
 }
 
 /// An `AbortController` that aborts after `ms`; dropping it clears the timer.
@@ -122,10 +124,16 @@ impl Transport for WebTransport {
                 };
                 let (body, more) = read_limited(&response, limit).await?;
                 let oversized = more && (200..300).contains(&status);
+                let body = if oversized {
+                    drop(zeroize::Zeroizing::new(body));
+                    String::new()
+                } else {
+                    body
+                };
                 Ok::<_, JsValue>(HttpResponse {
                     status,
                     retry_after,
-                    body: if oversized { String::new() } else { body },
+                    body,
                     oversized,
                 })
             };

@@ -43,14 +43,36 @@ export interface StoredToken {
    * expires, as it would a token it fetched. Without it, `refreshSkewSeconds` before.
    */
   expiresIn?: number;
+  /**
+   * From when on the token is refreshed before use, in ms since the epoch: the refresh
+   * window of the instance that fetched it, as CedatoAuth hands it to `set`. Every reader
+   * (CedatoAuth and the shipped stores) uses this one point instead of a skew of its own.
+   */
+  refreshAt?: number;
 }
 
-/** Where a fleet shares its token. Keys derive from baseUrl and clientId, never the secret. */
+/** What CedatoAuth passes last to every tokenStore call. */
+export interface TokenStoreCallOptions {
+  /** Aborted when CedatoAuth gives up on the call (after timeoutMs): the store may stop. */
+  signal: AbortSignal;
+}
+
+/**
+ * Where a fleet shares its token. Keys derive from baseUrl and clientId, never the secret.
+ * A fetched token is handed to its callers at once; `set` (and `delete`, `release`) run in
+ * the background, each within timeoutMs.
+ */
 export interface TokenStore {
-  get(key: string): Promise<StoredToken | null | undefined>;
-  set(key: string, token: StoredToken, ttlSeconds: number): Promise<void>;
+  get(key: string, options?: TokenStoreCallOptions): Promise<StoredToken | null | undefined>;
+  set(key: string, token: StoredToken, ttlSeconds: number, options?: TokenStoreCallOptions): Promise<void>;
   /** Called when the API refused the stored token (401/419). */
-  delete?(key: string): Promise<void>;
+  delete?(key: string, options?: TokenStoreCallOptions): Promise<void>;
+  /**
+   * Called when the token request that followed a miss (`get` found nothing usable) ended
+   * without a token to `set` (it failed, or the token is use-once): a store that locks on
+   * a miss unlocks here, so nobody waits for that token.
+   */
+  release?(key: string, options?: TokenStoreCallOptions): Promise<void>;
 }
 
 /** Options of `auth.request(path, options)`. */

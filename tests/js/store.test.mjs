@@ -55,7 +55,8 @@ test("the store is read before the endpoint, and a fetched token is written to i
   assert.equal(await a.requests(), 1);
   assert.deepEqual(calls.map(([name, k]) => [name, k]), [["get", key], ["set", key]]);
   const [, , value, ttlSeconds] = calls[1];
-  assert.deepEqual(value, { accessToken: token, tokenType: "bearer", expiresAt: a.auth.expiresAt, expiresIn: 3600 });
+  const refreshAt = a.auth.expiresAt - 60_000; // the instance's own refresh point
+  assert.deepEqual(value, { accessToken: token, tokenType: "bearer", expiresAt: a.auth.expiresAt, expiresIn: 3600, refreshAt });
   assert.ok(Number.isInteger(ttlSeconds) && ttlSeconds >= 3598 && ttlSeconds <= 3600, `ttl ${ttlSeconds}`);
 
   // Another instance takes it from the store: no token request.

@@ -271,7 +271,14 @@ export async function resultOfPage(browser, url, { timeout = 30_000 } = {}) {
     log.push(`console.${m.type()}: ${m.text()} (${at})`);
   });
   page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));
-  page.on("requestfailed", (r) => log.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on("requestfailed", async (r) => {
+    // A body read to its end through a stream reader (cedato-auth reads answers that way,
+    // to bound them) is now and then reported by Chromium as ERR_ABORTED after its answer
+    // arrived; seen with a plain page too. A request that got no answer is a failure.
+    const answered = await r.response().catch(() => null);
+    if (answered && r.failure()?.errorText === "net::ERR_ABORTED") return;
+    log.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`);
+  });
   try {
     await page.goto(url);
     const handle = await page.waitForFunction(() => window.__result, null, { timeout });

@@ -693,6 +693,10 @@ impl TokenStore for MemoryStore {
         self.map.borrow_mut().remove(key);
         Box::pin(async {})
     }
+    fn release(&self, key: &str) -> LocalFuture<()> {
+        self.calls.borrow_mut().push(format!("release {key}"));
+        Box::pin(async {})
+    }
 }
 
 const KEY: &str = "cedato-auth:v1:https://api.cedato.com/api/:id";
@@ -726,6 +730,7 @@ fn stored_tokens_obey_the_skew_and_bad_ones_are_ignored() {
                     access_token: tok.into(),
                     expires_at: at,
                     expires_in: None,
+                    refresh_at: None,
                 },
                 1.0,
             ),
@@ -786,6 +791,34 @@ fn refresh_skips_the_store_read_and_invalidate_deletes() {
 }
 
 #[test]
+fn a_request_that_followed_a_miss_releases_the_store_when_it_has_nothing_to_share() {
+    let store = MemoryStore::default();
+    let (c, _, t) = client_with_store(|o| o.max_retries = OptionValue::Num(0.0), Some(Rc::new(store.clone())));
+    t.push(Ok(answer(503, "")));
+    assert_eq!(token(&c).unwrap_err().code, ErrorCode::ServerError);
+    stall();
+    assert_eq!(
+        *store.calls.borrow(),
+        vec![format!("get {KEY}"), format!("release {KEY}")]
+    );
+    // A use-once token: nothing to set, the store is released.
+    store.calls.borrow_mut().clear();
+    t.push(Ok(token_answer("once", 0)));
+    assert_eq!(token(&c).unwrap(), "once");
+    stall();
+    assert_eq!(
+        *store.calls.borrow(),
+        vec![format!("get {KEY}"), format!("release {KEY}")]
+    );
+    // refresh() skips the read: no miss, nothing to release.
+    store.calls.borrow_mut().clear();
+    t.push(Ok(answer(503, "")));
+    assert!(run(Rc::clone(&c).refresh()).is_err());
+    stall();
+    assert!(store.calls.borrow().is_empty(), "{:?}", store.calls.borrow());
+}
+
+#[test]
 fn zero_lifetime_tokens_are_not_stored() {
     let store = MemoryStore::default();
     let (c, _, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
@@ -836,6 +869,11 @@ fn land_forget_and_store_entries() {
         (stored.access_token.as_str(), stored.expires_at, stored.expires_in, ttl),
         ("a", T0 + 3_600_000.0, Some(3600.0), 3600.0)
     );
+    assert_eq!(
+        stored.refresh_at,
+        Some(token.refresh_at),
+        "the store gets the refresh point"
+    );
     c.land(&token);
     assert_eq!(c.fresh_token().map(|t| t.id), Some(token.id));
     assert!(!c.forget(token.id + 1), "another token's id keeps the cached one");
@@ -846,6 +884,7 @@ fn land_forget_and_store_entries() {
         access_token: access_token.into(),
         expires_at: T0 + 3_600_000.0,
         expires_in: Some(3600.0),
+        refresh_at: None,
     };
     assert!(c.accept_stored(in_store("a")).is_none());
     assert!(c.accept_stored(in_store("b")).is_some());
@@ -860,6 +899,7 @@ fn land_forget_and_store_entries() {
         access_token: "s".into(),
         expires_at,
         expires_in,
+        refresh_at: None,
     };
     assert!(c.accept_stored(stored(T0 + 120_000.0, None)).is_some());
     assert!(c.accept_stored(stored(T0 + 59_000.0, None)).is_none());
@@ -873,4 +913,23 @@ fn land_forget_and_store_entries() {
     assert!(c.accept_stored(stored(T0 + 59_000.0, Some(3600.0))).is_none());
     assert!(c.accept_stored(stored(T0 + 31_000.0, Some(f64::NAN))).is_none());
     assert!(c.accept_stored(stored(T0 + 31_000.0, Some(-60.0))).is_none());
+    // The refresh point its writer decided wins over this reader's own skew (60 s here):
+    // a writer with a 65 s skew stops the token being used 65 s before it expires, one
+    // with 10 s lets it be used until 10 s before.
+    let with_point = |left_s: f64, refresh_before_s: f64| {
+        let mut token = stored(T0 + left_s * 1000.0, Some(3600.0));
+        token.refresh_at = Some(T0 + (left_s - refresh_before_s) * 1000.0);
+        token
+    };
+    assert!(c.accept_stored(with_point(63.0, 65.0)).is_none());
+    let late = c.accept_stored(with_point(30.0, 10.0)).map(|t| t.refresh_at);
+    assert_eq!(late, Some(T0 + 20_000.0));
+    // Bounds: no token larger than 4 KB, none that expires more than a year ahead.
+    let mut large = stored(T0 + 3_600_000.0, Some(3600.0));
+    large.access_token = "x".repeat(4097);
+    assert!(c.accept_stored(large).is_none());
+    let far = stored(T0 + 50.0 * 365.0 * 86_400_000.0, None);
+    assert!(c.accept_stored(far).is_none());
+    let year = stored(T0 + 365.0 * 86_400_000.0, None);
+    assert!(c.accept_stored(year).is_some());
 }
