@@ -146,12 +146,14 @@ impl Scalar {
     }
 }
 
-/// A JSON value that is either an object read as `T`, or something else.
-#[derive(Clone, Debug, PartialEq)]
+/// A JSON value that is either an object read as `T`, or something else (an absent
+/// field too).
+#[derive(Clone, Debug, PartialEq, Default)]
 pub enum Object<T> {
     /// An object.
     Is(T),
-    /// Not an object (an array, a string, a number, `null`...).
+    /// Not an object (an array, a string, a number, `null`, nothing).
+    #[default]
     Not,
 }
 
@@ -222,7 +224,7 @@ pub struct Fields<D> {
 
 /// A token endpoint's answer as JSON: the fields at the top level, or in `data` (whose
 /// own `data` is not looked into).
-pub type TokenAnswer = Object<Fields<Option<Object<Fields<Option<IgnoredAny>>>>>>;
+pub type TokenAnswer = Object<Fields<Object<Fields<IgnoredAny>>>>;
 
 impl<D> Fields<D> {
     fn without_envelope(self) -> Fields<()> {
@@ -241,7 +243,7 @@ impl<D> Fields<D> {
 fn fields(answer: TokenAnswer) -> Option<Fields<()>> {
     match answer {
         Object::Is(Fields {
-            data: Some(Object::Is(inner)),
+            data: Object::Is(inner),
             ..
         }) => Some(inner.without_envelope()),
         Object::Is(top) => Some(top.without_envelope()),
