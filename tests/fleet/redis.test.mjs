@@ -258,3 +258,77 @@ test("redis: a waiter gives up after maxWaitMs when the lock is never released",
     await c.quit();
   }
 });
+
+// ------------------------------------------------------------ faults (in this process)
+
+/** A CedatoAuth on a shared redisTokenStore over a client of its own; `close()` quits it. */
+async function memberHere(creds, { store: storeOptions = {}, ...options } = {}) {
+  const client = createClient({ url: redisServer.url });
+  client.on("error", () => {});
+  await client.connect();
+  const tokenStore = redisTokenStore(client, { lockMs: 5000, pollMs: 20, ...storeOptions });
+  const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl, tokenStore, ...options });
+  return { auth, tokenStore, close: () => client.quit() };
+}
+
+const timedMs = async (fn) => {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - start, value };
+};
+
+test("redis: after a failed token request the lock is released at once; the next call does not wait lockMs", async (t) => {
+  const creds = credentials("redis-fail");
+  const member = await memberHere(creds, { maxRetries: 0 });
+  try {
+    mock.client(creds.clientId).tokenScript([{ status: 503 }]);
+    await assert.rejects(member.auth.getToken(), { code: "server_error" });
+    const { ms } = await timedMs(() => member.auth.getToken());
+    t.diagnostic(`the call after the failure took ${Math.round(ms)} ms (lockMs 5000)`);
+    assert.ok(ms < 1500, `waited ${ms} ms for a lock nobody held any more`);
+    assert.equal(mock.client(creds.clientId).stats().tokenRequests, 2);
+  } finally {
+    await member.close();
+  }
+});
+
+test("redis: use-once tokens (expires_in 0) cost no wait for the lock", async (t) => {
+  const creds = credentials("redis-once");
+  mock.client(creds.clientId).configure({ expiresIn: 0 });
+  const member = await memberHere(creds);
+  try {
+    const { ms } = await timedMs(async () => {
+      for (let i = 0; i < 3; i++) await member.auth.getToken();
+    });
+    t.diagnostic(`3 use-once tokens in ${Math.round(ms)} ms (lockMs 5000)`);
+    assert.ok(ms < 2000, `three calls took ${ms} ms`);
+    assert.equal(mock.client(creds.clientId).stats().tokenRequests, 3);
+  } finally {
+    await member.close();
+  }
+});
+
+test("redis: a fleet with refreshSkewSeconds 65 (the stores' own skew is 60) still makes one token request per refresh", async (t) => {
+  const { installClock } = await import("../js/helpers.mjs");
+  const creds = credentials("redis-skew");
+  const clock = installClock();
+  const members = [];
+  try {
+    const writer = await memberHere(creds, { refreshSkewSeconds: 65 });
+    members.push(writer);
+    const first = await writer.auth.getToken();
+    await sleep(50); // the background write
+    // 63 s before expiry: inside the fleet's 65 s refresh window, outside the stores' 60 s.
+    clock.advance(3600_000 - 63_000);
+    for (let i = 0; i < 5; i++) members.push(await memberHere(creds, { refreshSkewSeconds: 65 }));
+    const tokens = await Promise.all(members.slice(1).map((m) => m.auth.getToken()));
+    const requests = mock.client(creds.clientId).stats().tokenRequests;
+    t.diagnostic(`5 instances inside the refresh window -> ${requests - 1} token request(s)`);
+    assert.equal(new Set(tokens).size, 1, "they share one new token");
+    assert.notEqual(tokens[0], first);
+    assert.equal(requests, 2, "one request for the fleet's refresh");
+  } finally {
+    clock.restore();
+    await Promise.all(members.map((m) => m.close()));
+  }
+});

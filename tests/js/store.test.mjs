@@ -158,3 +158,67 @@ test("a tokenStore without get and set is invalid_config", T, () => {
     throwsWith(() => setup("store-invalid", { tokenStore }), { code: "invalid_config" });
   }
 });
+
+test("a store call the library gives up on sees its signal abort; a call it finished does not", T, async () => {
+  let getSignal;
+  let setSignal;
+  const store = {
+    get(key, options) {
+      getSignal = options?.signal;
+      return new Promise(() => {}); // never answers
+    },
+    async set(key, value, ttl, options) {
+      setSignal = options?.signal;
+    },
+  };
+  const { auth } = setup("store-abort", { tokenStore: store, timeoutMs: 300 });
+  assert.match(await auth.getToken(), VISIBLE_ASCII);
+  assert.ok(getSignal instanceof AbortSignal, "get() received { signal }");
+  assert.equal(getSignal.aborted, true, "the abandoned get() was aborted");
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(setSignal instanceof AbortSignal);
+  assert.equal(setSignal.aborted, false, "a set() that finished is not aborted");
+});
+
+test("stored values beyond the bounds are not used: a token over 4 KB, an expiry 50 years ahead", T, async () => {
+  for (const [tag, value] of [
+    ["store-large", { accessToken: "x".repeat(5000), tokenType: "bearer", expiresAt: Date.now() + 3600_000 }],
+    ["store-far", { accessToken: "far-future-token", tokenType: "bearer", expiresAt: Date.now() + 50 * 365 * 86_400_000 }],
+  ]) {
+    const store = { get: async () => value, set: async () => {} };
+    const { auth, requests } = setup(tag, { tokenStore: store });
+    const token = await auth.getToken();
+    assert.notEqual(token, value.accessToken, tag);
+    assert.equal(await requests(), 1, `${tag}: fetched from the endpoint`);
+  }
+});
+
+test("the refresh point the writer stored wins over the reader's own skew", T, async () => {
+  // 30 s left: a reader with refreshSkewSeconds 10 would use it, but its writer (skew 65)
+  // put its refresh point in the past.
+  const now = Date.now();
+  const value = { accessToken: "writers-token", tokenType: "bearer", expiresAt: now + 30_000, expiresIn: 3600, refreshAt: now - 1 };
+  const { auth, requests } = setup("store-point", { refreshSkewSeconds: 10, tokenStore: { get: async () => value, set: async () => {} } });
+  assert.notEqual(await auth.getToken(), "writers-token");
+  assert.equal(await requests(), 1);
+  // And one still before its refresh point is used as it is.
+  const fresh = { ...value, accessToken: "still-fresh", refreshAt: Date.now() + 20_000 };
+  const other = setup("store-point-b", { refreshSkewSeconds: 10, tokenStore: { get: async () => fresh, set: async () => {} } });
+  assert.equal(await other.auth.getToken(), "still-fresh");
+  assert.equal(await other.requests(), 0);
+});
+
+test("release(key) follows a miss whose token request had nothing to share", T, async () => {
+  const calls = [];
+  const store = {
+    get: async (key) => (calls.push(["get", key]), null),
+    set: async (key) => calls.push(["set", key]),
+    release: async (key) => calls.push(["release", key]),
+  };
+  const { auth, client, creds } = setup("store-release", { tokenStore: store });
+  await client.tokenScript([{ status: 503 }]);
+  await assert.rejects(auth.getToken(), { code: "server_error" });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(calls, [["get", keyOf(creds)], ["release", keyOf(creds)]]);
+  throwsWith(() => new CedatoAuth({ ...creds, tokenStore: { ...store, release: 1 } }), { code: "invalid_config" });
+});
