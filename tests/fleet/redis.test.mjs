@@ -332,3 +332,106 @@ test("redis: a fleet with refreshSkewSeconds 65 (the stores' own skew is 60) sti
     await Promise.all(members.map((m) => m.close()));
   }
 });
+
+test("redis: the lock lives as long as a slow but healthy refresh (7 s endpoint, lockMs 3000): one token request", async (t) => {
+  const creds = credentials("redis-slow");
+  mock.client(creds.clientId).tokenScript([{ ok: true, delayMs: 7000 }]);
+  const a = await memberHere(creds, { store: { lockMs: 3000, maxWaitMs: 9000 } });
+  const b = await memberHere(creds, { store: { lockMs: 3000, maxWaitMs: 9000 } });
+  try {
+    const first = a.auth.getToken();
+    await sleep(300); // a holds the lock and waits for the endpoint
+    const [ta, tb] = await Promise.all([first, b.auth.getToken()]);
+    const requests = mock.client(creds.clientId).stats().tokenRequests;
+    t.diagnostic(`7 s refresh, lockMs 3000 -> ${requests} token request(s)`);
+    assert.equal(ta, tb);
+    assert.equal(requests, 1, "the lock was renewed while the request was in flight");
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test("redis: a 429 with Retry-After 6 (lockMs 5000) keeps the lock: no second process asks the endpoint meanwhile", async (t) => {
+  const creds = credentials("redis-429");
+  mock.client(creds.clientId).tokenScript([{ status: 429, headers: { "retry-after": "6" } }]);
+  const a = await memberHere(creds, { store: { maxWaitMs: 9000 } });
+  const b = await memberHere(creds, { store: { maxWaitMs: 9000 } });
+  try {
+    const first = a.auth.getToken();
+    await sleep(300);
+    const [ta, tb] = await Promise.all([first, b.auth.getToken()]);
+    const requests = mock.client(creds.clientId).stats().tokenRequests;
+    t.diagnostic(`429 + Retry-After 6 -> ${requests} token request(s) (the 429 included)`);
+    assert.equal(ta, tb);
+    assert.equal(requests, 2, "the 429 and the retry after it, by the lock holder only");
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test("redis: an app starts and gets tokens while Redis is down (connect() not awaited, errors handled)", async (t) => {
+  const { freePort } = await import("../support/common.mjs");
+  const creds = credentials("redis-down");
+  // The README's setup for a Redis that may be down: handle "error", do not await connect.
+  const client = createClient({ url: `redis://127.0.0.1:${await freePort()}`, socket: { reconnectStrategy: () => 200 } });
+  client.on("error", () => {});
+  client.connect().catch(() => {});
+  const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl, timeoutMs: 1000, tokenStore: redisTokenStore(client) });
+  try {
+    const { ms, value } = await timedMs(() => auth.getToken());
+    t.diagnostic(`cold getToken() with Redis down: ${Math.round(ms)} ms (timeoutMs 1000)`);
+    assert.match(value, /^[\x21-\x7e]+$/);
+    // The store read's timeoutMs, not also the write's (callers do not wait for it).
+    assert.ok(ms < 1600, `took ${ms} ms`);
+  } finally {
+    await client.disconnect().catch(() => {});
+  }
+});
+
+test("redis: the lock winner reads the token once more: one stored between its read and its lock is used", async () => {
+  const c = createClient({ url: redisServer.url });
+  await c.connect();
+  try {
+    const key = "cedato-auth:v1:http://127.0.0.1/api/:t-race";
+    const token = { accessToken: "stored-meanwhile", tokenType: "bearer", expiresAt: Date.now() + 3600_000 };
+    let reads = 0;
+    // node-redis, but the first read of the token key misses while another holder stores
+    // the token right after it.
+    const racing = {
+      isOpen: true,
+      set: (...args) => c.set(...args),
+      del: (...args) => c.del(...args),
+      eval: (...args) => c.eval(...args),
+      get: async (k) => {
+        if (k === key && reads++ === 0) {
+          await c.set(key, JSON.stringify({ ...token, refreshAt: token.expiresAt - 60_000 }), { PX: 60_000 });
+          return null;
+        }
+        return c.get(k);
+      },
+    };
+    const store = redisTokenStore(racing, { lockMs: 3000 });
+    const got = await store.get(key);
+    assert.equal(got?.accessToken, "stored-meanwhile", "the token stored meanwhile, not a second token request");
+    assert.equal(await c.exists(`${key}:lock`), 0, "the lock went back");
+  } finally {
+    await c.quit();
+  }
+});
+
+test("redis: a get() CedatoAuth gave up on stops: it takes no lock when the other holder's goes", async () => {
+  const creds = credentials("redis-abort");
+  const key = storeKey(mock.baseUrl, creds.clientId);
+  // A use-once token: nothing gets stored that the abandoned get() could find instead.
+  mock.client(creds.clientId).configure({ expiresIn: 0 });
+  await admin.set(`${key}:lock`, "someone-else", { PX: 10_000 });
+  const member = await memberHere(creds, { timeoutMs: 300, store: { maxWaitMs: 9000 } });
+  try {
+    assert.match(await member.auth.getToken(), /^[\x21-\x7e]+$/, "the library gave up on the store and fetched");
+    await admin.del(`${key}:lock`); // the other holder goes
+    await sleep(300);
+    assert.equal(await admin.exists(`${key}:lock`), 0, "the abandoned get() took no lock");
+  } finally {
+    await member.close();
+  }
+});
