@@ -86,6 +86,7 @@ export class CedatoTokenBroker {
       },
       set: async (_key, token, ttlSeconds) => {
         this.#kept = token;
+        // The refresh point CedatoAuth handed over; 60 s only for a token without one.
         await storage?.put(STORAGE_KEY, storedToken(token, ttlSeconds, 60));
       },
     };
@@ -122,9 +123,10 @@ export class CedatoTokenBroker {
           return json(502, { error: "not_cacheable", message: "the token endpoint sent a token that must not be shared" });
         }
         this.#served = accessToken;
-        const kept = this.#kept;
-        const expiresIn = kept?.accessToken === accessToken ? kept.expiresIn : undefined;
-        return json(200, { accessToken, tokenType: "bearer", expiresAt, expiresIn });
+        // The lifetime and the refresh point of the token as the broker keeps it: every
+        // isolate then refreshes it at the same point, whatever skew each is configured with.
+        const kept = this.#kept?.accessToken === accessToken ? this.#kept : undefined;
+        return json(200, { accessToken, tokenType: "bearer", expiresAt, expiresIn: kept?.expiresIn, refreshAt: kept?.refreshAt });
       } catch (error) {
         const code = typeof error?.code === "string" ? error.code : "error";
         return json(502, { error: code, message: String(error?.message ?? error) });

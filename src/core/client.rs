@@ -245,11 +245,6 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         &self.runtime
     }
 
-    /// The transport the client sends with.
-    pub fn transport(&self) -> &T {
-        &self.transport
-    }
-
     /// The validated configuration.
     pub fn config(&self) -> &Config {
         &self.config

@@ -103,6 +103,9 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
     let init = Object::new();
     set(&init, "method", &method.as_str().into());
     if !options.body.is_undefined() {
+        if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {
+            return Err(inner.invalid("options.body cannot be sent with GET or HEAD", None));
+        }
         let text = JSON::stringify(&options.body).ok().and_then(|t| t.as_string());
         let Some(text) = text else {
             return Err(inner.invalid("options.body cannot be encoded as JSON", None));
@@ -270,6 +273,9 @@ async fn authed_fetch(
     let method = field("method")
         .as_string()
         .map_or_else(|| "GET".to_owned(), normalize_method);
+    // A caller that asked for "manual" or "error" gets fetch's own handling: the library
+    // follows nothing then (it never lets the token leave the origin either way).
+    let own_redirect = field("redirect").as_string().filter(|r| r == "manual" || r == "error");
     let first = Outgoing {
         headers: field("headers"),
         body: field("body"),
@@ -296,6 +302,9 @@ async fn authed_fetch(
         let mut hops = 0;
         loop {
             let init = hop.init(inner, &token.authorization, follow)?;
+            if let Some(redirect) = &own_redirect {
+                set(&init, "redirect", &redirect.as_str().into());
+            }
             if let Some(signal) = deadline.signal() {
                 set(&init, "signal", &signal);
             }
@@ -313,7 +322,10 @@ async fn authed_fetch(
                 Some(Err(thrown)) => return Err(fetch_failure(inner, &thrown, &deadline)),
             };
             let status = response.status();
-            if response.type_() == ResponseType::Opaqueredirect && !follow {
+            // With the caller's own redirect mode the library follows nothing (a 401 still
+            // gets its retry).
+            let ours = own_redirect.is_none();
+            if ours && response.type_() == ResponseType::Opaqueredirect && !follow {
                 // A browser hides the redirect: send once more and let it follow (it drops
                 // Authorization on a cross-origin hop); request() checks where it ended.
                 // Only what can be sent twice is: the first send reached the server.
@@ -329,7 +341,7 @@ async fn authed_fetch(
                 return Ok((response, deadline));
             }
             let location = response.headers().get("location").ok().flatten();
-            if let (true, Some(location)) = (matches!(status, 301 | 302 | 303 | 307 | 308), location) {
+            if let (true, Some(location)) = (ours && matches!(status, 301 | 302 | 303 | 307 | 308), location) {
                 let Ok(next) = Url::new_with_base(&location, &target) else {
                     return Ok((response, deadline));
                 };

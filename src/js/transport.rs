@@ -145,15 +145,9 @@ impl Transport for WebTransport {
             match with_timeout(attempt, expired).await {
                 Some(Ok(response)) => Ok(response),
                 None => Err(TransportError::Timeout),
-                Some(Err(thrown)) => {
-                    // A fetch error may quote the request's headers: no credentials in it.
-                    let basic = request.headers.iter().find(|(name, _)| *name == "authorization");
-                    let secrets = basic.map(|(_, v)| [v.as_str(), v.trim_start_matches("Basic ")]);
-                    Err(TransportError::Network(redact(
-                        &describe(&thrown),
-                        &secrets.unwrap_or_default(),
-                    )))
-                }
+                // A fetch error may quote the request's headers: the client redacts every
+                // error it makes of this (TokenClient::redact_error).
+                Some(Err(thrown)) => Err(TransportError::Network(describe(&thrown))),
             }
         })
     }
@@ -192,12 +186,4 @@ pub fn describe(error: &JsValue) -> String {
         out.push_str(&[" (", &more, ")"].concat());
     }
     out
-}
-
-/// Replaces every occurrence of each secret in `text` with `[redacted]`.
-pub fn redact(text: &str, secrets: &[&str]) -> String {
-    secrets
-        .iter()
-        .filter(|s| s.len() >= 4)
-        .fold(text.to_owned(), |out, s| out.replace(s, "[redacted]"))
 }

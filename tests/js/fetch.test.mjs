@@ -455,3 +455,11 @@ test("request: a bad date in the query is http 400 with the server's body", T, a
   });
   assert.match(err.body, /invalid_request/);
 });
+
+test("request(): a body with GET or HEAD is invalid_request, and nothing is sent", { timeout: TEST_TIMEOUT }, async () => {
+  const { auth, requests } = setup("get-body");
+  for (const method of [undefined, "GET", "head"]) {
+    await rejectsWith(auth.request("echo", { method, body: { a: 1 } }), { code: "invalid_request" });
+  }
+  assert.equal(await requests(), 0);
+});

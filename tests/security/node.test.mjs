@@ -262,3 +262,12 @@ test("after free(), the wasm memory holds neither the secret, the Basic value no
     assert.ok(!webAssemblyMemoryHolds(secret), `the ${name} is still in wasm memory`);
   }
 });
+
+test("a caller's own redirect mode (manual, error) is kept: the library follows nothing then", T, async () => {
+  const { auth, client } = setup("redir-own-mode");
+  await client.apiScript([{ status: 302, headers: { location: "/api/echo" } }, { status: 302, headers: { location: "/api/echo" } }]);
+  const res = await auth.fetch("reports/supplies/extended", { redirect: "manual" });
+  assert.equal(res.status, 302, "the caller asked to see the redirect");
+  await res.body?.cancel();
+  await rejectsWith(auth.fetch("reports/supplies/extended", { redirect: "error" }), { code: "network" });
+});
