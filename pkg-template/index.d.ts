@@ -7,6 +7,7 @@ export type {
   CedatoError,
   CedatoErrorCode,
   RequestOptions,
+  SharedFailure,
   StoredToken,
   TokenStore,
   TokenStoreCallOptions,

@@ -60,6 +60,8 @@ export class CedatoTokenBroker {
   #kept;
   /** A token dropped by DELETE: never handed out again, even if storage still has it. */
   #dropped;
+  /** The last failure of the broker's token request, shared until `until` (Retry-After). */
+  #failure;
 
   constructor(ctx, env) {
     this.#storage = ctx?.storage;
@@ -115,6 +117,8 @@ export class CedatoTokenBroker {
       return json(409, { error: "key_mismatch", message: "this broker holds the token of other credentials" });
     }
     if (request.method === "GET") {
+      if (this.#failure && Date.now() < this.#failure.until) return json(200, this.#failure.failure);
+      this.#failure = undefined;
       try {
         const auth = this.#client();
         const accessToken = await auth.getToken();
@@ -129,7 +133,15 @@ export class CedatoTokenBroker {
         return json(200, { accessToken, tokenType: "bearer", expiresAt, expiresIn: kept?.expiresIn, refreshAt: kept?.refreshAt });
       } catch (error) {
         const code = typeof error?.code === "string" ? error.code : "error";
-        return json(502, { error: code, message: String(error?.message ?? error) });
+        const message = String(error?.message ?? error);
+        if (SHARED_FAILURES.has(code)) {
+          // Shared back-off: the isolates end with this failure (or their grace token)
+          // instead of each asking the endpoint; until Retry-After passes, so does the broker.
+          const failure = { failure: code, message, status: error.status, retryAfter: error.retryAfter };
+          this.#failure = { failure, until: Date.now() + (failure.retryAfter ?? 0) * 1000 };
+          return json(200, failure);
+        }
+        return json(502, { error: code, message });
       }
     }
     if (request.method === "DELETE") {
@@ -146,6 +158,9 @@ export class CedatoTokenBroker {
     return new Response(null, { status: 405, headers: { allow: "GET, DELETE" } });
   }
 }
+
+/** Failures of the broker's token request that every isolate would meet too. */
+const SHARED_FAILURES = new Set(["rate_limited", "server_error", "network", "timeout", "token_rejected"]);
 
 /**
  * A tokenStore for `new CedatoAuth({ ..., tokenStore })` that asks the broker bound as
@@ -173,7 +188,10 @@ export function durableObjectTokenStore(namespace, options = {}) {
         await response.body?.cancel();
         return null;
       }
-      const token = usableToken(await response.json());
+      const value = await response.json();
+      // The broker's token request failed: CedatoAuth ends with that (shared back-off).
+      if (typeof value?.failure === "string") return value;
+      const token = usableToken(value);
       if (token) handedOut.set(key, token.accessToken);
       return token;
     },

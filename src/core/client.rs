@@ -17,7 +17,7 @@ use zeroize::{Zeroize, Zeroizing};
 use super::config::Config;
 use super::error::{truncate_utf8, Error, ErrorCode};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
-use super::store::{StoredToken, TokenStore, MAX_STORED_TOKEN_LEN};
+use super::store::{StoreAnswer, StoredToken, TokenStore, MAX_STORED_TOKEN_LEN};
 use super::token::{is_visible_ascii, oauth_error_fields, process_token_response, token_request, MAX_EXPIRES_IN};
 use super::token::{HttpRequest, HttpResponse, Token, TokenAnswer};
 
@@ -636,9 +636,15 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         let mut missed = false;
         if let (Some(store), false) = (&self.store, skip_store_read) {
             let read = store.get(&self.store_key);
-            let stored = with_timeout(read, self.runtime.sleep(self.config.timeout_ms)).await;
-            if let Some(token) = stored.flatten().and_then(|s| self.accept_stored(s)) {
-                return Ok(token);
+            match with_timeout(read, self.runtime.sleep(self.config.timeout_ms)).await {
+                Some(StoreAnswer::Token(stored)) => {
+                    if let Some(token) = self.accept_stored(stored) {
+                        return Ok(token);
+                    }
+                }
+                // Shared back-off: the fleet's token request failed just now.
+                Some(StoreAnswer::Failed(error)) => return Err(self.redact_error(error)),
+                Some(StoreAnswer::Miss) | None => {}
             }
             missed = true;
         }

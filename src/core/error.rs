@@ -27,6 +27,23 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code named by `code`, as `err.code` spells it.
+    pub fn from_code(code: &str) -> Option<ErrorCode> {
+        [
+            ErrorCode::InvalidConfig,
+            ErrorCode::TokenRejected,
+            ErrorCode::RateLimited,
+            ErrorCode::ServerError,
+            ErrorCode::Network,
+            ErrorCode::Timeout,
+            ErrorCode::InvalidResponse,
+            ErrorCode::InvalidRequest,
+            ErrorCode::Http,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == code)
+    }
+
     /// The code as the string JavaScript callers compare `err.code` with.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -143,6 +160,14 @@ mod tests {
             e.status = status;
             assert_eq!(e.retryable(), want, "{code:?} {status:?}");
         }
+    }
+
+    #[test]
+    fn codes_read_back_from_their_names() {
+        for code in [ErrorCode::InvalidConfig, ErrorCode::RateLimited, ErrorCode::Http] {
+            assert_eq!(ErrorCode::from_code(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::from_code("nope"), None);
     }
 
     #[test]

@@ -12,5 +12,5 @@ pub mod token;
 pub use client::{CachedToken, Clock, Latch, LocalFuture, Next, Runtime, TokenClient, Transport, TransportError};
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
-pub use store::{StoredToken, TokenStore};
+pub use store::{StoreAnswer, StoredToken, TokenStore};
 pub use token::{process_token_response, HttpRequest, HttpResponse, Scalar, Token, TokenAnswer};

@@ -4,6 +4,7 @@
 //! optimisation: one that fails or is slow degrades to the endpoint, never fails a call.
 
 use super::client::LocalFuture;
+use super::error::Error;
 
 /// A token as a store keeps it.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +28,20 @@ pub struct StoredToken {
 /// servers; a real one is well under 1 KB).
 pub const MAX_STORED_TOKEN_LEN: usize = 4096;
 
+/// What a store answers a lookup with.
+#[derive(Debug)]
+pub enum StoreAnswer {
+    /// A token (the client still checks it is usable).
+    Token(StoredToken),
+    /// Nothing usable: the client asks the endpoint (after a store that locks on a miss
+    /// chose it to).
+    Miss,
+    /// The fleet's shared token request failed (a broker's, with its `retryAfter`): the
+    /// client ends with this error (or its grace token) instead of asking the endpoint
+    /// itself, so a failing endpoint is not asked by every instance.
+    Failed(Error),
+}
+
 /// The token is overwritten in memory when it is dropped.
 impl Drop for StoredToken {
     fn drop(&mut self) {
@@ -39,7 +54,7 @@ impl Drop for StoredToken {
 /// (the wasm store then aborts the signal it handed the call).
 pub trait TokenStore {
     /// The token under `key`, if the store has a usable one.
-    fn get(&self, key: &str) -> LocalFuture<Option<StoredToken>>;
+    fn get(&self, key: &str) -> LocalFuture<StoreAnswer>;
     /// Keeps `token` under `key` for `ttl_seconds`.
     fn set(&self, key: &str, token: &StoredToken, ttl_seconds: f64) -> LocalFuture<()>;
     /// Drops the token under `key` (the API refused it).

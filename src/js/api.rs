@@ -23,7 +23,7 @@ use crate::core::{Clock, Error, ErrorCode, OptionValue};
 extern "C" {
     // JSON.parse of a JS string: a 2xx body stays in the engine, never copied into wasm.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
+    pub(super) fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
 }
 
 /// Most redirects followed (`fetch`'s own limit); the answer after them is the result.

@@ -72,9 +72,13 @@ pub async fn read_limited(response: &Response, limit: usize) -> Result<(String, 
             break;
         }
     }
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(&bytes).into_owned(),
+    // Cut at the limit, the end may split a character: the text keeps what decodes.
+    let valid = match std::str::from_utf8(&bytes) {
+        Ok(text) => text,
+        Err(e) => bytes
+            .get(..e.valid_up_to())
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or(""),
     };
-    Ok((text, more))
+    Ok((valid.to_owned(), more))
 }

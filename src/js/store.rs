@@ -8,20 +8,23 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
 
-use crate::core::{Error, ErrorCode, LocalFuture, Scalar, StoredToken, TokenStore};
+use crate::core::{Error, ErrorCode, LocalFuture, Scalar, StoreAnswer, StoredToken, TokenStore};
 
-/// A token as a store hands it back (the `StoredToken` of the typings).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// What a store's `get` hands back: a token (the `StoredToken` of the typings), or the
+/// failure of the fleet's shared token request (a broker's), `{ failure: "<code>",
+/// message, status?, retryAfter? }`.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct StoredValue {
-    access_token: String,
-    #[serde(default)]
+    access_token: Scalar,
     token_type: Scalar,
-    expires_at: f64,
-    #[serde(default)]
+    expires_at: Scalar,
     expires_in: Scalar,
-    #[serde(default)]
     refresh_at: Scalar,
+    failure: Scalar,
+    message: Scalar,
+    status: Scalar,
+    retry_after: Scalar,
 }
 
 /// A token as the library hands it to `set`.
@@ -122,42 +125,64 @@ impl JsStore {
     }
 }
 
-/// Reads `{ accessToken, tokenType?, expiresAt, expiresIn?, refreshAt? }`; a token type
-/// other than bearer, or fields of the wrong type, make it unusable (an `expiresIn` or
-/// `refreshAt` that is not a number is left out).
-fn stored_token(value: JsValue) -> Option<StoredToken> {
+/// Reads `{ accessToken, tokenType?, expiresAt, expiresIn?, refreshAt? }` (a token type
+/// other than bearer, or fields of the wrong type, make it a miss; an `expiresIn` or
+/// `refreshAt` that is not a number is left out), or `{ failure }`.
+fn stored_answer(value: JsValue) -> StoreAnswer {
     if !value.is_object() {
-        return None;
+        return StoreAnswer::Miss;
     }
     // A copy as plain data first (getters run, and may throw, here, where it is caught).
-    let data = js_sys::JSON::stringify(&value).ok()?;
-    let data = js_sys::JSON::parse(&String::from(data)).ok()?;
-    let stored: StoredValue = serde_wasm_bindgen::from_value(data).ok()?;
+    let data = js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|text| super::api::parse_json(&text).ok());
+    let Some(stored) = data.and_then(|data| serde_wasm_bindgen::from_value::<StoredValue>(data).ok()) else {
+        return StoreAnswer::Miss;
+    };
+    if let Scalar::String(code) = &stored.failure {
+        return StoreAnswer::Failed(shared_failure(code, &stored));
+    }
     let bearer = match &stored.token_type {
         Scalar::Null => true,
         Scalar::String(t) => t.eq_ignore_ascii_case("bearer"),
         _ => false,
     };
-    bearer.then_some(StoredToken {
-        access_token: stored.access_token,
-        expires_at: stored.expires_at,
-        expires_in: number(stored.expires_in),
-        refresh_at: number(stored.refresh_at),
-    })
+    match (stored.access_token, number(&stored.expires_at)) {
+        (Scalar::String(access_token), Some(expires_at)) if bearer => StoreAnswer::Token(StoredToken {
+            access_token,
+            expires_at,
+            expires_in: number(&stored.expires_in),
+            refresh_at: number(&stored.refresh_at),
+        }),
+        _ => StoreAnswer::Miss,
+    }
+}
+
+/// The error of a failure the store shares: its code (`server_error` when unknown), its
+/// message, status and `retryAfter`.
+fn shared_failure(code: &str, stored: &StoredValue) -> Error {
+    let code = ErrorCode::from_code(code).unwrap_or(ErrorCode::ServerError);
+    let detail = stored.message.as_str().unwrap_or("no detail");
+    let mut error = Error::new(code, ["the fleet's shared token request failed: ", detail].concat());
+    error.status = number(&stored.status)
+        .filter(|s| (100.0..600.0).contains(s))
+        .map(|s| s as u16);
+    error.retry_after = number(&stored.retry_after).filter(|s| s.is_finite() && *s >= 0.0);
+    error
 }
 
 /// A number field, when it is one.
-fn number(value: Scalar) -> Option<f64> {
+fn number(value: &Scalar) -> Option<f64> {
     match value {
-        Scalar::Number(n) => Some(n),
+        Scalar::Number(n) => Some(*n),
         _ => None,
     }
 }
 
 impl TokenStore for JsStore {
-    fn get(&self, key: &str) -> LocalFuture<Option<StoredToken>> {
+    fn get(&self, key: &str) -> LocalFuture<StoreAnswer> {
         let read = self.call(&self.get, &[key.into()]);
-        Box::pin(async move { stored_token(read.await?) })
+        Box::pin(async move { read.await.map_or(StoreAnswer::Miss, stored_answer) })
     }
 
     fn set(&self, key: &str, token: &StoredToken, ttl_seconds: f64) -> LocalFuture<()> {

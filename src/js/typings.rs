@@ -51,6 +51,19 @@ export interface StoredToken {
   refreshAt?: number;
 }
 
+/**
+ * A store's answer when the fleet's shared token request failed (the Durable Object
+ * broker's): CedatoAuth then ends with this error, or serves its grace token, instead of
+ * asking the token endpoint itself (shared back-off).
+ */
+export interface SharedFailure {
+  /** The error's code. */
+  failure: CedatoErrorCode;
+  message: string;
+  status?: number;
+  retryAfter?: number;
+}
+
 /** What CedatoAuth passes last to every tokenStore call. */
 export interface TokenStoreCallOptions {
   /** Aborted when CedatoAuth gives up on the call (after timeoutMs): the store may stop. */
@@ -63,7 +76,8 @@ export interface TokenStoreCallOptions {
  * the background, each within timeoutMs.
  */
 export interface TokenStore {
-  get(key: string, options?: TokenStoreCallOptions): Promise<StoredToken | null | undefined>;
+  /** The token, nothing (`null`), or the failure of the fleet's shared token request. */
+  get(key: string, options?: TokenStoreCallOptions): Promise<StoredToken | SharedFailure | null | undefined>;
   set(key: string, token: StoredToken, ttlSeconds: number, options?: TokenStoreCallOptions): Promise<void>;
   /** Called when the API refused the stored token (401/419). */
   delete?(key: string, options?: TokenStoreCallOptions): Promise<void>;

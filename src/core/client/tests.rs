@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::core::config::{OptionValue, RawOptions};
-use crate::core::store::{StoredToken, TokenStore};
+use crate::core::store::{StoreAnswer, StoredToken, TokenStore};
 use futures::channel::oneshot;
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::task::LocalSpawnExt;
@@ -662,21 +662,24 @@ struct MemoryStore {
     map: Rc<RefCell<HashMap<String, (StoredToken, f64)>>>,
     broken: Rc<Cell<bool>>,
     hang: Rc<Cell<bool>>,
+    failure: Rc<RefCell<Option<Error>>>,
     calls: Rc<RefCell<Vec<String>>>,
 }
 
 impl TokenStore for MemoryStore {
-    fn get(&self, key: &str) -> LocalFuture<Option<StoredToken>> {
+    fn get(&self, key: &str) -> LocalFuture<StoreAnswer> {
         self.calls.borrow_mut().push(format!("get {key}"));
         if self.hang.get() {
             return Box::pin(std::future::pending());
         }
-        let v = if self.broken.get() {
-            None
-        } else {
-            self.map.borrow().get(key).map(|(t, _)| t.clone())
+        if let Some(error) = self.failure.borrow().clone() {
+            return Box::pin(async move { StoreAnswer::Failed(error) });
+        }
+        let v = match self.broken.get() {
+            true => None,
+            false => self.map.borrow().get(key).map(|(t, _)| t.clone()),
         };
-        Box::pin(async move { v })
+        Box::pin(async move { v.map_or(StoreAnswer::Miss, StoreAnswer::Token) })
     }
     fn set(&self, key: &str, token: &StoredToken, ttl: f64) -> LocalFuture<()> {
         self.calls.borrow_mut().push(format!("set {key} {ttl}"));
@@ -816,6 +819,28 @@ fn a_request_that_followed_a_miss_releases_the_store_when_it_has_nothing_to_shar
     assert!(run(Rc::clone(&c).refresh()).is_err());
     stall();
     assert!(store.calls.borrow().is_empty(), "{:?}", store.calls.borrow());
+}
+
+#[test]
+fn a_failure_the_store_shares_ends_the_request_without_asking_the_endpoint() {
+    let store = MemoryStore::default();
+    let (c, clock, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    let mut shared = Error::new(ErrorCode::ServerError, "the broker's token request failed").with_status(503);
+    shared.retry_after = Some(61.0);
+    *store.failure.borrow_mut() = Some(shared);
+    let e = token(&c).unwrap_err();
+    assert_eq!(
+        (e.code, e.status, e.retry_after),
+        (ErrorCode::ServerError, Some(503), Some(61.0))
+    );
+    assert_eq!(t.count(), 0, "the endpoint was not asked");
+    // With a token that has not expired yet, grace serves it instead.
+    *store.failure.borrow_mut() = None;
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    clock.advance(3_590_000.0); // inside the refresh window
+    *store.failure.borrow_mut() = Some(Error::new(ErrorCode::ServerError, "failed"));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    assert_eq!(t.count(), 1);
 }
 
 #[test]
