@@ -38,6 +38,17 @@ pub fn discard(response: &Response) {
     }
 }
 
+/// Room for `more` bytes in `bytes`: a new buffer (twice as large at least) when needed,
+/// the old one overwritten as it goes.
+fn reserve(bytes: &mut Zeroizing<Vec<u8>>, more: usize) {
+    if bytes.capacity() - bytes.len() >= more {
+        return;
+    }
+    let mut bigger = Zeroizing::new(Vec::with_capacity((bytes.len() + more).max(bytes.capacity() * 2)));
+    bigger.extend_from_slice(bytes);
+    std::mem::swap(bytes, &mut bigger);
+}
+
 /// The body's first `limit` bytes as text (invalid UTF-8 replaced), and whether there was
 /// more (the rest is not read: the stream is cancelled).
 pub async fn read_limited(response: &Response, limit: usize) -> Result<(String, bool), JsValue> {
@@ -45,10 +56,9 @@ pub async fn read_limited(response: &Response, limit: usize) -> Result<(String, 
         return Ok((String::new(), false));
     };
     let reader = stream.unchecked_ref::<Stream>().try_get_reader()?;
-    // Room for the whole limit from the start: growing would leave copies of a token
-    // answer behind in freed memory; chunks are copied straight into it, and it is
-    // overwritten when dropped, on every path.
-    let mut bytes = Zeroizing::new(Vec::with_capacity(limit));
+    // Overwritten when dropped, on every path; grown by `reserve`, which overwrites the
+    // buffer it leaves (growing in place would leave copies of a token answer behind).
+    let mut bytes = Zeroizing::new(Vec::new());
     let mut more = false;
     loop {
         let chunk = JsFuture::from(reader.read()).await?;
@@ -61,6 +71,7 @@ pub async fn read_limited(response: &Response, limit: usize) -> Result<(String, 
         let room = (limit - bytes.len()) as u32;
         let take = value.length().min(room);
         let start = bytes.len();
+        reserve(&mut bytes, take as usize);
         bytes.resize(start + take as usize, 0);
         if let Some(into) = bytes.get_mut(start..) {
             value.subarray(0, take).copy_to(into);
