@@ -146,6 +146,13 @@ impl RequestOptions {
             return Err(invalid());
         }
         let own = own_properties(options).ok_or_else(invalid)?;
+        // The query's entries are read too: copied out the same way first.
+        let query = js_sys::Reflect::get(&own, &"query".into()).unwrap_or(JsValue::UNDEFINED);
+        if query.is_object() {
+            // A query that cannot be read becomes one that is not an object: invalid.
+            let copy = own_properties(&query).unwrap_or_else(|| "unreadable".into());
+            let _ = js_sys::Reflect::set(&own, &"query".into(), &copy);
+        }
         serde_wasm_bindgen::from_value(own).map_err(|_| invalid())
     }
 }

@@ -271,3 +271,14 @@ test("a caller's own redirect mode (manual, error) is kept: the library follows 
   await res.body?.cancel();
   await rejectsWith(auth.fetch("reports/supplies/extended", { redirect: "error" }), { code: "network" });
 });
+
+test("getters that throw in request options, their query, init or a stored value: a CedatoError, and the instance keeps working", T, async () => {
+  const { auth } = setup("getters", {
+    tokenStore: { get: async () => ({ get accessToken() { throw new Error("store getter"); } }), set: async () => {} },
+  });
+  await rejectsWith(auth.request("echo", { get method() { throw new Error("x"); } }), { code: "invalid_request" });
+  await rejectsWith(auth.request("echo", { query: { get start() { throw new Error("x"); } } }), { code: "invalid_request" });
+  await rejectsWith(auth.fetch("echo", { get headers() { throw new Error("x"); } }), { code: "invalid_request" });
+  assert.match(await auth.getToken(), VISIBLE_ASCII, "the store's throwing getter counts as a miss");
+  assert.equal((await auth.request("echo")).method, "GET");
+});
