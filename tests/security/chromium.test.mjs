@@ -16,6 +16,7 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { credentials, startMock } from "../js/helpers.mjs";
 import { launchChromium } from "../support/chromium.mjs";
+import { recordingServer } from "./recorder.mjs";
 
 const PKG = fileURLToPath(new URL("../../pkg/", import.meta.url));
 const STATUSES = [301, 302, 303, 307, 308];
@@ -58,40 +59,6 @@ async function pageServer() {
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}/`,
-    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))),
-  };
-}
-
-/**
- * Another origin that records every request: a CORS preflight (OPTIONS) as
- * `{ preflight: true, requestedHeaders }`, answered 204 allowing whatever it asks (so a
- * browser that meant to send Authorization would send it, and be caught); any other
- * request with its Authorization header, answered 200 JSON with `Access-Control-Allow-Origin: *`.
- */
-async function recordingServer() {
-  const seen = [];
-  const server = http.createServer((req, res) => {
-    req.resume();
-    const cors = { "access-control-allow-origin": "*" };
-    if (req.method === "OPTIONS") {
-      const requestedHeaders = req.headers["access-control-request-headers"] ?? "";
-      seen.push({ preflight: true, path: req.url, origin: req.headers.origin ?? null, requestedHeaders });
-      res.writeHead(204, {
-        ...cors,
-        "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-        ...(requestedHeaders ? { "access-control-allow-headers": requestedHeaders } : {}),
-        "access-control-max-age": "0",
-      });
-      return res.end();
-    }
-    seen.push({ preflight: false, method: req.method, path: req.url, origin: req.headers.origin ?? null, authorization: req.headers.authorization ?? null });
-    res.writeHead(200, { ...cors, "content-type": "application/json" });
-    res.end(JSON.stringify({ stolen: true }));
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    origin: `http://127.0.0.1:${server.address().port}`,
-    seen,
     close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))),
   };
 }

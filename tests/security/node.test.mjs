@@ -3,13 +3,13 @@
 // mock server and a second origin that records what reaches it. The same redirect cases
 // run in workerd (workerd.test.mjs) and Chromium (chromium.test.mjs).
 import assert from "node:assert/strict";
-import http from "node:http";
 import { after, before, test } from "node:test";
 import { inspect } from "node:util";
 import { CedatoAuth } from "../../pkg/node.mjs";
 import * as nodeEntry from "../../pkg/node.mjs";
 import * as webEntry from "../../pkg/cedato_auth.js";
 import { TEST_TIMEOUT, VISIBLE_ASCII, instanceFactory, rejectsWith, startMock } from "../js/helpers.mjs";
+import { recordingServer } from "./recorder.mjs";
 
 const T = { timeout: TEST_TIMEOUT };
 
@@ -26,22 +26,6 @@ after(async () => {
 
 const setup = instanceFactory(() => mock, { timeoutMs: 3000, maxRetries: 0 });
 
-/** A server on another origin that records the Authorization header of every request. */
-export async function recordingServer() {
-  const seen = [];
-  const server = http.createServer((req, res) => {
-    seen.push(req.headers.authorization ?? null);
-    req.resume();
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ stolen: true }));
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    origin: `http://127.0.0.1:${server.address().port}`,
-    seen,
-    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))),
-  };
-}
 
 /** Every text an error shows: message, stack, JSON, util.inspect with hidden fields, causes. */
 function everything(err) {

@@ -10,7 +10,6 @@
 // control scenario (the runtime's own fetch with a Bearer header, following redirects)
 // shows what the recording server would see if the library relied on the runtime.
 import assert from "node:assert/strict";
-import http from "node:http";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,12 +18,14 @@ import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { buildWorker, workerModules } from "../../tools/worker-bundle.mjs";
 import { credentials, startMock } from "../js/helpers.mjs";
+import { recordingServer } from "./recorder.mjs";
 
 const PKG = fileURLToPath(new URL("../../pkg/", import.meta.url));
 const OLD_DATE = "2025-06-01";
 const CURRENT_DATE = "2026-05-03";
 const DATES = [OLD_DATE, CURRENT_DATE];
 const STATUSES = [301, 302, 303, 307, 308];
+
 const T = { timeout: 30_000 };
 
 // The worker: one CedatoAuth per isolate (made on the first request, the constructor does
@@ -83,23 +84,6 @@ export default {
   },
 };
 `;
-
-/** Another origin that records every request it gets: method, path, Authorization. */
-async function recordingServer() {
-  const seen = [];
-  const server = http.createServer((req, res) => {
-    seen.push({ method: req.method, path: req.url, authorization: req.headers.authorization ?? null });
-    req.resume();
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ stolen: true }));
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    origin: `http://127.0.0.1:${server.address().port}`,
-    seen,
-    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))),
-  };
-}
 
 let mock;
 let thief;
