@@ -5,10 +5,10 @@ use core::fmt;
 
 use zeroize::{Zeroize, Zeroizing};
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer};
 
 use super::error::{Error, ErrorCode};
-use super::token::{basic_authorization, is_visible_ascii, MAX_EXPIRES_IN};
+use super::token::{basic_authorization, is_visible_ascii, Scalar, MAX_EXPIRES_IN};
 
 /// The Platform API's address when the caller gives none.
 pub const DEFAULT_BASE_URL: &str = "https://api.cedato.com/api/";
@@ -29,61 +29,25 @@ pub enum OptionValue {
     Num(f64),
     /// A function (only `fetch` takes one).
     Function,
-    /// An object that is not a function (only `tokenStore` takes one).
+    /// An object or an array, not a function (only `tokenStore` takes an object).
     Object,
     /// Anything else; the name of its type, for the message.
     Other(&'static str),
 }
 
-/// Reads any value, keeping only what validation needs: a value the reader cannot
-/// represent (a function or a symbol, in the wasm) is [`OptionValue::Other`].
+/// Reads any value as a [`Scalar`] (the token answer's reader), keeping only what
+/// validation needs: a value the reader cannot represent (a function or a symbol, in the
+/// wasm) is [`OptionValue::Other`].
 impl<'de> Deserialize<'de> for OptionValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct OptionVisitor;
-        impl<'de> Visitor<'de> for OptionVisitor {
-            type Value = OptionValue;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an option value")
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<OptionValue, E> {
-                Ok(OptionValue::Other("a boolean"))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<OptionValue, E> {
-                Ok(OptionValue::Num(v as f64))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<OptionValue, E> {
-                Ok(OptionValue::Num(v as f64))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<OptionValue, E> {
-                Ok(OptionValue::Num(v))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<OptionValue, E> {
-                Ok(OptionValue::Str(v.to_owned()))
-            }
-            fn visit_string<E>(self, v: String) -> Result<OptionValue, E> {
-                Ok(OptionValue::Str(v))
-            }
-            fn visit_unit<E>(self) -> Result<OptionValue, E> {
-                Ok(OptionValue::Missing)
-            }
-            fn visit_none<E>(self) -> Result<OptionValue, E> {
-                Ok(OptionValue::Missing)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<OptionValue, D::Error> {
-                OptionValue::deserialize(d)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OptionValue, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(OptionValue::Other("an array"))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OptionValue, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(OptionValue::Object)
-            }
-        }
-        Ok(deserializer
-            .deserialize_any(OptionVisitor)
-            .unwrap_or(OptionValue::Other("a function or a symbol")))
+        Ok(match Scalar::deserialize(deserializer) {
+            Ok(Scalar::Null) => OptionValue::Missing,
+            Ok(Scalar::String(s)) => OptionValue::Str(s),
+            Ok(Scalar::Number(n)) => OptionValue::Num(n),
+            Ok(Scalar::Bool(_)) => OptionValue::Other("a boolean"),
+            Ok(Scalar::Composite) => OptionValue::Object,
+            Err(_) => OptionValue::Other("a function or a symbol"),
+        })
     }
 }
 
@@ -161,7 +125,7 @@ fn type_name(v: &OptionValue) -> &'static str {
         OptionValue::Str(_) => "a string",
         OptionValue::Num(_) => "a number",
         OptionValue::Function => "a function",
-        OptionValue::Object => "an object",
+        OptionValue::Object => "an object or an array",
         OptionValue::Other(t) => t,
     }
 }
