@@ -20,6 +20,7 @@
 // wrangler: a durable_objects binding CEDATO_TOKEN_BROKER with class_name
 // "CedatoTokenBroker", and a migration that creates the class.
 import { CedatoAuth } from "../workerd.mjs";
+import { keptAlive } from "./kept-alive.mjs";
 import { storedToken, usableToken } from "./stored-token.mjs";
 
 /** The broker is only reached through its stub: the host is never resolved. */
@@ -207,7 +208,7 @@ export function durableObjectTokenStore(namespace, options = {}) {
       const refused = handedOut.get(key);
       handedOut.delete(key);
       const headers = refused ? { authorization: `Bearer ${refused}` } : {};
-      const response = await stub(key).fetch(url(key), { method: "DELETE", headers });
+      const response = await keptAlive(stub(key).fetch(url(key), { method: "DELETE", headers }));
       await response.body?.cancel();
     },
   };

@@ -4,6 +4,7 @@
 // can take up to a minute to be seen in another. After that the whole fleet reuses the
 // stored token. For exactly one token request per fleet use stores/durable-object.
 
+import { keptAlive } from "./kept-alive.mjs";
 import { commonOptions, storedToken, usableToken } from "./stored-token.mjs";
 
 /** KV refuses an expirationTtl below 60 seconds. */
@@ -46,7 +47,7 @@ export function kvTokenStore(kv, options = {}) {
       // are ignored, here and by the library.
       const expirationTtl = Math.max(KV_MIN_TTL_SECONDS, Math.ceil(ttlSeconds));
       handedOut.set(prefix + key, token.accessToken);
-      await kv.put(prefix + key, JSON.stringify(value), { expirationTtl });
+      await keptAlive(kv.put(prefix + key, JSON.stringify(value), { expirationTtl }));
     },
 
     async delete(key) {
@@ -56,7 +57,7 @@ export function kvTokenStore(kv, options = {}) {
         const stored = await kv.get(prefix + key, "json").catch(() => null);
         if (stored && typeof stored === "object" && stored.accessToken !== refused) return;
       }
-      await kv.delete(prefix + key);
+      await keptAlive(kv.delete(prefix + key));
     },
   };
 }

@@ -97,3 +97,26 @@ test("kv: 3 workers x 20 concurrent cold requests (no coordination: up to one to
   t.diagnostic(`kv: 60 more requests -> ${stats.tokenRequests} token request(s) in total`);
   assert.equal(stats.tokenRequests, coldCount, JSON.stringify(stats));
 });
+
+test("kv: a write that outlasts the request that fetched the token is kept alive (waitUntil) and shared", async (t) => {
+  const creds = credentials("kv-slow");
+  const dir = await makeProject("kv-slow", ["kv-slow-worker.mjs", "fleet-worker.mjs"]);
+  const slowScript = await bundleWorker(dir, "kv-slow-worker.mjs");
+  await mf?.dispose();
+  mf = new Miniflare({
+    workers: WORKERS.map((name) => ({
+      ...workerOptions(slowScript, fleetBindings(mock, creds, name)),
+      name,
+      kvNamespaces: { TOKENS: "cedato-fleet-tokens" },
+    })),
+  });
+  await mf.ready;
+  const first = tokensOf(await call("k1", 1)); // answered before its 300 ms write ends
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  const stored = await (await mf.getKVNamespace("TOKENS", "k1")).get(`fleet-test:${storeKey(mock.baseUrl, creds.clientId)}`, "json");
+  assert.equal(stored?.accessToken, [...first][0], "the write finished after the request ended");
+  assert.deepEqual(tokensOf(await call("k2", 5)), first, "k2 used it");
+  const { tokenRequests } = mock.client(creds.clientId).stats();
+  t.diagnostic(`kv with 300 ms writes: 1 request to k1, then 5 to k2 -> ${tokenRequests} token request(s)`);
+  assert.equal(tokenRequests, 1);
+});
