@@ -25,12 +25,12 @@ after(async () => {
   await mock?.close();
 });
 
-/** A fresh miniflare: the three workers for `creds`, one shared KV namespace. */
-async function fleet(creds) {
+/** A fresh miniflare: the three workers (of `workerScript`) for `creds`, one shared KV namespace. */
+async function fleet(creds, workerScript = script) {
   await mf?.dispose();
   mf = new Miniflare({
     workers: WORKERS.map((name) => ({
-      ...workerOptions(script, fleetBindings(mock, creds, name)),
+      ...workerOptions(workerScript, fleetBindings(mock, creds, name)),
       name,
       kvNamespaces: { TOKENS: "cedato-fleet-tokens" },
     })),
@@ -101,16 +101,7 @@ test("kv: 3 workers x 20 concurrent cold requests (no coordination: up to one to
 test("kv: a write that outlasts the request that fetched the token is kept alive (waitUntil) and shared", async (t) => {
   const creds = credentials("kv-slow");
   const dir = await makeProject("kv-slow", ["kv-slow-worker.mjs", "fleet-worker.mjs"]);
-  const slowScript = await bundleWorker(dir, "kv-slow-worker.mjs");
-  await mf?.dispose();
-  mf = new Miniflare({
-    workers: WORKERS.map((name) => ({
-      ...workerOptions(slowScript, fleetBindings(mock, creds, name)),
-      name,
-      kvNamespaces: { TOKENS: "cedato-fleet-tokens" },
-    })),
-  });
-  await mf.ready;
+  await fleet(creds, await bundleWorker(dir, "kv-slow-worker.mjs"));
   const first = tokensOf(await call("k1", 1)); // answered before its 300 ms write ends
   await new Promise((resolve) => setTimeout(resolve, 800));
   const stored = await (await mf.getKVNamespace("TOKENS", "k1")).get(`fleet-test:${storeKey(mock.baseUrl, creds.clientId)}`, "json");
