@@ -292,6 +292,11 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         }
     }
 
+    /// Whether [`wipe`](Self::wipe) was called (`free()`).
+    pub fn wiped(&self) -> bool {
+        self.wiped.get()
+    }
+
     /// Forgets every token and overwrites the secret, the Basic value and the tokens this
     /// client holds (`free()`); calls still pending settle, token requests fail.
     pub fn wipe(&self) {

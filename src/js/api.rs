@@ -116,7 +116,7 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
         }
     }
     set(&init, "headers", &headers);
-    let (response, mut deadline) = authed_fetch(&inner, &url, &init, Some(inner.timeout_ms)).await?;
+    let (response, mut deadline) = authed_fetch(&inner, &url, &init, Some(inner.client.config().timeout_ms)).await?;
     let status = response.status();
     // "GET reports/... answered HTTP 404", the start of either error below.
     let message = [&method, " ", &path_text, " answered HTTP ", &status.to_string()].concat();
@@ -186,7 +186,7 @@ fn resolve(inner: &Inner, input: &JsValue) -> Result<Url, JsValue> {
         (None, Some(url)) => url.href(),
         (None, None) => return Err(inner.invalid("the URL must be a string or a URL object", None)),
     };
-    let url = Url::new_with_base(&text, &inner.base_url)
+    let url = Url::new_with_base(&text, &inner.client.config().base_url)
         .map_err(|cause| inner.invalid("the URL cannot be parsed", Some(&cause)))?;
     if url.origin() != inner.origin {
         let message = [
@@ -217,7 +217,7 @@ impl Outgoing {
         let headers = Headers::new_with_str_sequence_sequence(&self.headers)
             .map_err(|cause| inner.invalid("init.headers is not a valid set of headers", Some(&cause)))?;
         for (name, value) in [
-            ("api-version", inner.api_version.as_str()),
+            ("api-version", inner.client.config().api_version.as_str()),
             ("accept", "application/json"),
         ] {
             if !headers.has(name).unwrap_or(true) {

@@ -19,7 +19,7 @@ mod store;
 mod transport;
 mod typings;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::core::LocalFuture;
@@ -70,13 +70,9 @@ struct Shared {
 /// The state of one `CedatoAuth`, shared by its pending calls.
 struct Inner {
     client: Rc<Client>,
-    base_url: String,
     /// `baseUrl`'s origin as the engine's WHATWG URL serializes it.
     origin: String,
-    api_version: String,
-    timeout_ms: f64,
     fetch: Option<Function>,
-    freed: Cell<bool>,
     memo: RefCell<Option<Memo>>,
     shared: RefCell<Option<Shared>>,
 }
@@ -112,10 +108,7 @@ impl CedatoAuth {
         let origin = url.origin();
         let store = options.store.map(|s| Rc::new(s) as Rc<dyn TokenStore>);
         let inner = Inner {
-            base_url: config.base_url.clone(),
             origin,
-            api_version: config.api_version.clone(),
-            timeout_ms: config.timeout_ms,
             fetch: options.fetch.clone(),
             client: TokenClient::new(
                 config,
@@ -123,7 +116,6 @@ impl CedatoAuth {
                 WebTransport { fetch: options.fetch },
                 store,
             ),
-            freed: Cell::new(false),
             memo: RefCell::default(),
             shared: RefCell::default(),
         };
@@ -206,7 +198,6 @@ impl CedatoAuth {
     /// every later call rejects with `invalid_request`. Calls already pending settle.
     #[wasm_bindgen(js_name = free)]
     pub fn dispose(&self) {
-        self.inner.freed.set(true);
         // The secret, the Basic value and every token are overwritten in wasm memory.
         self.inner.client.wipe();
         self.inner.memo.replace(None);
@@ -216,7 +207,7 @@ impl CedatoAuth {
     /// `CedatoAuth(<baseUrl>)`: never a credential.
     #[wasm_bindgen(js_name = toString)]
     pub fn to_string_js(&self) -> String {
-        ["CedatoAuth(", &self.inner.base_url, ")"].concat()
+        ["CedatoAuth(", &self.inner.client.config().base_url, ")"].concat()
     }
 
     /// What `JSON.stringify` shows: the base URL and the token's state, never a credential.
@@ -226,7 +217,7 @@ impl CedatoAuth {
     )]
     pub fn to_json(&self) -> JsValue {
         let out = Object::new();
-        set(&out, "baseUrl", &self.inner.base_url.as_str().into());
+        set(&out, "baseUrl", &self.inner.client.config().base_url.as_str().into());
         set(&out, "hasValidToken", &self.has_valid_token().into());
         if let Some(at) = self.expires_at() {
             set(&out, "expiresAt", &at.into());
@@ -238,7 +229,7 @@ impl CedatoAuth {
 impl Inner {
     /// A promise rejected with "this instance was freed", after `free()`.
     fn freed(&self) -> Option<Promise> {
-        self.freed.get().then(|| {
+        self.client.wiped().then(|| {
             Promise::reject(&js_error(
                 ErrorCode::InvalidRequest,
                 "this instance was freed (free() was called); create a new CedatoAuth",
