@@ -3,9 +3,17 @@
 // declarations of "cedato-auth/web", which adds init and initSync).
 export { CedatoAuth } from "./cedato_auth.js";
 export type {
+  CedatoApiEvent,
   CedatoAuthOptions,
+  CedatoAuthStats,
   CedatoError,
   CedatoErrorCode,
+  CedatoEvent,
+  CedatoFailureEvent,
+  CedatoGraceEvent,
+  CedatoRetryEvent,
+  CedatoStoreEvent,
+  CedatoTokenEvent,
   RequestOptions,
   SharedFailure,
   StoredToken,

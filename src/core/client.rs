@@ -16,6 +16,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::config::Config;
 use super::error::{truncate_utf8, Error, ErrorCode};
+use super::events::{bump, Event, Events};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
 use super::store::{StoreAnswer, StoredToken, TokenStore, MAX_STORED_TOKEN_LEN};
 use super::token::{is_visible_ascii, oauth_error_fields, process_token_response, token_request, MAX_EXPIRES_IN};
@@ -69,8 +70,8 @@ pub trait Latch: Clone + 'static {
 pub enum Next {
     /// A token (not cached yet: see [`TokenClient::land`]).
     Token(Rc<CachedToken>),
-    /// Wait this many ms, then try again.
-    Wait(f64),
+    /// Wait this many ms after this error, then try again.
+    Wait(f64, Error),
     /// Give up with this error.
     Fail(Error),
 }
@@ -179,6 +180,8 @@ pub struct TokenClient<R: Runtime, T> {
     held: RefCell<VecDeque<Zeroizing<String>>>,
     /// Set by [`wipe`](Self::wipe): no token lands and no token request is sent after it.
     wiped: Cell<bool>,
+    /// The counters and the `onEvent` sink.
+    events: Events,
 }
 
 /// How many of the latest tokens [`TokenClient::redact`] knows; older ones expired long ago.
@@ -188,8 +191,16 @@ pub const HELD_TOKENS: usize = 32;
 impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// A client with nothing cached; it does no I/O until a token is asked for. With a
     /// `store`, tokens are looked up there before the endpoint is asked, and shared there.
-    pub fn new(config: Config, runtime: R, transport: T, store: Option<Rc<dyn TokenStore>>) -> Rc<Self> {
+    /// What it does is counted in `events` and reported to its sink.
+    pub fn new(
+        config: Config,
+        runtime: R,
+        transport: T,
+        store: Option<Rc<dyn TokenStore>>,
+        events: Events,
+    ) -> Rc<Self> {
         Rc::new(TokenClient {
+            events,
             token_url: config.token_url(),
             store_key: config.store_key(),
             store,
@@ -240,7 +251,12 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         error
     }
 
-    /// The runtime the client waits on.
+    /// The counters and the `onEvent` sink.
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// The runtime: its clock, timers and task spawner.
     pub fn runtime(&self) -> &R {
         &self.runtime
     }
@@ -322,7 +338,17 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
 
     /// Grace: a failed refresh gives way to the cached token while it has not expired.
     pub fn with_grace(&self, result: FlightResult) -> FlightResult {
-        result.or_else(|error| self.unexpired_token().ok_or(error))
+        let error = match result {
+            Err(error) => error,
+            ok => return ok,
+        };
+        let Some(token) = self.unexpired_token() else {
+            return Err(error);
+        };
+        self.events.emit(Event::Grace {
+            code: error.code.as_str(),
+        });
+        Ok(token)
     }
 
     /// The id of the cached token, if one is cached.
@@ -381,8 +407,8 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         }
         match error.retry_after {
             Some(seconds) if seconds > MAX_RETRY_AFTER_SECONDS => Next::Fail(error),
-            Some(seconds) => Next::Wait(seconds * 1000.0),
-            None => Next::Wait(backoff_ms(attempt.saturating_sub(1), self.runtime.jitter())),
+            Some(seconds) => Next::Wait(seconds * 1000.0, error),
+            None => Next::Wait(backoff_ms(attempt.saturating_sub(1), self.runtime.jitter()), error),
         }
     }
 
@@ -559,6 +585,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// expired yet, the old token is returned.
     pub async fn get_token(self: Rc<Self>) -> FlightResult {
         if let Some(token) = self.fresh_token() {
+            bump(&self.events.stats.cache_hits);
             return Ok(token);
         }
         let result = self.join(false).await;
@@ -574,10 +601,9 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// Forgets the cached token if it is the one with `id` (the API refused it), here
     /// and, in the background, in the shared store; a newer one another caller may
     /// already have fetched stays.
-    pub fn invalidate(&self, id: u64) {
+    pub fn invalidate(self: &Rc<Self>, id: u64) {
         if let (true, Some(store)) = (self.forget(id), &self.store) {
-            let delete = store.delete(&self.store_key);
-            self.in_background(delete);
+            self.in_background("delete", store.delete(&self.store_key));
         }
     }
 
@@ -619,7 +645,8 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         self.state.borrow_mut().flight = Some(flight.clone());
         let (client, landing) = (Rc::clone(self), flight.clone());
         self.runtime.spawn(Box::pin(async move {
-            let result = client.obtain(skip_store_read).await;
+            let started = client.runtime.now_ms();
+            let (result, source, attempts) = client.obtain(skip_store_read).await;
             {
                 let mut state = client.state.borrow_mut();
                 if state.flight.as_ref().is_some_and(|f| f.same(&landing)) {
@@ -629,6 +656,23 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             if let Ok(token) = &result {
                 client.land(token);
             }
+            // Reported before the callers hear of it (no borrow is held: the sink runs
+            // user code, which may call back into the client).
+            let ms = client.runtime.now_ms() - started;
+            client.events.emit(match &result {
+                Ok(token) => Event::Token {
+                    source,
+                    attempts,
+                    ms,
+                    expires_at: token.expires_at,
+                },
+                Err(error) => Event::Failure {
+                    code: error.code.as_str(),
+                    status: error.status,
+                    attempts,
+                    ms,
+                },
+            });
             *landing.result.borrow_mut() = Some(result);
             landing.latch.open();
         }));
@@ -637,69 +681,93 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
 
     /// From the store when it has a token usable now, else from the endpoint; a fetched
     /// token is handed to its callers at once and written to the store in the background.
-    async fn obtain(&self, skip_store_read: bool) -> FlightResult {
+    /// Also says where the token came from and how many token requests were sent.
+    async fn obtain(self: &Rc<Self>, skip_store_read: bool) -> (FlightResult, &'static str, u32) {
         let mut missed = false;
         if let (Some(store), false) = (&self.store, skip_store_read) {
+            let started = self.runtime.now_ms();
             let read = store.get(&self.store_key);
-            match with_timeout(read, self.runtime.sleep(self.config.timeout_ms)).await {
-                Some(StoreAnswer::Token(stored)) => {
-                    if let Some(token) = self.accept_stored(stored) {
-                        return Ok(token);
-                    }
-                }
+            let answer = with_timeout(read, self.runtime.sleep(self.config.timeout_ms)).await;
+            let (outcome, result) = match answer {
+                Some(StoreAnswer::Token(stored)) => match self.accept_stored(stored) {
+                    Some(token) => ("hit", Some(Ok(token))),
+                    None => ("miss", None),
+                },
                 // Shared back-off: the fleet's token request failed just now.
-                Some(StoreAnswer::Failed(error)) => return Err(self.redact_error(error)),
-                Some(StoreAnswer::Miss) | None => {}
+                Some(StoreAnswer::Failed(error)) => ("failure", Some(Err(self.redact_error(error)))),
+                Some(StoreAnswer::Miss) => ("miss", None),
+                Some(StoreAnswer::Unavailable) => ("error", None),
+                None => ("timeout", None),
+            };
+            self.report_store("get", outcome, started);
+            if let Some(result) = result {
+                return (result, "store", 0);
             }
             missed = true;
         }
-        let fetched = self.fetch_with_retries().await;
+        let (fetched, attempts) = self.fetch_with_retries().await;
         let Some(store) = &self.store else {
-            return fetched;
+            return (fetched, "endpoint", attempts);
         };
         match fetched.as_ref().ok().and_then(|token| self.store_entry(token)) {
             Some((stored, ttl_seconds)) => {
-                let write = store.set(&self.store_key, &stored, ttl_seconds);
-                self.in_background(write);
+                self.in_background("set", store.set(&self.store_key, &stored, ttl_seconds));
             }
             // Nothing to share after a miss: a store that locked for this request unlocks.
-            None if missed => {
-                let release = store.release(&self.store_key);
-                self.in_background(release);
-            }
+            None if missed => self.in_background("release", store.release(&self.store_key)),
             None => {}
         }
-        fetched
+        (fetched, "endpoint", attempts)
     }
 
-    /// Runs a store call on its own, within `timeoutMs`.
-    fn in_background(&self, work: LocalFuture<()>) {
+    /// Runs a store call on its own, within `timeoutMs`, and reports how it ended.
+    fn in_background(self: &Rc<Self>, op: &'static str, work: LocalFuture<bool>) {
         let deadline = self.runtime.sleep(self.config.timeout_ms);
+        let (client, started) = (Rc::clone(self), self.runtime.now_ms());
         self.runtime.spawn(Box::pin(async move {
-            with_timeout(work, deadline).await;
+            let outcome = match with_timeout(work, deadline).await {
+                Some(true) => "written",
+                Some(false) => "error",
+                None => "timeout",
+            };
+            client.report_store(op, outcome, started);
         }));
     }
 
-    async fn fetch_with_retries(&self) -> FlightResult {
+    fn report_store(&self, op: &'static str, outcome: &'static str, started: f64) {
+        let ms = self.runtime.now_ms() - started;
+        self.events.emit(Event::Store { op, outcome, ms });
+    }
+
+    /// The token, or the error that ended the retries; and how many requests were sent.
+    async fn fetch_with_retries(&self) -> (FlightResult, u32) {
         let mut attempt: u32 = 0;
         loop {
             if self.wiped.get() {
                 // free() overwrote the credentials: nothing left to send.
-                return Err(Error::new(
-                    ErrorCode::InvalidRequest,
-                    "this instance was freed (free() was called)",
-                ));
+                let message = "this instance was freed (free() was called)";
+                return (Err(Error::new(ErrorCode::InvalidRequest, message)), attempt);
             }
             let sent_at = self.runtime.now_ms();
             // Built for each attempt (it holds the credentials, overwritten when dropped).
             let request = token_request(&self.config);
+            bump(&self.events.stats.token_requests);
             let outcome = self.transport.send(&request, self.config.timeout_ms).await;
             drop(request);
             attempt += 1;
             match self.next(outcome, sent_at, attempt) {
-                Next::Token(token) => return Ok(token),
-                Next::Fail(error) => return Err(error),
-                Next::Wait(ms) => self.runtime.sleep(ms).await,
+                Next::Token(token) => return (Ok(token), attempt),
+                Next::Fail(error) => return (Err(error), attempt),
+                Next::Wait(wait_ms, error) => {
+                    self.events.emit(Event::Retry {
+                        attempt,
+                        code: error.code.as_str(),
+                        status: error.status,
+                        wait_ms,
+                        retry_after: error.retry_after,
+                    });
+                    self.runtime.sleep(wait_ms).await;
+                }
             }
         }
     }

@@ -27,7 +27,7 @@ pub enum OptionValue {
     Str(String),
     /// A number.
     Num(f64),
-    /// A function (only `fetch` takes one).
+    /// A function (only `fetch` and `onEvent` take one).
     Function,
     /// An object or an array, not a function (only `tokenStore` takes an object).
     Object,
@@ -73,6 +73,8 @@ pub struct RawOptions {
     pub fetch: OptionValue,
     /// `tokenStore`
     pub token_store: OptionValue,
+    /// `onEvent`
+    pub on_event: OptionValue,
 }
 
 /// Validated options. `Debug` never shows the secret.
@@ -192,15 +194,14 @@ impl Config {
         if max_retries < 0.0 || max_retries != max_retries.floor() || max_retries > f64::from(MAX_RETRIES) {
             return Err(config_error("maxRetries must be a whole number from 0 to 10"));
         }
-        // Only checked: the wasm layer keeps the function itself.
-        match raw.fetch {
-            OptionValue::Missing | OptionValue::Function => {}
-            other => {
+        // Only checked: the wasm layer keeps the functions themselves.
+        for (name, value) in [("fetch", raw.fetch), ("onEvent", raw.on_event)] {
+            if !matches!(value, OptionValue::Missing | OptionValue::Function) {
                 return Err(config_error(
-                    &["fetch must be a function, got ", type_name(&other)].concat(),
-                ))
+                    &[name, " must be a function, got ", type_name(&value)].concat(),
+                ));
             }
-        };
+        }
         let token_store = match raw.token_store {
             OptionValue::Missing => false,
             OptionValue::Object => true,
@@ -438,6 +439,7 @@ mod tests {
             (with(|o| o.max_retries = OptionValue::Num(-1.0)), "maxRetries"),
             (with(|o| o.max_retries = OptionValue::Num(11.0)), "maxRetries"),
             (with(|o| o.fetch = OptionValue::Str("fetch".into())), "fetch"),
+            (with(|o| o.on_event = OptionValue::Object), "onEvent"),
             (with(|o| o.base_url = OptionValue::Num(1.0)), "baseUrl"),
         ] {
             assert!(err(raw).message.starts_with(field));
@@ -447,6 +449,7 @@ mod tests {
             o.max_retries = OptionValue::Num(0.0);
             o.timeout_ms = OptionValue::Num(0.5);
             o.fetch = OptionValue::Function;
+            o.on_event = OptionValue::Function;
             o.api_version = OptionValue::Str("2".into());
         }))
         .unwrap();

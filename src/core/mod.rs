@@ -5,6 +5,7 @@
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod retry;
 pub mod store;
 pub mod token;
@@ -12,5 +13,6 @@ pub mod token;
 pub use client::{CachedToken, Clock, Latch, LocalFuture, Next, Runtime, TokenClient, Transport, TransportError};
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
+pub use events::{Event, Events, Stats};
 pub use store::{StoreAnswer, StoredToken, TokenStore};
 pub use token::{process_token_response, HttpRequest, HttpResponse, Scalar, Token, TokenAnswer};

@@ -40,6 +40,8 @@ pub enum StoreAnswer {
     /// client ends with this error (or its grace token) instead of asking the endpoint
     /// itself, so a failing endpoint is not asked by every instance.
     Failed(Error),
+    /// The store failed (threw, rejected): like a miss, but reported as an error.
+    Unavailable,
 }
 
 /// The token is overwritten in memory when it is dropped.
@@ -49,18 +51,20 @@ impl Drop for StoredToken {
     }
 }
 
-/// Where tokens are shared. Implementations turn their own failures into `None` / `()`;
+/// Where tokens are shared. Implementations turn their own failures into
+/// [`StoreAnswer::Unavailable`] / `false`;
 /// the client bounds every call with `timeoutMs`, and a call it gave up on is dropped
 /// (the wasm store then aborts the signal it handed the call).
 pub trait TokenStore {
     /// The token under `key`, if the store has a usable one.
     fn get(&self, key: &str) -> LocalFuture<StoreAnswer>;
-    /// Keeps `token` under `key` for `ttl_seconds`.
-    fn set(&self, key: &str, token: &StoredToken, ttl_seconds: f64) -> LocalFuture<()>;
-    /// Drops the token under `key` (the API refused it).
-    fn delete(&self, key: &str) -> LocalFuture<()>;
+    /// Keeps `token` under `key` for `ttl_seconds`; `false` when the store failed.
+    fn set(&self, key: &str, token: &StoredToken, ttl_seconds: f64) -> LocalFuture<bool>;
+    /// Drops the token under `key` (the API refused it); `false` when the store failed.
+    fn delete(&self, key: &str) -> LocalFuture<bool>;
     /// The token request that followed a miss (`get` found nothing usable) ended
     /// without a token to `set`: it failed, or its token is not to be shared (use-once).
     /// A store that locks on a miss unlocks here, so nobody waits for that token.
-    fn release(&self, key: &str) -> LocalFuture<()>;
+    /// `false` when the store failed.
+    fn release(&self, key: &str) -> LocalFuture<bool>;
 }

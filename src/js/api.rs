@@ -17,7 +17,7 @@ use super::transport::{describe, send, string_field, Deadline};
 use super::Inner;
 use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
 use crate::core::retry::parse_retry_after;
-use crate::core::{Clock, Error, ErrorCode, OptionValue};
+use crate::core::{Clock, Error, ErrorCode, Event, OptionValue};
 
 #[wasm_bindgen]
 extern "C" {
@@ -285,7 +285,8 @@ async fn authed_fetch(
     // A stream is used up by the first send: no retry then, and no redirect that keeps it.
     let resendable = first.body.dyn_ref::<ReadableStream>().is_none();
     let mut retried = false;
-    'attempts: loop {
+    let started = inner.client.runtime().now_ms();
+    let (response, deadline) = 'attempts: loop {
         let token = Rc::clone(&inner.client)
             .get_token()
             .await
@@ -331,23 +332,23 @@ async fn authed_fetch(
                 // Only what can be sent twice is: the first send reached the server.
                 let safe = matches!(hop.method.as_str(), "GET" | "HEAD" | "OPTIONS");
                 if !safe || !resendable {
-                    return Ok((response, deadline));
+                    break 'attempts (response, deadline);
                 }
                 follow = true;
                 continue;
             }
             if follow && !same_origin(inner, &response.url()) {
                 // Followed by the browser to another origin: that answer is not the API's.
-                return Ok((response, deadline));
+                break 'attempts (response, deadline);
             }
             let location = response.headers().get("location").ok().flatten();
             if let (true, Some(location)) = (ours && matches!(status, 301 | 302 | 303 | 307 | 308), location) {
                 let Ok(next) = Url::new_with_base(&location, &target) else {
-                    return Ok((response, deadline));
+                    break 'attempts (response, deadline);
                 };
                 // Leaving the origin, or out of hops: the 3xx answer is the result.
                 if next.origin() != inner.origin || hops == MAX_REDIRECTS {
-                    return Ok((response, deadline));
+                    break 'attempts (response, deadline);
                 }
                 let to_get =
                     status == 303 && hop.method != "HEAD" || matches!(status, 301 | 302) && hop.method == "POST";
@@ -355,7 +356,7 @@ async fn authed_fetch(
                     hop.method = "GET".to_owned();
                     hop.body = JsValue::UNDEFINED;
                 } else if !resendable {
-                    return Ok((response, deadline));
+                    break 'attempts (response, deadline);
                 }
                 discard(&response);
                 target = next.href();
@@ -368,9 +369,17 @@ async fn authed_fetch(
                 retried = true;
                 continue 'attempts;
             }
-            return Ok((response, deadline));
+            break 'attempts (response, deadline);
         }
-    }
+    };
+    inner.client.events().emit(Event::Api {
+        method: &first.method,
+        path: &inner.client.redact(&url.pathname()),
+        status: response.status(),
+        ms: inner.client.runtime().now_ms() - started,
+        retried,
+    });
+    Ok((response, deadline))
 }
 
 /// A method as `fetch` normalizes it: the standard names in upper case, others as given.

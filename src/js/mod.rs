@@ -28,7 +28,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::Url;
 
 use crate::core::client::Flight;
-use crate::core::{CachedToken, Error, ErrorCode, Runtime, TokenClient, TokenStore};
+use crate::core::events::bump;
+use crate::core::{CachedToken, Error, ErrorCode, Event, Events, Runtime, TokenClient, TokenStore};
 use error::{js_error, set, to_js};
 use runtime::{JsLatch, WebRuntime};
 use transport::WebTransport;
@@ -107,6 +108,9 @@ impl CedatoAuth {
         config.base_url = url.href();
         let origin = url.origin();
         let store = options.store.map(|s| Rc::new(s) as Rc<dyn TokenStore>);
+        let sink = options
+            .on_event
+            .map(|on_event| Box::new(move |e: &Event| report(&on_event, e)) as _);
         let inner = Inner {
             origin,
             fetch: options.fetch.clone(),
@@ -115,6 +119,7 @@ impl CedatoAuth {
                 WebRuntime::detect(),
                 WebTransport { fetch: options.fetch },
                 store,
+                Events::new(sink),
             ),
             memo: RefCell::default(),
             shared: RefCell::default(),
@@ -161,6 +166,12 @@ impl CedatoAuth {
     #[wasm_bindgen(getter, js_name = hasValidToken)]
     pub fn has_valid_token(&self) -> bool {
         self.inner.client.fresh_token().is_some()
+    }
+
+    /// Counters since construction (a new object at each read).
+    #[wasm_bindgen(getter, unchecked_return_type = "CedatoAuthStats")]
+    pub fn stats(&self) -> JsValue {
+        serde_wasm_bindgen::to_value(&self.inner.client.events().stats).unwrap_or(JsValue::UNDEFINED)
     }
 
     /// `fetch` with the token: a relative URL is resolved against `baseUrl`; an absolute
@@ -249,10 +260,12 @@ impl Inner {
         };
         if let Some(memo) = self.memo.borrow().as_ref() {
             if js_sys::Date::now() < memo.refresh_at && self.client.cached_id() == Some(memo.id) {
+                bump(&self.client.events().stats.cache_hits);
                 return pick(memo);
             }
         }
         if let Some(token) = self.client.fresh_token() {
+            bump(&self.client.events().stats.cache_hits);
             let memo = Memo {
                 id: token.id,
                 refresh_at: token.refresh_at,
@@ -296,6 +309,14 @@ impl Inner {
 fn promise(future: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
     let future: LocalFuture<Result<JsValue, JsValue>> = Box::pin(future);
     wasm_bindgen_futures::future_to_promise(future)
+}
+
+/// Hands `event` to the `onEvent` callback as a plain object; what the callback throws
+/// is dropped (it never changes a call's outcome).
+fn report(on_event: &Function, event: &Event) {
+    if let Ok(event) = serde_wasm_bindgen::to_value(event) {
+        let _ = on_event.call1(&JsValue::UNDEFINED, &event);
+    }
 }
 
 /// A token request's result as a promise's.

@@ -14,6 +14,7 @@ pub struct Options {
     pub config: Config,
     pub fetch: Option<Function>,
     pub store: Option<JsStore>,
+    pub on_event: Option<Function>,
 }
 
 fn config_error(message: &str) -> Error {
@@ -31,7 +32,7 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
     // The two options that hold JavaScript objects are taken as they are (serde reads them
     // as a kind of value only), from the same own-properties copy.
     let object = |key: &str| js_sys::Reflect::get(&options, &key.into()).unwrap_or(JsValue::UNDEFINED);
-    let (fetch, token_store) = (object("fetch"), object("tokenStore"));
+    let (fetch, token_store, on_event) = (object("fetch"), object("tokenStore"), object("onEvent"));
     let kind = |v: &JsValue, raw: OptionValue| {
         if v.is_undefined() || v.is_null() {
             OptionValue::Missing
@@ -45,6 +46,7 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
     };
     raw.fetch = kind(&fetch, raw.fetch);
     raw.token_store = kind(&token_store, raw.token_store);
+    raw.on_event = kind(&on_event, raw.on_event);
     let config = Config::from_options(raw)?;
     let store = match config.token_store {
         true => Some(JsStore::new(token_store)?),
@@ -54,6 +56,7 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
         config,
         fetch: fetch.dyn_into::<Function>().ok(),
         store,
+        on_event: on_event.dyn_into::<Function>().ok(),
     })
 }
 

@@ -113,15 +113,14 @@ impl JsStore {
         })
     }
 
-    /// Calls an optional method and waits for it; nothing when the store lacks it.
-    fn call_optional(&self, method: &Option<Function>, key: &str) -> LocalFuture<()> {
+    /// Calls an optional method and waits for it (`false`: it threw or rejected);
+    /// nothing when the store lacks it.
+    fn call_optional(&self, method: &Option<Function>, key: &str) -> LocalFuture<bool> {
         let Some(method) = method else {
-            return Box::pin(async {});
+            return Box::pin(async { true });
         };
         let done = self.call(method, &[key.into()]);
-        Box::pin(async move {
-            done.await;
-        })
+        Box::pin(async move { done.await.is_some() })
     }
 }
 
@@ -182,10 +181,10 @@ fn number(value: &Scalar) -> Option<f64> {
 impl TokenStore for JsStore {
     fn get(&self, key: &str) -> LocalFuture<StoreAnswer> {
         let read = self.call(&self.get, &[key.into()]);
-        Box::pin(async move { read.await.map_or(StoreAnswer::Miss, stored_answer) })
+        Box::pin(async move { read.await.map_or(StoreAnswer::Unavailable, stored_answer) })
     }
 
-    fn set(&self, key: &str, token: &StoredToken, ttl_seconds: f64) -> LocalFuture<()> {
+    fn set(&self, key: &str, token: &StoredToken, ttl_seconds: f64) -> LocalFuture<bool> {
         let value = StoredValueOut {
             access_token: &token.access_token,
             token_type: "bearer",
@@ -194,19 +193,17 @@ impl TokenStore for JsStore {
             refresh_at: token.refresh_at,
         };
         let Ok(value) = serde_wasm_bindgen::to_value(&value) else {
-            return Box::pin(async {});
+            return Box::pin(async { false });
         };
         let write = self.call(&self.set, &[key.into(), value, ttl_seconds.into()]);
-        Box::pin(async move {
-            write.await;
-        })
+        Box::pin(async move { write.await.is_some() })
     }
 
-    fn delete(&self, key: &str) -> LocalFuture<()> {
+    fn delete(&self, key: &str) -> LocalFuture<bool> {
         self.call_optional(&self.delete, key)
     }
 
-    fn release(&self, key: &str) -> LocalFuture<()> {
+    fn release(&self, key: &str) -> LocalFuture<bool> {
         self.call_optional(&self.release, key)
     }
 }

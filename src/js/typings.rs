@@ -28,6 +28,111 @@ export interface CedatoAuthOptions {
    * rejects or takes longer than timeoutMs is skipped; it never fails a call.
    */
   tokenStore?: TokenStore;
+  /**
+   * Called synchronously with each event (a plain object) as it happens: token requests,
+   * retries, failures, grace, store calls and authenticated calls. A cached getToken()
+   * emits nothing. Events never carry the secret, the Basic value, a token or a query
+   * string. What the callback throws is ignored; it never changes a call's outcome.
+   */
+  onEvent?: (event: CedatoEvent) => void;
+}
+
+/** A token obtained, from the shared store (attempts 0) or the token endpoint. */
+export interface CedatoTokenEvent {
+  type: "token";
+  source: "store" | "endpoint";
+  /** Token requests this flight sent. */
+  attempts: number;
+  /** From the start of the flight to the token. */
+  ms: number;
+  /** When the token expires, in ms since the epoch. */
+  expiresAt: number;
+}
+
+/** A token request attempt failed; another follows after waitMs. */
+export interface CedatoRetryEvent {
+  type: "retry";
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  code: CedatoErrorCode;
+  /** The answer's status, when one came. */
+  status?: number;
+  waitMs: number;
+  /** The server's Retry-After in seconds, when it sent one. */
+  retryAfter?: number;
+}
+
+/** A refresh failed and the caller got the cached token, which has not expired yet. */
+export interface CedatoGraceEvent {
+  type: "grace";
+  /** The failure's code. */
+  code: CedatoErrorCode;
+}
+
+/** A token request gave up (attempts 0: the store shared the fleet's failure). */
+export interface CedatoFailureEvent {
+  type: "failure";
+  code: CedatoErrorCode;
+  status?: number;
+  attempts: number;
+  ms: number;
+}
+
+/** An authenticated call (auth.fetch / auth.request) answered. */
+export interface CedatoApiEvent {
+  type: "api";
+  /** The request method, e.g. "GET". */
+  method: string;
+  /** The URL's path, without the query. */
+  path: string;
+  /** The final answer's status. */
+  status: number;
+  /** From the call to the answer's headers. */
+  ms: number;
+  /** Whether a 401/419 answer was retried once with a new token. */
+  retried: boolean;
+}
+
+/** A tokenStore call ended. */
+export interface CedatoStoreEvent {
+  type: "store";
+  op: "get" | "set" | "delete" | "release";
+  /**
+   * get: "hit", "miss", or "failure" (the store shared the fleet's failed token request);
+   * set, delete, release: "written"; any: "error" (threw or rejected) or "timeout"
+   * (no answer within timeoutMs).
+   */
+  outcome: "hit" | "miss" | "failure" | "written" | "error" | "timeout";
+  ms: number;
+}
+
+/** What `onEvent` receives; `type` tells which. Times are in ms. */
+export type CedatoEvent =
+  | CedatoTokenEvent
+  | CedatoRetryEvent
+  | CedatoGraceEvent
+  | CedatoFailureEvent
+  | CedatoApiEvent
+  | CedatoStoreEvent;
+
+/** `auth.stats`: counters since construction. */
+export interface CedatoAuthStats {
+  /** Requests sent to the token endpoint (every attempt). */
+  tokenRequests: number;
+  /** Tokens taken from the shared store. */
+  storeHits: number;
+  /** Token lookups answered from memory (getToken, getAuthorizationHeader, each call's token). */
+  cacheHits: number;
+  /** Token request attempts that failed and were retried. */
+  retries: number;
+  /** Token requests that gave up. */
+  failures: number;
+  /** Callers answered with the cached token after a failed refresh. */
+  graceServed: number;
+  /** Authenticated calls answered. */
+  apiCalls: number;
+  /** Of those, retried once after a 401/419 with a new token. */
+  apiRetries: number;
 }
 
 /** A token as a shared store keeps it. */

@@ -213,7 +213,7 @@ fn client_with_store(f: impl FnOnce(&mut RawOptions), store: Option<Rc<dyn Token
     let config = Config::from_options(raw).unwrap();
     let (clock, transport) = (FakeClock::new(), FakeTransport::default());
     (
-        TokenClient::new(config, clock.clone(), transport.clone(), store),
+        TokenClient::new(config, clock.clone(), transport.clone(), store, Events::default()),
         clock,
         transport,
     )
@@ -583,6 +583,7 @@ fn expires_at_counts_from_the_send_time() {
         clock.clone(),
         SlowTransport(clock.clone()),
         None,
+        Events::default(),
     );
     let t = run(Rc::clone(&c).get_token()).unwrap();
     assert_eq!(t.expires_at, T0 + 100_000.0);
@@ -675,30 +676,31 @@ impl TokenStore for MemoryStore {
         if let Some(error) = self.failure.borrow().clone() {
             return Box::pin(async move { StoreAnswer::Failed(error) });
         }
-        let v = match self.broken.get() {
-            true => None,
-            false => self.map.borrow().get(key).map(|(t, _)| t.clone()),
-        };
+        if self.broken.get() {
+            return Box::pin(async { StoreAnswer::Unavailable });
+        }
+        let v = self.map.borrow().get(key).map(|(t, _)| t.clone());
         Box::pin(async move { v.map_or(StoreAnswer::Miss, StoreAnswer::Token) })
     }
-    fn set(&self, key: &str, token: &StoredToken, ttl: f64) -> LocalFuture<()> {
+    fn set(&self, key: &str, token: &StoredToken, ttl: f64) -> LocalFuture<bool> {
         self.calls.borrow_mut().push(format!("set {key} {ttl}"));
         if self.hang.get() {
             return Box::pin(std::future::pending());
         }
-        if !self.broken.get() {
+        let written = !self.broken.get();
+        if written {
             self.map.borrow_mut().insert(key.to_owned(), (token.clone(), ttl));
         }
-        Box::pin(async {})
+        Box::pin(async move { written })
     }
-    fn delete(&self, key: &str) -> LocalFuture<()> {
+    fn delete(&self, key: &str) -> LocalFuture<bool> {
         self.calls.borrow_mut().push(format!("delete {key}"));
         self.map.borrow_mut().remove(key);
-        Box::pin(async {})
+        Box::pin(async { true })
     }
-    fn release(&self, key: &str) -> LocalFuture<()> {
+    fn release(&self, key: &str) -> LocalFuture<bool> {
         self.calls.borrow_mut().push(format!("release {key}"));
-        Box::pin(async {})
+        Box::pin(async { true })
     }
 }
 
@@ -864,12 +866,12 @@ fn next_decides_after_each_attempt() {
     // Nothing is cached until the token lands.
     assert!(c.fresh_token().is_none());
     // Full jitter (0.5 here) of 250 ms, then Retry-After, then the retries are spent.
-    assert!(matches!(c.next(Ok(answer(503, "")), T0, 1), Next::Wait(w) if w == 125.0));
-    assert!(matches!(c.next(Ok(retry_after(429, "7")), T0, 2), Next::Wait(w) if w == 7000.0));
+    assert!(matches!(c.next(Ok(answer(503, "")), T0, 1), Next::Wait(w, _) if w == 125.0));
+    assert!(matches!(c.next(Ok(retry_after(429, "7")), T0, 2), Next::Wait(w, _) if w == 7000.0));
     assert!(matches!(c.next(Ok(answer(503, "")), T0, 3), Next::Fail(e) if e.code == ErrorCode::ServerError));
     assert!(matches!(c.next(Ok(retry_after(503, "61")), T0, 1), Next::Fail(e) if e.retry_after == Some(61.0)));
     assert!(matches!(c.next(Ok(answer(401, "")), T0, 1), Next::Fail(e) if e.code == ErrorCode::TokenRejected));
-    assert!(matches!(c.next(Err(TransportError::Timeout), T0, 1), Next::Wait(_)));
+    assert!(matches!(c.next(Err(TransportError::Timeout), T0, 1), Next::Wait(..)));
     assert!(matches!(c.next(Ok(answer(200, "{}")), T0, 1), Next::Fail(e) if e.code == ErrorCode::InvalidResponse));
     // Three attempts at 10 s, two 60 s Retry-After waits, no store, a second of slack.
     assert_eq!(c.longest_flight_ms(), 3.0 * 10_000.0 + 2.0 * 60_000.0 + 1000.0);
@@ -879,8 +881,8 @@ fn next_decides_after_each_attempt() {
 fn next_takes_attempt_zero_without_panicking() {
     // `next` is public: attempt 0 once underflowed in `attempt - 1` (a panic natively).
     let (c, _, _) = client_with(|_| {});
-    assert!(matches!(c.next(Err(TransportError::Timeout), T0, 0), Next::Wait(w) if w == 125.0));
-    assert!(matches!(c.next(Ok(answer(503, "")), T0, 0), Next::Wait(w) if w == 125.0));
+    assert!(matches!(c.next(Err(TransportError::Timeout), T0, 0), Next::Wait(w, _) if w == 125.0));
+    assert!(matches!(c.next(Ok(answer(503, "")), T0, 0), Next::Wait(w, _) if w == 125.0));
 }
 
 #[test]
@@ -957,4 +959,182 @@ fn land_forget_and_store_entries() {
     assert!(c.accept_stored(far).is_none());
     let year = stored(T0 + 365.0 * 86_400_000.0, None);
     assert!(c.accept_stored(year).is_some());
+}
+
+type Recorded = Rc<RefCell<Vec<String>>>;
+
+/// A client whose events are recorded as JSON (as `onEvent` would see them, with `null`
+/// where JavaScript sees `undefined`).
+fn client_recording(f: impl FnOnce(&mut RawOptions), store: Option<Rc<dyn TokenStore>>) -> (TestClient, Recorded) {
+    let mut raw = RawOptions {
+        client_id: OptionValue::Str("id".into()),
+        client_secret: OptionValue::Str("s3cret".into()),
+        ..RawOptions::default()
+    };
+    f(&mut raw);
+    let recorded: Recorded = Rc::default();
+    let sink = Rc::clone(&recorded);
+    let events = Events::new(Some(Box::new(move |e: &Event| {
+        sink.borrow_mut().push(serde_json::to_string(e).unwrap());
+    })));
+    let (clock, transport) = (FakeClock::new(), FakeTransport::default());
+    let config = Config::from_options(raw).unwrap();
+    let c = TokenClient::new(config, clock.clone(), transport.clone(), store, events);
+    ((c, clock, transport), recorded)
+}
+
+fn stats_json(c: &Rc<TokenClient<FakeClock, FakeTransport>>) -> String {
+    serde_json::to_string(&c.events().stats).unwrap()
+}
+
+#[test]
+fn events_of_a_retried_token_request_and_nothing_for_cached_calls() {
+    let ((c, _, t), events) = client_recording(|_| {}, None);
+    t.push(Ok(retry_after(429, "2")));
+    t.push(Ok(answer(503, "")));
+    assert_eq!(token(&c).unwrap(), "tok-3");
+    assert_eq!(
+        *events.borrow(),
+        [
+            r#"{"type":"retry","attempt":1,"code":"rate_limited","status":429,"waitMs":2000.0,"retryAfter":2.0}"#,
+            r#"{"type":"retry","attempt":2,"code":"server_error","status":503,"waitMs":250.0,"retryAfter":null}"#,
+            r#"{"type":"token","source":"endpoint","attempts":3,"ms":2250.0,"expiresAt":1800003602250.0}"#,
+        ]
+    );
+    // Served from memory: counted, not reported.
+    assert_eq!(token(&c).unwrap(), "tok-3");
+    assert_eq!(token(&c).unwrap(), "tok-3");
+    assert_eq!(events.borrow().len(), 3);
+    assert_eq!(
+        stats_json(&c),
+        r#"{"tokenRequests":3,"storeHits":0,"cacheHits":2,"retries":2,"failures":0,"graceServed":0,"apiCalls":0,"apiRetries":0}"#
+    );
+}
+
+#[test]
+fn events_of_a_failure_and_of_grace() {
+    let ((c, clock, t), events) = client_recording(|o| o.max_retries = OptionValue::Num(0.0), None);
+    t.push(Err(TransportError::Network("refused".into())));
+    assert_eq!(token(&c).unwrap_err().code, ErrorCode::Network);
+    assert_eq!(
+        events.borrow().last().unwrap(),
+        r#"{"type":"failure","code":"network","status":null,"attempts":1,"ms":0.0}"#
+    );
+    assert_eq!(token(&c).unwrap(), "tok-2");
+    clock.advance(3_590_000.0); // inside the refresh window, not expired
+    t.push(Ok(answer(401, r#"{"error":"invalid_client"}"#)));
+    let got = spawn_callers(&c, 2, false);
+    stall();
+    assert_eq!(got.borrow().len(), 2);
+    let tail: Vec<String> = events.borrow()[2..].to_vec();
+    assert_eq!(
+        tail,
+        [
+            r#"{"type":"failure","code":"token_rejected","status":401,"attempts":1,"ms":0.0}"#,
+            r#"{"type":"grace","code":"token_rejected"}"#,
+            r#"{"type":"grace","code":"token_rejected"}"#,
+        ]
+    );
+    let stats = stats_json(&c);
+    assert!(stats.contains(r#""failures":2,"graceServed":2"#), "{stats}");
+    // No event carries the secret, the Basic value or a token.
+    for e in events.borrow().iter() {
+        assert!(
+            !e.contains("s3cret") && !e.contains("aWQ6czNjcmV0") && !e.contains("tok-"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn store_events_say_how_each_call_ended() {
+    let store = MemoryStore::default();
+    let ((c, _, _), events) = client_recording(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    stall();
+    assert_eq!(
+        *events.borrow(),
+        [
+            r#"{"type":"store","op":"get","outcome":"miss","ms":0.0}"#,
+            r#"{"type":"token","source":"endpoint","attempts":1,"ms":0.0,"expiresAt":1800003600000.0}"#,
+            r#"{"type":"store","op":"set","outcome":"written","ms":0.0}"#,
+        ]
+    );
+    // Another instance finds it there.
+    let ((other, _, t), other_events) = client_recording(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(token(&other).unwrap(), "tok-1");
+    assert_eq!(t.count(), 0);
+    assert_eq!(
+        *other_events.borrow(),
+        [
+            r#"{"type":"store","op":"get","outcome":"hit","ms":0.0}"#,
+            r#"{"type":"token","source":"store","attempts":0,"ms":0.0,"expiresAt":1800003600000.0}"#,
+        ]
+    );
+    assert!(stats_json(&other).contains(r#""tokenRequests":0,"storeHits":1"#));
+    // A broken store: errors; a hanging one: timeouts.
+    store.broken.set(true);
+    let ((broken, _, _), events) = client_recording(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(token(&broken).unwrap(), "tok-1");
+    stall();
+    let outcomes: Vec<_> = events
+        .borrow()
+        .iter()
+        .filter(|e| e.contains(r#""store""#))
+        .cloned()
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            r#"{"type":"store","op":"get","outcome":"error","ms":0.0}"#,
+            r#"{"type":"store","op":"set","outcome":"error","ms":0.0}"#,
+        ]
+    );
+    store.broken.set(false);
+    store.hang.set(true);
+    let ((hung, clock, _), events) =
+        client_recording(|o| o.timeout_ms = OptionValue::Num(500.0), Some(Rc::new(store.clone())));
+    assert_eq!(token(&hung).unwrap(), "tok-1");
+    stall();
+    let _ = clock;
+    let outcomes: Vec<_> = events
+        .borrow()
+        .iter()
+        .filter(|e| e.contains(r#""store""#))
+        .cloned()
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            r#"{"type":"store","op":"get","outcome":"timeout","ms":500.0}"#,
+            r#"{"type":"store","op":"set","outcome":"timeout","ms":500.0}"#,
+        ]
+    );
+}
+
+#[test]
+fn a_sink_that_calls_back_into_the_client_changes_nothing() {
+    // The sink runs user code: it may ask for the token (re-entrancy), with no borrow held.
+    let client: Rc<RefCell<Option<Rc<TokenClient<FakeClock, FakeTransport>>>>> = Rc::default();
+    let seen: Recorded = Rc::default();
+    let (inner, log) = (Rc::clone(&client), Rc::clone(&seen));
+    let events = Events::new(Some(Box::new(move |e: &Event| {
+        let c = inner.borrow().clone().unwrap();
+        c.clear();
+        let _ = c.fresh_token();
+        c.events().stats.cache_hits.get();
+        log.borrow_mut().push(serde_json::to_string(e).unwrap());
+    })));
+    let raw = RawOptions {
+        client_id: OptionValue::Str("id".into()),
+        client_secret: OptionValue::Str("s3cret".into()),
+        ..RawOptions::default()
+    };
+    let (clock, t) = (FakeClock::new(), FakeTransport::default());
+    let c = TokenClient::new(Config::from_options(raw).unwrap(), clock, t.clone(), None, events);
+    *client.borrow_mut() = Some(Rc::clone(&c));
+    t.push(Ok(answer(500, "")));
+    assert_eq!(token(&c).unwrap(), "tok-2");
+    assert_eq!(seen.borrow().len(), 2);
+    client.borrow_mut().take();
 }
