@@ -197,7 +197,8 @@ fn retry_after(status: u16, value: &str) -> HttpResponse {
     }
 }
 
-type TestClient = (Rc<TokenClient<FakeClock, FakeTransport>>, FakeClock, FakeTransport);
+type Client = TokenClient<FakeClock, FakeTransport>;
+type TestClient = (Rc<Client>, FakeClock, FakeTransport);
 
 fn client_with(f: impl FnOnce(&mut RawOptions)) -> TestClient {
     client_with_store(f, None)
@@ -1115,7 +1116,7 @@ fn store_events_say_how_each_call_ended() {
 #[test]
 fn a_sink_that_calls_back_into_the_client_changes_nothing() {
     // The sink runs user code: it may ask for the token (re-entrancy), with no borrow held.
-    let client: Rc<RefCell<Option<Rc<TokenClient<FakeClock, FakeTransport>>>>> = Rc::default();
+    let client: Rc<RefCell<Option<Rc<Client>>>> = Rc::default();
     let seen: Recorded = Rc::default();
     let (inner, log) = (Rc::clone(&client), Rc::clone(&seen));
     let events = Events::new(Some(Box::new(move |e: &Event| {
