@@ -222,9 +222,9 @@ pub struct Fields<D> {
     pub error_description: Scalar,
 }
 
-/// A token endpoint's answer as JSON: the fields at the top level, or in `data` (whose
-/// own `data` is not looked into).
-pub type TokenAnswer = Object<Fields<Object<Fields<IgnoredAny>>>>;
+/// A token endpoint's answer as a JSON object: the fields at the top level, or in `data`
+/// (whose own `data` is not looked into). A body that is no JSON object is not read.
+pub type TokenAnswer = Fields<Object<Fields<IgnoredAny>>>;
 
 impl<D> Fields<D> {
     fn without_envelope(self) -> Fields<()> {
@@ -240,14 +240,13 @@ impl<D> Fields<D> {
 }
 
 /// The fields of `answer`: those in `data` when it is an object, else the top level's.
-fn fields(answer: TokenAnswer) -> Option<Fields<()>> {
+fn fields(answer: TokenAnswer) -> Fields<()> {
     match answer {
-        Object::Is(Fields {
+        Fields {
             data: Object::Is(inner),
             ..
-        }) => Some(inner.without_envelope()),
-        Object::Is(top) => Some(top.without_envelope()),
-        Object::Not => None,
+        } => inner.without_envelope(),
+        top => top.without_envelope(),
     }
 }
 
@@ -284,7 +283,7 @@ fn invalid(status: u16, message: &str) -> Error {
 }
 
 /// Reads a 2xx token answer (SPEC section 2): `answer` is the body parsed as JSON, `None`
-/// when it is not JSON. `sent_at` is when the request was sent, in ms since the epoch.
+/// when it is not a JSON object. `sent_at` is when the request was sent, in ms since the epoch.
 /// `parse_number` reads an `expires_in` given as a plain decimal string (the engine's
 /// `Number()` in the wasm, [`str::parse`] natively: see [`Transport::parse_number`]).
 ///
@@ -295,9 +294,8 @@ pub fn process_token_response(
     sent_at: f64,
     parse_number: impl FnOnce(&str) -> Option<f64>,
 ) -> Result<Token, Error> {
-    let answer = answer.ok_or_else(|| invalid(status, "the token endpoint answered with a body that is not JSON"))?;
-    let fields =
-        fields(answer).ok_or_else(|| invalid(status, "the token endpoint answered with JSON that is not an object"))?;
+    let answer = answer.ok_or_else(|| invalid(status, "the token endpoint answered with a body that is not a JSON object"))?;
+    let fields = fields(answer);
     let access_token = match fields.access_token {
         Scalar::String(t) if is_visible_ascii(&t) => t,
         Scalar::String(_) => return Err(invalid(
@@ -361,7 +359,7 @@ fn is_plain_decimal(s: &str) -> bool {
 /// The RFC 6749 section 5.2 fields of an error answer (at the top level or in `data`),
 /// keeping at most 200 bytes of each.
 pub fn oauth_error_fields(answer: Option<TokenAnswer>) -> (Option<String>, Option<String>) {
-    let Some(fields) = answer.and_then(fields) else {
+    let Some(fields) = answer.map(fields) else {
         return (None, None);
     };
     let keep = |v: Scalar| v.as_str().map(|s| truncate_utf8(s, 200).to_owned());
@@ -511,11 +509,11 @@ mod tests {
         }
         assert_eq!(ok(r#"{"access_token":"A"}"#).expires_in, DEFAULT_EXPIRES_IN);
         // What JSON.parse makes of 1e400 reaches the rules as a number: not finite.
-        let infinite = Object::Is(Fields {
+        let infinite = Fields {
             access_token: Scalar::String("A".into()),
             expires_in: Scalar::Number(f64::INFINITY),
             ..Fields::default()
-        });
+        };
         assert!(process_token_response(200, Some(infinite), T0, number).is_err());
     }
 
