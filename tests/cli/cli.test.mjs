@@ -222,6 +222,15 @@ describe("--help and --version", { concurrency: true }, () => {
     assert.match(r.stdout, /^Usage:/);
   });
 
+  test("the npm README documents the command line and its exit statuses", async () => {
+    const readme = await readFile(join(ROOT, "pkg", "README.md"), "utf8");
+    assert.match(readme, /^## Command line$/m);
+    for (const name of ["CEDATO_CLIENT_ID", "CEDATO_CLIENT_SECRET", "CEDATO_BASE_URL", "CEDATO_TIMEOUT_MS", "--verbose"]) {
+      assert.ok(readme.includes(name), `README mentions ${name}`);
+    }
+    for (const status of [0, 2, 3, 4, 5, 6]) assert.match(readme, new RegExp(`^\\| ${status} \\| \\S`, "m"), `exit status ${status}`);
+  });
+
   test("--version prints the package's version", async () => {
     const r = await cli(["--version"]);
     assert.deepEqual(r, { code: 0, stdout: `${VERSION}\n`, stderr: "" });
