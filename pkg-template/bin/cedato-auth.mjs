@@ -41,7 +41,7 @@ Exit status:
 `;
 
 /** Exit status of each error code; any other code (or none) is 6. */
-const EXIT = { usage: 2, invalid_request: 2, invalid_config: 3, token_rejected: 4, http: 5 };
+const EXIT = new Map([["usage", 2], ["invalid_request", 2], ["invalid_config", 3], ["token_rejected", 4], ["http", 5]]);
 
 /** A failure of this command line itself (not of the library), with its error code. */
 class CliError extends Error {
@@ -55,7 +55,10 @@ const usage = (message) => new CliError("usage", `${message} (see cedato-auth --
 /** An RFC 9110 token: what fetch accepts as a method name. */
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-/** The command line as `{ command, path, options }`; throws a usage CliError. */
+/**
+ * The command line as `{ command, options }`, plus `path` and `request` (the request()'s
+ * options) for `request`; throws a usage CliError, so bad usage sends nothing.
+ */
 function parseCommandLine(args) {
   let parsed;
   try {
@@ -94,7 +97,7 @@ function parseCommandLine(args) {
   }
   if (!path) throw usage("missing <path> of the request");
   if (extra.length) throw usage(`unexpected argument '${extra[0]}'`);
-  return { command, path, options };
+  return { command, path, options, request: requestOptions(options) };
 }
 
 /** The request()'s options from --query, --method and --data; throws a usage CliError. */
@@ -138,14 +141,14 @@ function optionsFromEnv(env, onEvent) {
 }
 
 /** What `run` prints to stdout for a command, without the final newline. */
-async function output(auth, { command, path, options }, pretty) {
+async function output(auth, { command, path, options, request }, pretty) {
   if (command === "token") {
     const token = await auth.getToken();
     if (options.header) return `Bearer ${token}`;
     if (options.json) return JSON.stringify({ accessToken: token, expiresAt: auth.expiresAt });
     return token;
   }
-  const answer = await auth.request(path, requestOptions(options));
+  const answer = await auth.request(path, request);
   return answer === undefined ? undefined : JSON.stringify(answer, null, pretty ? 2 : undefined);
 }
 
@@ -164,7 +167,6 @@ async function run(args, env, io) {
       io.out(`${manifest.version}\n`);
       return 0;
     }
-    if (commandLine.command === "request") requestOptions(commandLine.options); // usage errors before any I/O
     // Events are plain objects without secrets (the library's contract): one JSON line each.
     const onEvent = commandLine.options.verbose ? (event) => io.err(`${JSON.stringify(event)}\n`) : undefined;
     const options = optionsFromEnv(env, onEvent);
@@ -177,7 +179,7 @@ async function run(args, env, io) {
     return 0;
   } catch (err) {
     io.err(`cedato-auth: ${errorLine(err, secret)}\n`);
-    return EXIT[err?.code] ?? 6;
+    return EXIT.get(err?.code) ?? 6;
   } finally {
     auth?.free();
   }

@@ -29,7 +29,10 @@ const hasScript = (() => {
 })();
 
 let mock;
+let project; // the consumer project with the tarball installed: made while the other tests run
 before(async () => {
+  project = makeProject("cli");
+  project.catch(() => {}); // awaited (and reported) by the tarball's tests
   mock = await startMockServer({ port: 0 });
 });
 after(() => mock?.close());
@@ -68,8 +71,12 @@ function spawnWith(cmd, args, env, { cwd = ROOT, baseEnv = { PATH: process.env.P
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { cwd, env: { ...baseEnv, ...env }, timeout: 20_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== "number") return reject(err);
-      assertNoSecrets(stderr, env);
-      resolve({ code: err ? err.code : 0, stdout, stderr });
+      try {
+        assertNoSecrets(stderr, env);
+        resolve({ code: err ? err.code : 0, stdout, stderr });
+      } catch (failure) {
+        reject(failure);
+      }
     });
   });
 }
@@ -482,7 +489,7 @@ describe("--verbose", { concurrency: true }, () => {
 describe("the packed tarball's bin", () => {
   let dir;
   before(async () => {
-    dir = await makeProject("cli");
+    dir = await project;
   }, { timeout: 120_000 });
 
   // npm's environment (cache inside build/), without any CEDATO_* of the parent.
