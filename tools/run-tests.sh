@@ -94,6 +94,7 @@ suite wasm-firefox cargo wasm-pack test --headless --firefox --geckodriver "$(co
 stop_mock
 suite node-api node node --test --test-concurrency=2 tests/js/
 suite package node node --test tests/package/
+suite cli node node --test tests/cli/
 for dir in security fleet worker demo; do
   [ -d "tests/$dir" ] && suite "$dir" node node --test "tests/$dir/"
 done

@@ -1,0 +1,519 @@
+// The `cedato-auth` command line (pkg/bin/cedato-auth.mjs) as users run it: real child
+// processes against the mock server started in this process, each test with a client id
+// of its own. Every run's stderr is checked for the client secret and its Basic value.
+// Also: output through a pipe and on a pseudo-terminal (script(1)), and `npx cedato-auth`
+// from the packed tarball installed in a fresh project.
+import assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
+import { access, constants, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { startMockServer } from "../mock/server.mjs";
+import { credentials, freePort } from "../support/common.mjs";
+import { makeProject, npmEnv } from "../package/setup.mjs";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BIN = join(ROOT, "pkg", "bin", "cedato-auth.mjs");
+const VERSION = JSON.parse(await readFile(join(ROOT, "pkg", "package.json"), "utf8")).version;
+const TOKEN = /^[\x21-\x7e]+$/;
+/** One error line: `cedato-auth: <code>: <message>\n`. */
+const ERROR_LINE = /^cedato-auth: ([a-z_]+): [^\n]+\n$/;
+const hasScript = (() => {
+  try {
+    execFileSync("script", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+let mock;
+let project; // the consumer project with the tarball installed: made while the other tests run
+before(async () => {
+  project = makeProject("cli");
+  project.catch(() => {}); // awaited (and reported) by the tarball's tests
+  mock = await startMockServer({ port: 0 });
+});
+after(() => mock?.close());
+
+/** Fresh credentials (`t-cli-<tag>-…`) and the environment that carries them to the CLI. */
+function account(tag, extra = {}) {
+  const creds = credentials(`cli-${tag}`);
+  const env = {
+    CEDATO_CLIENT_ID: creds.clientId,
+    CEDATO_CLIENT_SECRET: creds.clientSecret,
+    CEDATO_BASE_URL: mock.baseUrl,
+    ...extra,
+  };
+  return { ...creds, env, client: mock.client(creds.clientId) };
+}
+
+/** What must never appear on stderr: the secret and the Basic value (plain and Base64). */
+function secretsOf(env) {
+  const id = env.CEDATO_CLIENT_ID ?? "";
+  const secret = env.CEDATO_CLIENT_SECRET;
+  if (!secret) return [];
+  return [secret, `${id}:${secret}`, Buffer.from(`${id}:${secret}`, "utf8").toString("base64")];
+}
+
+function assertNoSecrets(text, env, also = []) {
+  for (const secret of [...secretsOf(env), ...also]) {
+    assert.ok(!text.includes(secret), `a secret leaked: ${JSON.stringify(text)}`);
+  }
+}
+
+/**
+ * Runs `cmd args` with only PATH and `env` in its environment (no CEDATO_* of the parent):
+ * `{ code, stdout, stderr }`. Its stderr must hold no secret of `env`.
+ */
+function spawnWith(cmd, args, env, { cwd = ROOT, baseEnv = { PATH: process.env.PATH } } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, env: { ...baseEnv, ...env }, timeout: 20_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== "number") return reject(err);
+      try {
+        assertNoSecrets(stderr, env);
+        resolve({ code: err ? err.code : 0, stdout, stderr });
+      } catch (failure) {
+        reject(failure);
+      }
+    });
+  });
+}
+
+/** `node pkg/bin/cedato-auth.mjs ...args` */
+const cli = (args, env = {}) => spawnWith(process.execPath, [BIN, ...args], env);
+
+/** `sh -c script` with the environment `env` (BIN and NODE set for the script). */
+const shell = (script, env = {}) => spawnWith("sh", ["-c", script], { NODE: process.execPath, BIN, ...env });
+
+/** Asserts a failed run: exit `code`, nothing on stdout, one error line with `errorCode`. */
+function assertFailure(r, code, errorCode, message) {
+  assert.equal(r.code, code, `exit status (stderr: ${r.stderr})`);
+  assert.equal(r.stdout, "");
+  const m = ERROR_LINE.exec(r.stderr);
+  assert.ok(m, `one error line, got ${JSON.stringify(r.stderr)}`);
+  assert.equal(m[1], errorCode, r.stderr);
+  if (message) assert.match(r.stderr, message);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack");
+}
+
+/** The mock accepts the token the CLI printed (it is a real, current token). */
+async function assertValidToken(token) {
+  const r = await fetch(new URL("echo", mock.baseUrl), { headers: { authorization: `Bearer ${token}`, "api-version": "1" } });
+  assert.equal(r.status, 200);
+  assert.equal((await r.json()).headers.token_valid, true);
+}
+
+describe("token", { concurrency: true }, () => {
+  test("prints the access token, from one token request", async () => {
+    const a = account("token");
+    const r = await cli(["token"], a.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.match(r.stdout, /\n$/);
+    const token = r.stdout.trimEnd();
+    assert.match(token, TOKEN);
+    await assertValidToken(token);
+    assert.equal(a.client.stats().tokenRequests, 1);
+  });
+
+  test("--header prints Bearer <token>", async () => {
+    const r = await cli(["token", "--header"], account("header").env);
+    assert.equal(r.code, 0, r.stderr);
+    const m = /^Bearer ([\x21-\x7e]+)\n$/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    await assertValidToken(m[1]);
+  });
+
+  test("--json prints accessToken and expiresAt", async () => {
+    const started = Date.now();
+    const r = await cli(["token", "--json"], account("json").env);
+    assert.equal(r.code, 0, r.stderr);
+    const answer = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(answer), ["accessToken", "expiresAt"]);
+    assert.match(answer.accessToken, TOKEN);
+    assert.ok(answer.expiresAt >= started + 3600_000 - 5000 && answer.expiresAt <= Date.now() + 3600_000, String(answer.expiresAt));
+    await assertValidToken(answer.accessToken);
+  });
+
+  test("CEDATO_BASE_URL without its trailing slash works too", async () => {
+    const a = account("slash");
+    const r = await cli(["token"], { ...a.env, CEDATO_BASE_URL: mock.baseUrl.slice(0, -1) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(a.client.stats().tokenRequests, 1);
+  });
+});
+
+describe("request", { concurrency: true }, () => {
+  test("GET with --query repeated; a value keeps everything after the first '='", async () => {
+    const r = await cli(["request", "echo", "--query", "a=1", "--query", "expr=x=y=z", "--query", "empty=", "--query", "ü=€"], account("query").env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    const echo = JSON.parse(r.stdout);
+    assert.equal(echo.method, "GET");
+    assert.equal(echo.path, "/api/echo");
+    assert.deepEqual(echo.query, { a: "1", expr: "x=y=z", empty: "", ü: "€" });
+    assert.equal(echo.headers.token_valid, true);
+  });
+
+  test("--method POST with --data sends the JSON body", async () => {
+    const data = { name: "x", n: [1, 2.5, null], nested: { ok: true } };
+    const r = await cli(["request", "echo", "--method", "POST", "--data", JSON.stringify(data)], account("post").env);
+    assert.equal(r.code, 0, r.stderr);
+    const echo = JSON.parse(r.stdout);
+    assert.equal(echo.method, "POST");
+    assert.deepEqual(JSON.parse(echo.body), data);
+    assert.match(echo.headers["content-type"], /^application\/json/);
+  });
+
+  test("--data without --method is a POST; --method PUT is kept", async () => {
+    const a = account("put");
+    const [post, put] = await Promise.all([
+      cli(["request", "echo", "--data", "[1,2]"], a.env),
+      cli(["request", "echo", "--method", "put", "--data", '"text"'], a.env),
+    ]);
+    assert.equal(post.code, 0, post.stderr);
+    assert.equal(JSON.parse(post.stdout).method, "POST");
+    assert.equal(JSON.parse(post.stdout).body, "[1,2]");
+    assert.equal(put.code, 0, put.stderr);
+    assert.equal(JSON.parse(put.stdout).method, "PUT");
+    assert.equal(JSON.parse(put.stdout).body, '"text"');
+  });
+
+  test("a report with query parameters; a path given with the base URL's own path", async () => {
+    const a = account("report");
+    const args = ["--query", "start=2024-01-01", "--query", "end=2024-01-07", "--query", "limit=5"];
+    const [relative, absolutePath] = await Promise.all([
+      cli(["request", "reports/supplies/extended", ...args], a.env),
+      cli(["request", "/api/reports/supplies/extended", ...args], a.env),
+    ]);
+    for (const r of [relative, absolutePath]) {
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout);
+      assert.equal(report.status, "OK");
+      assert.equal(report.data.supplies.length, 5);
+      assert.equal(report.data.navigation.total, 57);
+    }
+    assert.equal(relative.stdout, absolutePath.stdout);
+  });
+
+  test("an empty answer (204) prints nothing and succeeds", async () => {
+    const r = await cli(["request", "empty"], account("empty").env);
+    assert.deepEqual(r, { code: 0, stdout: "", stderr: "" });
+  });
+
+  test("flags may come before the command and the path", async () => {
+    const r = await cli(["--query", "k=v", "request", "echo"], account("order").env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).query, { k: "v" });
+  });
+});
+
+describe("--help and --version", { concurrency: true }, () => {
+  for (const flag of ["--help", "-h"]) {
+    test(`${flag} prints the usage, the environment and the exit statuses`, async () => {
+      const r = await cli([flag]);
+      assert.equal(r.code, 0);
+      assert.equal(r.stderr, "");
+      for (const needle of ["cedato-auth token", "cedato-auth request <path>", "--query k=v", "--method M", "--data JSON", "--header", "--json", "--verbose", "CEDATO_CLIENT_ID", "CEDATO_CLIENT_SECRET", "CEDATO_BASE_URL", "CEDATO_TIMEOUT_MS"]) {
+        assert.ok(r.stdout.includes(needle), `--help mentions ${needle}`);
+      }
+      for (const status of [0, 2, 3, 4, 5, 6]) assert.match(r.stdout, new RegExp(`^ +${status} +\\S`, "m"), `exit status ${status}`);
+    });
+  }
+
+  test("--help wins over a bad command line and needs no credentials", async () => {
+    const r = await cli(["request", "--help", "--data", "{bad"]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Usage:/);
+  });
+
+  test("the npm README documents the command line and its exit statuses", async () => {
+    const readme = await readFile(join(ROOT, "pkg", "README.md"), "utf8");
+    assert.match(readme, /^## Command line$/m);
+    for (const name of ["CEDATO_CLIENT_ID", "CEDATO_CLIENT_SECRET", "CEDATO_BASE_URL", "CEDATO_TIMEOUT_MS", "--verbose"]) {
+      assert.ok(readme.includes(name), `README mentions ${name}`);
+    }
+    for (const status of [0, 2, 3, 4, 5, 6]) assert.match(readme, new RegExp(`^\\| ${status} \\| \\S`, "m"), `exit status ${status}`);
+  });
+
+  test("--version prints the package's version", async () => {
+    const r = await cli(["--version"]);
+    assert.deepEqual(r, { code: 0, stdout: `${VERSION}\n`, stderr: "" });
+  });
+});
+
+describe("exit status 2: usage", { concurrency: true }, () => {
+  const cases = [
+    [[], /missing command/],
+    [["tokens"], /unknown command 'tokens'/],
+    [["token", "--frobnicate"], /Unknown option '--frobnicate'/],
+    [["token", "-X"], /Unknown option '-X'/],
+    [["token", "extra"], /unexpected argument 'extra'/],
+    [["token", "--header", "--json"], /exclude each other/],
+    [["token", "--json=yes"], /does not take an argument/],
+    [["token", "--query", "a=b"], /--query belongs to 'request'/],
+    [["request"], /missing <path>/],
+    [["request", ""], /missing <path>/],
+    [["request", "echo", "more"], /unexpected argument 'more'/],
+    [["request", "echo", "--header"], /--header belongs to 'token'/],
+    [["request", "echo", "--data", "{bad json"], /--data is not valid JSON/],
+    [["request", "echo", "--data", ""], /--data is not valid JSON/],
+    [["request", "echo", "--query", "novalue"], /--query needs k=v/],
+    [["request", "echo", "--query", "=v"], /--query needs k=v/],
+    [["request", "echo", "--method"], /argument missing/],
+    [["request", "echo", "--method", "GE T"], /not an HTTP method/],
+    [["request", "echo", "--client-secret", "s"], /Unknown option '--client-secret'/],
+  ];
+  for (const [args, message] of cases) {
+    test(`cedato-auth ${args.map((a) => JSON.stringify(a)).join(" ")}`, async () => {
+      const a = account("usage");
+      assertFailure(await cli(args, a.env), 2, "usage", message);
+      assert.equal(a.client.stats().tokenRequests, 0, "nothing sent");
+    });
+  }
+
+  test("a URL outside CEDATO_BASE_URL's origin: invalid_request, nothing sent there", async () => {
+    const a = account("origin");
+    const port = await freePort(); // would refuse the connection: a network error (6) if sent
+    assertFailure(await cli(["request", `http://127.0.0.1:${port}/api/echo`], a.env), 2, "invalid_request", /outside/);
+  });
+});
+
+describe("exit status 3: configuration", { concurrency: true }, () => {
+  for (const name of ["CEDATO_CLIENT_ID", "CEDATO_CLIENT_SECRET"]) {
+    test(`${name} missing or empty: the message names it`, async () => {
+      const a = account("env");
+      for (const value of [undefined, ""]) {
+        const env = { ...a.env, [name]: value };
+        if (value === undefined) delete env[name];
+        const r = await cli(["token"], env);
+        assertFailure(r, 3, "invalid_config", new RegExp(`${name} is not set`));
+        assertNoSecrets(r.stderr, a.env);
+      }
+      assert.equal(a.client.stats().tokenRequests, 0);
+    });
+  }
+
+  for (const [value, message] of [
+    ["ftp://example.com/api/", /baseUrl must be an absolute http\(s\) URL/],
+    ["not a url", /baseUrl/],
+  ]) {
+    test(`CEDATO_BASE_URL=${JSON.stringify(value)}`, async () => {
+      const a = account("base");
+      const r = await cli(["request", "echo"], { ...a.env, CEDATO_BASE_URL: value });
+      assertFailure(r, 3, "invalid_config", message);
+      assertNoSecrets(r.stderr, a.env);
+    });
+  }
+
+  for (const value of ["soon", "-5", "0"]) {
+    test(`CEDATO_TIMEOUT_MS=${value}`, async () => {
+      assertFailure(await cli(["token"], { ...account("timeoutms").env, CEDATO_TIMEOUT_MS: value }), 3, "invalid_config", /timeout/i);
+    });
+  }
+
+  test("a client id with ':' (invalid_config from the library)", async () => {
+    const r = await cli(["token"], { ...account("colon").env, CEDATO_CLIENT_ID: "t-cli:colon" });
+    assertFailure(r, 3, "invalid_config", /clientId/);
+  });
+});
+
+describe("exit status 4: credentials refused", { concurrency: true }, () => {
+  test("a wrong secret: token_rejected; neither secret nor Basic value on stderr", async () => {
+    const a = account("wrong");
+    const env = { ...a.env, CEDATO_CLIENT_SECRET: "wrong-Secret-42" };
+    for (const args of [["token"], ["request", "echo"]]) {
+      const r = await cli(args, env); // spawnWith checks the wrong secret and its Basic value
+      assertFailure(r, 4, "token_rejected", /HTTP 401/);
+    }
+    assert.equal(a.client.stats().tokenRequests, 2);
+    assert.equal(a.client.stats().apiRequests, 0);
+  });
+});
+
+describe("exit status 5: the API's HTTP error", { concurrency: true }, () => {
+  test("404 for an unknown demand and an unknown path, with the status in the message", async () => {
+    const a = account("404");
+    for (const path of ["demand/1", "no/such/path"]) {
+      assertFailure(await cli(["request", path], a.env), 5, "http", /\b404\b/);
+    }
+  });
+
+  test("500 and 400 from the API (apiScript)", async () => {
+    const a = account("500");
+    a.client.apiScript([{ status: 500 }, { status: 400, body: { error: "bad_dates" } }]);
+    assertFailure(await cli(["request", "echo"], a.env), 5, "http", /\b500\b/);
+    assertFailure(await cli(["request", "echo"], a.env), 5, "http", /\b400\b/);
+    assert.equal(a.client.stats().apiRequests, 2, "not retried");
+  });
+
+  test("400 for bad report dates", async () => {
+    const r = await cli(["request", "reports/demands/basic", "--query", "start=2024-13-01"], account("dates").env);
+    assertFailure(r, 5, "http", /\b400\b/);
+  });
+});
+
+describe("exit status 6: network, timeout, server", { concurrency: true }, () => {
+  test("a closed port: network", async () => {
+    const port = await freePort();
+    const r = await cli(["token"], { ...account("closed").env, CEDATO_BASE_URL: `http://127.0.0.1:${port}/api/` });
+    assertFailure(r, 6, "network", /could not reach/);
+  });
+
+  test("dropped connections: network after the retries", async () => {
+    const a = account("drop");
+    a.client.tokenScript([{ drop: true }, { drop: true }, { drop: true }]);
+    assertFailure(await cli(["token"], a.env), 6, "network", /3 attempts/);
+    assert.equal(a.client.stats().tokenRequests, 3);
+  });
+
+  test("503s: server_error after the retries", async () => {
+    const a = account("503");
+    a.client.tokenScript([{ status: 503 }, { status: 503 }, { status: 503 }]);
+    assertFailure(await cli(["request", "echo"], a.env), 6, "server_error", /503/);
+    assert.equal(a.client.stats().apiRequests, 0);
+  });
+
+  test("429 with a long Retry-After: rate_limited at once", async () => {
+    const a = account("429");
+    a.client.tokenScript([{ status: 429, headers: { "retry-after": "120" } }]);
+    assertFailure(await cli(["token"], a.env), 6, "rate_limited");
+  });
+
+  test("a token endpoint slower than CEDATO_TIMEOUT_MS: timeout", async () => {
+    const a = account("slow", { CEDATO_TIMEOUT_MS: "150" });
+    a.client.tokenScript([{ delayMs: 3000 }, { delayMs: 3000 }, { delayMs: 3000 }]);
+    const started = performance.now();
+    assertFailure(await cli(["token"], a.env), 6, "timeout", /150 ms/);
+    assert.ok(performance.now() - started < 2900, "CEDATO_TIMEOUT_MS is used");
+  });
+
+  test("an API answer that is not JSON: invalid_response", async () => {
+    assertFailure(await cli(["request", "text"], account("text").env), 6, "invalid_response", /not JSON/);
+  });
+});
+
+describe("output format", { concurrency: true }, () => {
+  test("into a pipe: compact JSON that `node -e` parses", async () => {
+    const a = account("pipe");
+    const reader = `let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => {
+      const report = JSON.parse(s);
+      console.log(JSON.stringify({ rows: report.data.supplies.length, compact: s === JSON.stringify(report) + "\\n" }));
+    });`;
+    const r = await shell(`"$NODE" "$BIN" request reports/supplies/extended --query limit=100 | "$NODE" -e '${reader}'`, a.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.deepEqual(JSON.parse(r.stdout), { rows: 57, compact: true });
+  });
+
+  test("a large answer (> 64 KB pipe buffer) is written whole to a slow reader", async () => {
+    const a = account("big");
+    const data = JSON.stringify({ blob: "x".repeat(100_000) });
+    // The reader waits before reading: the CLI finishes its work while the pipe is full.
+    const reader = `setTimeout(() => { let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => {
+      console.log(JSON.parse(JSON.parse(s).body).blob.length); }); }, 300);`;
+    const r = await shell(`"$NODE" "$BIN" request echo --data "$DATA" | "$NODE" -e '${reader}'`, { ...a.env, DATA: data });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "100000\n");
+  });
+
+  test("a reader that stops early (| head -c 1): no error on stderr", async () => {
+    const a = account("epipe");
+    const r = await shell(`"$NODE" "$BIN" request echo --data "$DATA" | head -c 1`, { ...a.env, DATA: JSON.stringify("y".repeat(100_000)) });
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, "{");
+    assert.equal(r.stderr, "");
+  });
+
+  test("on a terminal: indented 2 spaces (a pty through script(1))", { skip: !hasScript && "script(1) not found" }, async () => {
+    const a = account("tty");
+    const [tty, pipe] = await Promise.all([
+      spawnWith("script", ["-qec", `"$NODE" "$BIN" request demand/7001`, "/dev/null"], { NODE: process.execPath, BIN, ...a.env }),
+      cli(["request", "demand/7001"], a.env),
+    ]);
+    assert.equal(tty.code, 0, tty.stdout);
+    const answer = JSON.parse(pipe.stdout);
+    assert.equal(tty.stdout.replace(/\r\n/g, "\n"), `${JSON.stringify(answer, null, 2)}\n`);
+    assert.equal(pipe.stdout, `${JSON.stringify(answer)}\n`);
+  });
+
+  test("exit statuses come through script(1) and a shell unchanged", { skip: !hasScript && "script(1) not found" }, async () => {
+    const a = account("tty-exit");
+    const r = await spawnWith("script", ["-qec", `"$NODE" "$BIN" request demand/1`, "/dev/null"], { NODE: process.execPath, BIN, ...a.env });
+    assert.equal(r.code, 5);
+  });
+});
+
+describe("--verbose", { concurrency: true }, () => {
+  /** stderr's lines, each parsed as JSON (an assertion failure if one is not). */
+  const events = (stderr) => stderr.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+
+  test("without --verbose: nothing on stderr", async () => {
+    const r = await cli(["request", "echo"], account("quiet").env);
+    assert.equal(r.code, 0);
+    assert.equal(r.stderr, "");
+  });
+
+  test("token and api events as JSON lines on stderr, with no secret and no token", async () => {
+    const a = account("verbose");
+    const token = await cli(["token", "--verbose"], a.env);
+    assert.equal(token.code, 0, token.stderr);
+    assertNoSecrets(token.stderr, a.env, [token.stdout.trim()]);
+    const tokenEvents = events(token.stderr);
+    assert.ok(tokenEvents.some((e) => e.type === "token" && e.source === "endpoint" && e.attempts === 1), token.stderr);
+
+    const request = await cli(["request", "echo", "--verbose"], a.env);
+    assert.equal(request.code, 0, request.stderr);
+    const requestEvents = events(request.stderr);
+    assert.ok(requestEvents.some((e) => e.type === "token" && e.source === "endpoint"), request.stderr);
+    assert.ok(requestEvents.some((e) => e.type === "api" && e.method === "GET" && e.status === 200 && /echo/.test(e.path)), request.stderr);
+    assert.doesNotMatch(request.stderr, /Bearer|Basic|ct_[0-9a-f]{16}/, "no header and no token (the mock's tokens are ct_<hex>)");
+  });
+
+  test("retry and failure events before the error line", async () => {
+    const a = account("verbose-fail");
+    a.client.tokenScript([{ status: 503 }, { status: 503 }, { status: 503 }]);
+    const r = await cli(["token", "--verbose"], a.env);
+    assert.equal(r.code, 6);
+    const lines = r.stderr.trimEnd().split("\n");
+    assert.match(lines.at(-1), /^cedato-auth: server_error: /);
+    const list = events(lines.slice(0, -1).join("\n"));
+    assert.equal(list.filter((e) => e.type === "retry" && e.code === "server_error" && e.status === 503).length, 2, r.stderr);
+    assert.ok(list.some((e) => e.type === "failure" && e.code === "server_error" && e.attempts === 3), r.stderr);
+  });
+});
+
+describe("the packed tarball's bin", () => {
+  let dir;
+  before(async () => {
+    dir = await project;
+  }, { timeout: 120_000 });
+
+  // npm's environment (cache inside build/), without any CEDATO_* of the parent.
+  const baseEnv = Object.fromEntries(Object.entries(npmEnv).filter(([name]) => !name.startsWith("CEDATO_")));
+  const npx = (args, env) => spawnWith("npx", ["--offline", "--no-install", "cedato-auth", ...args], env, { cwd: dir, baseEnv });
+
+  test("installed executable, with node_modules/.bin/cedato-auth", { timeout: 60_000 }, async () => {
+    const bin = join(dir, "node_modules", "cedato-auth", "bin", "cedato-auth.mjs");
+    await access(bin, constants.X_OK);
+    assert.match(await readFile(bin, "utf8"), /^#!\/usr\/bin\/env node\n/);
+    await access(join(dir, "node_modules", ".bin", "cedato-auth"), constants.X_OK);
+  });
+
+  test("npx cedato-auth: token, --version, and an exit status", { timeout: 60_000 }, async () => {
+    const a = account("npx");
+    const [token, version, refused] = await Promise.all([
+      npx(["token"], a.env),
+      npx(["--version"], {}),
+      npx(["token"], { ...a.env, CEDATO_CLIENT_SECRET: "not-it" }),
+    ]);
+    assert.equal(token.code, 0, token.stderr);
+    await assertValidToken(token.stdout.trim());
+    assert.equal(version.stdout, `${VERSION}\n`);
+    assert.equal(refused.code, 4);
+    assert.match(refused.stderr, /^cedato-auth: token_rejected: /m);
+  });
+});
