@@ -92,11 +92,13 @@ suite wasm-node cargo wasm-pack test --node -- --test node
 suite wasm-chromium cargo wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- --test browser
 suite wasm-firefox cargo wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)" -- --test browser
 stop_mock
-suite node-api node node --test --test-concurrency=2 tests/js/
+# Every event of the Node suites passes tests/support/event-guard.mjs (shape, no secret).
+guard=(env "NODE_OPTIONS=--import=$PWD/tests/support/event-guard.mjs")
+suite node-api node "${guard[@]}" node --test --test-concurrency=2 tests/js/
 suite package node node --test tests/package/
-suite cli node node --test tests/cli/
+suite cli node "${guard[@]}" node --test tests/cli/
 for dir in security fleet worker demo; do
-  [ -d "tests/$dir" ] && suite "$dir" node node --test "tests/$dir/"
+  [ -d "tests/$dir" ] && suite "$dir" node "${guard[@]}" node --test "tests/$dir/"
 done
 
 echo

@@ -36,7 +36,7 @@ pub enum Event<'a> {
         /// The server's `Retry-After`, in seconds, when it sent one.
         retry_after: Option<f64>,
     },
-    /// A refresh failed and the caller got the cached token, which has not expired yet.
+    /// A refresh failed and its callers got the cached token, which has not expired yet.
     Grace {
         /// The failure's code.
         code: &'static str,
@@ -91,7 +91,8 @@ pub struct Stats {
     pub retries: Cell<u32>,
     /// Token requests that gave up.
     pub failures: Cell<u32>,
-    /// Callers answered with the cached token after a failed refresh.
+    /// Answers served with the cached token after a failed refresh (callers that waited
+    /// for the same refresh share one).
     pub grace_served: Cell<u32>,
     /// Authenticated calls answered.
     pub api_calls: Cell<u32>,

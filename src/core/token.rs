@@ -294,7 +294,12 @@ pub fn process_token_response(
     sent_at: f64,
     parse_number: impl FnOnce(&str) -> Option<f64>,
 ) -> Result<Token, Error> {
-    let answer = answer.ok_or_else(|| invalid(status, "the token endpoint answered with a body that is not a JSON object"))?;
+    let answer = answer.ok_or_else(|| {
+        invalid(
+            status,
+            "the token endpoint answered with a body that is not a JSON object",
+        )
+    })?;
     let fields = fields(answer);
     let access_token = match fields.access_token {
         Scalar::String(t) if is_visible_ascii(&t) => t,

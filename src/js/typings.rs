@@ -62,7 +62,7 @@ export interface CedatoRetryEvent {
   retryAfter?: number;
 }
 
-/** A refresh failed and the caller got the cached token, which has not expired yet. */
+/** A refresh failed and its callers got the cached token, which has not expired yet. */
 export interface CedatoGraceEvent {
   type: "grace";
   /** The failure's code. */
@@ -127,7 +127,7 @@ export interface CedatoAuthStats {
   retries: number;
   /** Token requests that gave up. */
   failures: number;
-  /** Callers answered with the cached token after a failed refresh. */
+  /** Answers served with the cached token after a failed refresh (callers that waited for the same refresh share one). */
   graceServed: number;
   /** Authenticated calls answered. */
   apiCalls: number;
