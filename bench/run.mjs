@@ -5,6 +5,8 @@
 //   node bench/run.mjs            (make bench: builds pkg/ first)
 //   node bench/run.mjs --quick    (fewer repetitions, for trying things out)
 //   node bench/run.mjs --only=cold (one section's raw samples as JSON)
+//   node bench/run.mjs --on-event  (the library with an onEvent listener that counts every
+//                                   event: what listening costs; writes results-on-event.json)
 //
 // Prints a table (library, baseline, library/baseline) and the targets, and writes the
 // same figures to bench/results.json. The machine is shared and small: library and
@@ -31,8 +33,19 @@ if (!existsSync(join(PKG, "node.mjs")) || !existsSync(join(PKG, "cedato_auth_bg.
   process.exit(1);
 }
 // The library through its Node entry, exactly as `import { CedatoAuth } from "cedato-auth"`.
-const { CedatoAuth: LibraryAuth } = await import(new URL("../pkg/node.mjs", import.meta.url));
+const { CedatoAuth: NodeEntryAuth } = await import(new URL("../pkg/node.mjs", import.meta.url));
 const QUICK = process.argv.includes("--quick");
+const ON_EVENT = process.argv.includes("--on-event");
+const events = { count: 0, last: null };
+const RESULTS = ON_EVENT ? "results-on-event.json" : "results.json";
+/** With --on-event, every instance has a listener that counts (and keeps) each event. */
+const LibraryAuth = ON_EVENT
+  ? class extends NodeEntryAuth {
+      constructor(options) {
+        super({ ...options, onEvent: (e) => ((events.last = e), events.count++) });
+      }
+    }
+  : NodeEntryAuth;
 // --only=cached|cold|coldMany|firstToken|nodeLoad|memory|workerd: one section's raw samples
 // as JSON (no table, no results.json).
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
@@ -425,7 +438,8 @@ async function main() {
   for (const t of targets) out.push(`  [${t.met ? "met" : "MISSED"}] ${t.target}: ${t.value}`);
   const seconds = (now() - started) / 1000;
   out.push("");
-  out.push(`(run took ${seconds.toFixed(1)} s; figures in bench/results.json)`);
+  if (ON_EVENT) out.push(`library with an onEvent listener: ${events.count} events received in the in-process sections`);
+  out.push(`(run took ${seconds.toFixed(1)} s; figures in bench/${RESULTS})`);
   console.log(out.join("\n"));
 
   const json = {
@@ -453,7 +467,7 @@ async function main() {
       workerd: R.workerd,
     },
   };
-  await writeFile(join(BENCH, "results.json"), JSON.stringify(json, (k, v) => (typeof v === "number" ? round(v) : v), 2) + "\n");
+  await writeFile(join(BENCH, RESULTS), JSON.stringify(json, (k, v) => (typeof v === "number" ? round(v) : v), 2) + "\n");
 }
 
 await main();
