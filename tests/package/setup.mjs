@@ -195,6 +195,20 @@ export function checkScenario(result, mock, clientId) {
   assert.equal(typeof result.expiresAt, "number");
   assert.ok(result.expiresAt > Date.now() + 3000_000, "expiresAt about an hour ahead");
   assert.deepEqual(result.report, { status: "OK", rows: 5, total: 57, limit: 5, firstKeys: REPORT_ROW_KEYS });
+  assert.deepEqual(result.events, [
+    { type: "token", source: "endpoint", attempts: 1, ms: "number", expiresAt: true },
+    { type: "api", method: "GET", path: "/api/reports/supplies/extended", status: 200, ms: "number", retried: false },
+  ]);
+  assert.deepEqual(result.stats, {
+    tokenRequests: 1,
+    storeHits: 0,
+    cacheHits: 2,
+    retries: 0,
+    failures: 0,
+    graceServed: 0,
+    apiCalls: 1,
+    apiRetries: 0,
+  });
   assert.deepEqual(result.error, {
     isError: true,
     name: "CedatoError",
