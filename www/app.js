@@ -66,18 +66,22 @@ const el = {
   logRows: $("log-rows"),
   logCount: $("log-count"),
   clearLog: $("clear-log"),
+  stats: document.querySelectorAll("[data-stat]"),
+  events: $("events"),
+  eventCount: $("event-count"),
+  clearEvents: $("clear-events"),
 };
 
 const state = {
   config: DEFAULTS,
   mode: "direct",
   auth: null, // the CedatoAuth of the current credentials, made on first use
-  tokenRequests: 0,
   lastTokenSentAt: null,
   token: null, // { masked, type, obtainedAt, expiresAt, lifetimeMs }
   autoTriedFor: null, // expiresAt of the token an automatic refresh was tried for
   errors: 0,
   log: 0,
+  events: 0,
 };
 
 // ---------------------------------------------------------------- formatting
@@ -146,6 +150,53 @@ function reportError(where, err) {
   el.errorCount.textContent = String(++state.errors);
 }
 
+/** One event of the library (`onEvent`) as a line of text: its fields only, which never hold a secret. */
+function describe(e) {
+  const ms = (n) => `${Math.round(n)} ms`;
+  const status = (s) => (s === undefined ? "" : ` ${s}`);
+  const attempts = (n) => `${n} attempt${n === 1 ? "" : "s"}`;
+  switch (e.type) {
+    case "token":
+      return `${e.source} ${attempts(e.attempts)} ${ms(e.ms)}, expires ${clock(e.expiresAt)}`;
+    case "retry":
+      return `#${e.attempt} ${e.code}${status(e.status)}, wait ${ms(e.waitMs)}${e.retryAfter === undefined ? "" : ` (Retry-After ${e.retryAfter} s)`}`;
+    case "grace":
+      return `${e.code}: the cached token served`;
+    case "failure":
+      return `${e.code}${status(e.status)} after ${attempts(e.attempts)} ${ms(e.ms)}`;
+    case "api":
+      return `${e.method} ${e.path} ${e.status} ${ms(e.ms)}${e.retried ? ", retried with a new token" : ""}`;
+    case "store":
+      return `${e.op} ${e.outcome} ${ms(e.ms)}`;
+    default:
+      return Object.entries(e)
+        .filter(([key]) => key !== "type")
+        .map(([key, value]) => `${key} ${value}`)
+        .join(", ");
+  }
+}
+
+/** The `onEvent` option: the event in the activity log (newest first), then the counters. */
+function logEvent(event) {
+  const item = node("li", {}, [
+    node("span", { className: "time", text: clockMs(Date.now()) }),
+    node("span", { className: `tag ${event.type}`, text: event.type }),
+    node("span", { className: "event-text", text: describe(event) }),
+  ]);
+  item.dataset.type = event.type;
+  el.events.prepend(item);
+  while (el.events.childElementCount > MAX_LOG) el.events.lastElementChild.remove();
+  el.eventCount.textContent = String(++state.events);
+  renderStats();
+}
+
+/** `auth.stats` of the current instance (all 0 before there is one); the token card shows tokenRequests. */
+function renderStats() {
+  const stats = state.auth?.stats;
+  for (const dd of el.stats) dd.textContent = number.format(stats?.[dd.dataset.stat] ?? 0);
+  el.tokenRequests.textContent = number.format(stats?.tokenRequests ?? 0);
+}
+
 /** Sends a request through `send()` and logs method, URL, status and time: never a header or body. */
 async function logged(kind, method, url, send) {
   const started = performance.now();
@@ -190,7 +241,8 @@ function credentials() {
 
 /**
  * The CedatoAuth for the form's credentials. Its `fetch` option is a wrapper around the
- * global fetch that counts the calls to the token URL and logs every request.
+ * global fetch that notes when a token request was sent and logs every request; its
+ * `onEvent` option fills the activity log.
  */
 function auth() {
   if (state.auth) return state.auth;
@@ -206,16 +258,17 @@ function auth() {
       const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
       const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
       const isToken = url === tokenUrl;
-      if (isToken) {
-        state.tokenRequests += 1;
-        state.lastTokenSentAt = Date.now();
-        el.tokenRequests.textContent = String(state.tokenRequests);
-      }
+      if (isToken) state.lastTokenSentAt = Date.now();
       return logged(isToken ? "token" : "api", method, url, () => globalThis.fetch(input, init));
+    },
+    // Called synchronously by the library; the events of an instance already dropped are not shown.
+    onEvent(event) {
+      if (state.auth === instance) logEvent(event);
     },
   });
   tokenUrl = `${instance.toJSON().baseUrl}token`;
   state.auth = instance;
+  renderStats();
   return instance;
 }
 
@@ -224,11 +277,16 @@ function dropAuth() {
   if (state.auth) {
     state.auth.clear();
     state.auth.free();
+    // The log keeps the old instance's events; the counters start again with the next one.
+    if (el.events.childElementCount) {
+      el.events.prepend(node("li", { className: "marker", text: "Credentials changed: the next CedatoAuth counts from 0" }));
+    }
   }
   state.auth = null;
   state.token = null;
   state.autoTriedFor = null;
   renderToken();
+  renderStats();
 }
 
 /** Shows `token` (just returned by the library) with the instance's expiry. */
@@ -274,6 +332,7 @@ async function tokenAction(button, where, action) {
     button.removeAttribute("aria-busy");
     await syncToken().catch(() => {});
     renderToken();
+    renderStats();
   }
 }
 
@@ -302,7 +361,7 @@ function renderToken() {
     el.barNow.style.left = "0%";
     el.countdown.textContent = "—";
     el.windowSize.textContent = "";
-    el.windowInfo.textContent = state.auth || state.tokenRequests ? "No token cached." : "Get a token to see its lifetime.";
+    el.windowInfo.textContent = state.auth ? "No token cached." : "Get a token to see its lifetime.";
     el.bar.setAttribute("aria-valuenow", "0");
     el.bar.setAttribute("aria-valuetext", "No token");
     return;
@@ -485,6 +544,7 @@ async function loadReport() {
     el.loadReport.removeAttribute("aria-busy");
     el.loadReport.disabled = false;
     await syncToken().catch(() => {});
+    renderStats();
   }
 }
 
@@ -536,6 +596,7 @@ function wire() {
     state.token = null;
     state.autoTriedFor = null;
     renderToken();
+    renderStats();
   });
   for (const input of [el.baseUrl, el.clientId, el.clientSecret]) input.addEventListener("input", dropAuth);
   el.showSecret.addEventListener("click", () => {
@@ -566,6 +627,10 @@ function wire() {
   el.clearLog.addEventListener("click", () => {
     el.logRows.replaceChildren();
     el.logCount.textContent = String((state.log = 0));
+  });
+  el.clearEvents.addEventListener("click", () => {
+    el.events.replaceChildren();
+    el.eventCount.textContent = String((state.events = 0));
   });
   // Ten times a second: the bar moves smoothly even for a token of a few seconds.
   setInterval(() => {

@@ -38,6 +38,11 @@ async function openPage(url, viewport = { width: 1280, height: 900 }) {
 const shot = (name, options = {}) => page.screenshot({ path: join(SHOTS, name), fullPage: true, ...options });
 const text = async (selector) => (await page.locator(selector).innerText()).replace(/\s+/g, " ").trim();
 const tokenCount = async () => Number(await text("#token-requests"));
+/** The counters of the Activity card (`auth.stats` as the page shows it). */
+const shownStats = () =>
+  page.evaluate(() => Object.fromEntries([...document.querySelectorAll("[data-stat]")].map((dd) => [dd.dataset.stat, Number(dd.textContent)])));
+/** The text of the Activity log's entries of one type, newest first. */
+const eventTexts = (type) => page.locator(`#events li[data-type="${type}"] .event-text`).allTextContents();
 const mockTokenRequests = () => demo.mock.client("demo-client").stats().tokenRequests;
 
 /** Waits until the report is loaded (or has failed). */
@@ -165,6 +170,38 @@ test("Call the API: every page of the supplies report, as a table", BOUNDED, asy
   await shot("04-report.png");
 });
 
+test("Activity: auth.stats and the library's events, newest first, with no secret or token", BOUNDED, async () => {
+  const stats = await shownStats();
+  assert.deepEqual(Object.keys(stats), ["tokenRequests", "storeHits", "cacheHits", "retries", "failures", "graceServed", "apiCalls", "apiRetries"]);
+  assert.equal(stats.tokenRequests, 4, "the four tokens so far, one instance");
+  assert.equal(stats.tokenRequests, await tokenCount(), "the token card shows the same count");
+  assert.equal(stats.apiCalls, 3);
+  assert.equal(stats.failures, 0);
+  assert.ok(stats.cacheHits >= 1, "the report's pages took the cached token");
+  // The library's own view agrees with what the page shows.
+  assert.equal(await page.evaluate(() => document.querySelector("[data-stat=apiCalls]").textContent), "3");
+  const tokens = await eventTexts("token");
+  assert.equal(tokens.length, 4, tokens.join("\n"));
+  for (const t of tokens) assert.match(t, /^endpoint 1 attempt \d+ ms, expires \d\d:\d\d:\d\d$/);
+  const apis = await eventTexts("api");
+  assert.equal(apis.length, 3, apis.join("\n"));
+  for (const a of apis) assert.match(a, /^GET \/api\/reports\/supplies\/extended 200 \d+ ms$/);
+  // Newest first: the last report page is the first entry; each entry has its time and type.
+  assert.match(await page.locator("#events li").first().innerText(), /^\d\d:\d\d:\d\d\.\d{3}\s+api\s+GET /i);
+  assert.equal(Number(await text("#event-count")), 7);
+  const log = await page.locator("#events").innerText();
+  assert.doesNotMatch(log, /demo-secret|Basic |Bearer |ct_[0-9a-f]{8}|start=|limit=/);
+  assert.equal(await page.locator("#events").getAttribute("role"), "log");
+  assert.equal(await page.locator("#events").getAttribute("aria-live"), "polite");
+  await page.locator("#activity-card").screenshot({ path: join(SHOTS, "04b-activity.png") });
+  // Clear empties the log; the counters are the library's and stay.
+  await page.getByRole("button", { name: "Clear the activity log" }).click();
+  assert.equal(await page.locator("#events li").count(), 0);
+  assert.equal(await text("#event-count"), "0");
+  assert.equal(await text("#events-empty"), "No events yet.");
+  assert.equal((await shownStats()).apiCalls, 3);
+});
+
 test("keyboard only: Tab through the credentials, Enter gets a token", BOUNDED, async () => {
   await page.getByRole("button", { name: "Clear", exact: true }).click();
   assert.equal(await text("#token-state"), "No token");
@@ -199,11 +236,35 @@ test("a wrong secret: token_rejected with status 401 in the error panel, the sec
   assert.doesNotMatch(await page.locator("#errors").innerText(), /not-the-demo-secret/);
   assert.doesNotMatch(await page.locator("#log").innerText(), /not-the-demo-secret|demo-secret/);
   assert.equal(await text("#token-state"), "No token", "the new credentials have no token");
-  assert.equal(await tokenCount(), 6);
+  // New credentials, a new CedatoAuth: its counters start again.
+  assert.equal(await tokenCount(), 1);
+  assert.equal(mockTokenRequests(), 6);
+  const stats = await shownStats();
+  assert.equal(stats.tokenRequests, 1);
+  assert.equal(stats.failures, 1);
+  assert.equal(stats.apiCalls, 0);
+  const [failure] = await eventTexts("failure");
+  assert.match(failure, /^token_rejected 401 after 1 attempt \d+ ms$/);
+  assert.equal(await page.locator("#events li.marker").first().innerText(), "Credentials changed: the next CedatoAuth counts from 0");
+  assert.doesNotMatch(await page.locator("#activity-card").innerText(), /not-the-demo-secret|demo-secret/);
   const tokenRow = await page.locator('#log-rows tr[data-kind="token"]').first().innerText();
   assert.match(tokenRow, /POST\s+token.*\/api\/token\s+401/is);
   await shot("05-token-rejected.png");
   await page.getByLabel("Client secret").fill("demo-secret");
+});
+
+test("a 503 from the token endpoint: a retry entry, then the token after 2 attempts", BOUNDED, async () => {
+  demo.mock.client("demo-client").tokenScript([{ status: 503 }]);
+  await page.getByRole("button", { name: "Get token" }).click();
+  await page.waitForFunction(() => document.querySelector("#token-state").textContent === "Fresh");
+  const [retry] = await eventTexts("retry");
+  assert.match(retry, /^#1 server_error 503, wait \d+ ms/);
+  const [token] = await eventTexts("token");
+  assert.match(token, /^endpoint 2 attempts \d+ ms, expires /);
+  const stats = await shownStats();
+  assert.equal(stats.retries, 1);
+  assert.equal(stats.tokenRequests, 2);
+  assert.equal(await tokenCount(), 2);
 });
 
 test("worker proxy mode: the report comes back through the worker, no credential leaves the page", BOUNDED, async () => {
@@ -216,6 +277,8 @@ test("worker proxy mode: the report comes back through the worker, no credential
   assert.equal(await page.getByLabel("Client secret").isDisabled(), true);
   assert.equal(await page.getByRole("button", { name: "Get token" }).isDisabled(), true);
   assert.equal(await text("#token-state"), "In the worker");
+  assert.match(await text("#activity-card .proxy-only"), /library runs in the worker/);
+  assert.equal(await page.locator("#activity-card .direct-only").isVisible(), false);
 
   await page.getByRole("button", { name: "Load report" }).click();
   await waitForReport(page);
