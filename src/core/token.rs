@@ -222,9 +222,9 @@ pub struct Fields<D> {
     pub error_description: Scalar,
 }
 
-/// A token endpoint's answer as a JSON object: the fields at the top level, or in `data`
-/// (whose own `data` is not looked into). A body that is no JSON object is not read.
-pub type TokenAnswer = Fields<Object<Fields<IgnoredAny>>>;
+/// A token endpoint's answer as JSON: the fields at the top level, or in `data` (whose
+/// own `data` is not looked into).
+pub type TokenAnswer = Object<Fields<Object<Fields<IgnoredAny>>>>;
 
 impl<D> Fields<D> {
     fn without_envelope(self) -> Fields<()> {
@@ -240,13 +240,14 @@ impl<D> Fields<D> {
 }
 
 /// The fields of `answer`: those in `data` when it is an object, else the top level's.
-fn fields(answer: TokenAnswer) -> Fields<()> {
+fn fields(answer: TokenAnswer) -> Option<Fields<()>> {
     match answer {
-        Fields {
+        Object::Is(Fields {
             data: Object::Is(inner),
             ..
-        } => inner.without_envelope(),
-        top => top.without_envelope(),
+        }) => Some(inner.without_envelope()),
+        Object::Is(top) => Some(top.without_envelope()),
+        Object::Not => None,
     }
 }
 
@@ -283,7 +284,7 @@ fn invalid(status: u16, message: &str) -> Error {
 }
 
 /// Reads a 2xx token answer (SPEC section 2): `answer` is the body parsed as JSON, `None`
-/// when it is not a JSON object. `sent_at` is when the request was sent, in ms since the epoch.
+/// when it is not JSON. `sent_at` is when the request was sent, in ms since the epoch.
 /// `parse_number` reads an `expires_in` given as a plain decimal string (the engine's
 /// `Number()` in the wasm, [`str::parse`] natively: see [`Transport::parse_number`]).
 ///
@@ -294,13 +295,9 @@ pub fn process_token_response(
     sent_at: f64,
     parse_number: impl FnOnce(&str) -> Option<f64>,
 ) -> Result<Token, Error> {
-    let answer = answer.ok_or_else(|| {
-        invalid(
-            status,
-            "the token endpoint answered with a body that is not a JSON object",
-        )
-    })?;
-    let fields = fields(answer);
+    let answer = answer.ok_or_else(|| invalid(status, "the token endpoint answered with a body that is not JSON"))?;
+    let fields =
+        fields(answer).ok_or_else(|| invalid(status, "the token endpoint answered with JSON that is not an object"))?;
     let access_token = match fields.access_token {
         Scalar::String(t) if is_visible_ascii(&t) => t,
         Scalar::String(_) => return Err(invalid(
@@ -364,7 +361,7 @@ fn is_plain_decimal(s: &str) -> bool {
 /// The RFC 6749 section 5.2 fields of an error answer (at the top level or in `data`),
 /// keeping at most 200 bytes of each.
 pub fn oauth_error_fields(answer: Option<TokenAnswer>) -> (Option<String>, Option<String>) {
-    let Some(fields) = answer.map(fields) else {
+    let Some(fields) = answer.and_then(fields) else {
         return (None, None);
     };
     let keep = |v: Scalar| v.as_str().map(|s| truncate_utf8(s, 200).to_owned());
@@ -442,6 +439,9 @@ mod tests {
         assert_eq!(flat.expires_at, T0 + 3_600_000.0);
         // The envelope's own `data` is not looked into.
         bad(r#"{"data":{"data":{"access_token":"A"}}}"#);
+        // An array is no object: its elements are not read as the fields in order.
+        bad(r#"[{}, "A", "bearer", 3600]"#);
+        bad(r#"{"data":[{}, "A"]}"#);
     }
 
     #[test]
@@ -514,11 +514,11 @@ mod tests {
         }
         assert_eq!(ok(r#"{"access_token":"A"}"#).expires_in, DEFAULT_EXPIRES_IN);
         // What JSON.parse makes of 1e400 reaches the rules as a number: not finite.
-        let infinite = Fields {
+        let infinite = Object::Is(Fields {
             access_token: Scalar::String("A".into()),
             expires_in: Scalar::Number(f64::INFINITY),
             ..Fields::default()
-        };
+        });
         assert!(process_token_response(200, Some(infinite), T0, number).is_err());
     }
 
