@@ -1047,6 +1047,12 @@ fn events_of_a_failure_and_of_grace() {
     }
 }
 
+/// The store events among `events`.
+fn store_events(events: &Recorded) -> Vec<String> {
+    let events = events.borrow();
+    events.iter().filter(|e| e.contains(r#""store""#)).cloned().collect()
+}
+
 #[test]
 fn store_events_say_how_each_call_ended() {
     let store = MemoryStore::default();
@@ -1078,14 +1084,8 @@ fn store_events_say_how_each_call_ended() {
     let ((broken, _, _), events) = client_recording(|_| {}, Some(Rc::new(store.clone())));
     assert_eq!(token(&broken).unwrap(), "tok-1");
     stall();
-    let outcomes: Vec<_> = events
-        .borrow()
-        .iter()
-        .filter(|e| e.contains(r#""store""#))
-        .cloned()
-        .collect();
     assert_eq!(
-        outcomes,
+        store_events(&events),
         [
             r#"{"type":"store","op":"get","outcome":"error","ms":0.0}"#,
             r#"{"type":"store","op":"set","outcome":"error","ms":0.0}"#,
@@ -1093,19 +1093,12 @@ fn store_events_say_how_each_call_ended() {
     );
     store.broken.set(false);
     store.hang.set(true);
-    let ((hung, clock, _), events) =
+    let ((hung, _, _), events) =
         client_recording(|o| o.timeout_ms = OptionValue::Num(500.0), Some(Rc::new(store.clone())));
     assert_eq!(token(&hung).unwrap(), "tok-1");
     stall();
-    let _ = clock;
-    let outcomes: Vec<_> = events
-        .borrow()
-        .iter()
-        .filter(|e| e.contains(r#""store""#))
-        .cloned()
-        .collect();
     assert_eq!(
-        outcomes,
+        store_events(&events),
         [
             r#"{"type":"store","op":"get","outcome":"timeout","ms":500.0}"#,
             r#"{"type":"store","op":"set","outcome":"timeout","ms":500.0}"#,
