@@ -36,6 +36,13 @@ report: pkg
 bench: pkg
 	@node bench/run.mjs
 
+## soak: builds, then the chaos soak (tests/soak/soak.mjs): 50 callers over 6 instances
+## sharing one store under injected faults, then a quiet phase; SOAK_SECONDS (150),
+## SOAK_SEED (random), SOAK_OUT (test-output/soak.json)
+.PHONY: soak
+soak: pkg
+	@node --expose-gc tests/soak/soak.mjs
+
 ## size: wasm and glue sizes, raw and gzip -9, against the budget
 size: pkg
 	@tools/size-check.sh

@@ -1,0 +1,690 @@
+// Chaos soak of cedato-auth (issue 11, section 3): many callers over several CedatoAuth
+// instances that share one tokenStore, while a seeded schedule injects faults through the
+// mock Cedato server (5xx, 429 with Retry-After, hung, stalled and dropped connections,
+// token revocations) and through the store (throws, rejections, hangs). Then a quiet
+// phase, in which every call must succeed.
+//
+//   node --expose-gc tests/soak/soak.mjs [--seconds 150] [--seed N] [--out FILE]
+//   (make soak; env SOAK_SECONDS, SOAK_SEED, SOAK_OUT do the same)
+//
+// Asserts: every call settles within a limit computed from the options (a watchdog per
+// call) with a token, an answer or a CedatoError of an expected code; every call of the
+// quiet phase succeeds; token requests stay within a bound derived from what the soak
+// caused; no secret in any error or event; heap and wasm memory flat after warm-up.
+// Prints a table and writes the figures as JSON (test-output/soak.json by default).
+// tests/soak/soak.test.mjs runs it for 10 seconds inside `make test`.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { inspect } from "node:util";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { CedatoAuth } from "../../pkg/node.mjs";
+import { initSync } from "../../pkg/cedato_auth.js";
+import { startMockServer } from "../mock/server.mjs";
+import { ChaosStore, Histogram, ScriptQueue, SecretScanner, bump, mulberry32 } from "./chaos.mjs";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+// The glue's initSync hands back the exports of the instance pkg/node.mjs already made
+// (tests/security/memory.mjs does the same): its memory is the library's linear memory.
+const wasmExports = initSync({ module: readFileSync(new URL("../../pkg/cedato_auth_bg.wasm", import.meta.url)) });
+
+/** A full GC: the one --expose-gc gives, or the same function fetched through V8's flags. */
+const gc = (() => {
+  if (typeof globalThis.gc === "function") return globalThis.gc;
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc");
+})();
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const now = () => performance.now();
+const MB = 1024 * 1024;
+
+/** Every code a CedatoError may carry (SPEC section 3, Errors). */
+const KNOWN_CODES = new Set(["invalid_config", "token_rejected", "rate_limited", "server_error", "network", "timeout",
+  "invalid_response", "invalid_request", "http"]);
+/** Codes the faults this soak injects can explain, by operation. */
+const EXPECTED_CODES = {
+  getToken: new Set(["rate_limited", "server_error", "network", "timeout"]),
+  refresh: new Set(["rate_limited", "server_error", "network", "timeout"]),
+  // request(): the token's errors, the API's own time limit and dropped connections, and
+  // `http` for an injected 5xx, or a 401 when the retry met another revoked token.
+  request: new Set(["rate_limited", "server_error", "network", "timeout", "http"]),
+};
+/** `retryable` by code (SPEC: true for network, timeout, rate_limited, server_error; http with 408/429/5xx). */
+const retryableOf = (err) =>
+  ["network", "timeout", "rate_limited", "server_error"].includes(err.code) ||
+  (err.code === "http" && (err.status === 408 || err.status === 429 || err.status >= 500));
+const EVENT_TYPES = new Set(["token", "retry", "grace", "failure", "api", "store"]);
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+
+/** The soak's settings for a run of `seconds`; everything else derives from these. */
+export function soakConfig({ seconds = 150, seed = randomSeed() } = {}) {
+  const timeoutMs = 400;
+  const maxRetries = 2;
+  const maxRetryAfterS = 2; // the largest Retry-After the soak sends
+  // Tokens short enough that refresh windows are crossed several times in the run.
+  const tokenLifetimeS = seconds >= 60 ? 20 : Math.max(6, Math.round(seconds * 0.6));
+  const refreshSkewSeconds = tokenLifetimeS / 4;
+  const quietS = Math.min(10, Math.max(3, Math.round(seconds * 0.2)));
+  // The longest a token request (a flight) may take: the store's read (timeoutMs), every
+  // attempt at its limit, and the longest wait before each retry (the injected Retry-After,
+  // or the backoff's cap of 250 ms * 2^n, whichever is longer).
+  let waitsMs = 0;
+  for (let n = 0; n < maxRetries; n++) waitsMs += Math.max(maxRetryAfterS * 1000, Math.min(5000, 250 * 2 ** n));
+  const flightMs = timeoutMs + (maxRetries + 1) * timeoutMs + waitsMs;
+  // request(): a flight, the API attempt; after a 401 a second flight and attempt.
+  const computed = { getToken: flightMs, refresh: flightMs, request: 2 * (flightMs + timeoutMs) };
+  // Generous slack: two shared cores, GC pauses of the memory samples, the mock in-process.
+  const limitsMs = Object.fromEntries(Object.entries(computed).map(([op, ms]) => [op, Math.round(ms * 1.5 + 2000)]));
+  return {
+    seconds,
+    seed,
+    instances: 6,
+    callers: 50,
+    timeoutMs,
+    maxRetries,
+    maxRetryAfterS,
+    tokenLifetimeS,
+    refreshSkewSeconds,
+    chaosS: seconds - quietS,
+    quietS,
+    flightMs,
+    limitsMs,
+    thinkMs: [20, 120], // a caller's pause between two calls
+    // Chances, per call, of the occasional refresh() and clear().
+    refreshChance: 0.0004,
+    clearChance: 0.0006,
+    apiShare: 0.45, // the rest are getToken()
+    chaosTickMs: [150, 450],
+    // What each chaos tick does, in proportion.
+    actions: { token: 35, api: 30, store: 25, revoke: 4, nothing: 6 },
+    warmupS: Math.min(60, seconds * 0.2), // memory: the reference sample
+    sampleEveryS: Math.max(1, Math.min(5, seconds / 30)),
+  };
+}
+
+export function randomSeed() {
+  return Math.floor(Math.random() * 2 ** 32);
+}
+
+/** Runs the soak; resolves to its result (`result.ok`, `result.violations`, figures). */
+export async function runSoak(options = {}) {
+  const cfg = soakConfig(options);
+  const log = options.log ?? (() => {});
+  const rng = mulberry32(cfg.seed);
+  const mock = await startMockServer({ port: 0 });
+  const clientId = `t-soak-${cfg.seed}-${process.pid}`;
+  const creds = { clientId, clientSecret: `${clientId}-secret` };
+  const mockClient = mock.client(clientId);
+  mockClient.configure({ expiresIn: cfg.tokenLifetimeS });
+  const basic = Buffer.from(`${clientId}:${creds.clientSecret}`, "utf8").toString("base64");
+
+  const violations = new Map(); // kind -> { count, examples }
+  const violation = (kind, detail) => {
+    const v = violations.get(kind) ?? { count: 0, examples: [] };
+    v.count += 1;
+    if (v.examples.length < 5) v.examples.push(detail);
+    violations.set(kind, v);
+  };
+
+  const scanner = new SecretScanner({ clientSecret: creds.clientSecret, basic });
+  const store = new ChaosStore();
+  // What each revocation revoked and the library may still hand around: the distinct
+  // tokens cached by the instances and in the store at that moment (told apart by their
+  // expiresAt), and tokens requested before it but written to the store after it.
+  const revocations = []; // { at, tokens: Set of expiresAt }
+  store.onToken = ({ accessToken, expiresAt }) => {
+    scanner.rememberToken(accessToken);
+    const sentAt = expiresAt - cfg.tokenLifetimeS * 1000; // SPEC: expiresAt = sent + expires_in
+    const revokedBy = revocations.find((r) => r.at > sentAt);
+    revokedBy?.tokens.add(expiresAt);
+  };
+
+  // ---------------------------------------------------------------- events and instances
+  const events = {};
+  let eventsSeen = 0;
+  const onEvent = (event) => {
+    eventsSeen += 1;
+    try {
+      const type = event?.type;
+      bump(events, String(type));
+      if (!EVENT_TYPES.has(type)) violation("event of an unknown type", inspect(event));
+      if (type === "token") bump(events, `token:${event.source}`);
+      if (type === "retry" || type === "failure" || type === "grace") bump(events, `${type}:${event.code}`);
+      if (type === "store") bump(events, `store:${event.op}:${event.outcome}`);
+      if (type === "api") bump(events, `api:${event.status}`);
+      scanner.scan(`a ${type} event`, [["JSON", JSON.stringify(event)]]) && violation("secret in an event", type);
+    } catch (err) {
+      violation("event could not be read", String(err));
+    }
+  };
+  const auths = Array.from(
+    { length: cfg.instances },
+    () =>
+      new CedatoAuth({
+        ...creds,
+        baseUrl: mock.baseUrl,
+        timeoutMs: cfg.timeoutMs,
+        maxRetries: cfg.maxRetries,
+        refreshSkewSeconds: cfg.refreshSkewSeconds,
+        tokenStore: store,
+        onEvent,
+      }),
+  );
+
+  // ---------------------------------------------------------------- calls and their judging
+  let phase = "chaos";
+  const counts = { refreshCalls: 0, clearCalls: 0 };
+  const outcomes = {}; // op -> { ok, <code>: n }
+  const byPhase = {}; // phase -> { calls, ok, failed }
+  const latency = { getToken: new Histogram(), refresh: new Histogram(), request: new Histogram() };
+  const pending = new Set(); // calls in the air: { op, phase, start }
+  let hung = 0;
+
+  /** Checks what a successful call gave. */
+  function checkValue(op, value, detail) {
+    if (op === "request") {
+      const { key, expected } = detail;
+      const rows = value?.data?.[key];
+      if (value?.status !== "OK" || !Array.isArray(rows) || rows.length !== expected) {
+        violation("wrong API answer", `${key}: ${inspect(value, { depth: 1 }).slice(0, 200)}`);
+      }
+    } else if (typeof value !== "string" || !VISIBLE_ASCII.test(value)) {
+      violation("not a token", `${op} gave ${inspect(value).slice(0, 80)}`);
+    }
+  }
+
+  /** Checks a rejection: a CedatoError of an expected code, its fields, no secret. */
+  function checkError(op, err, callPhase) {
+    const code = err?.code;
+    if (!(err instanceof Error) || err.name !== "CedatoError") {
+      violation("not a CedatoError", `${op}: ${inspect(err).slice(0, 300)}`);
+      return "not-a-CedatoError";
+    }
+    if (!KNOWN_CODES.has(code)) violation("unknown error code", `${op}: ${code}`);
+    else if (!EXPECTED_CODES[op].has(code)) violation("unexpected error code", `${op}: ${code}: ${err.message}`);
+    if (code === "http" && !(err.status >= 500 || err.status === 401)) {
+      violation("unexpected error code", `${op}: http ${err.status}: ${err.message}`);
+    }
+    if (typeof err.message !== "string" || err.message.length === 0) violation("error without a message", `${op}: ${code}`);
+    if (err.retryable !== retryableOf(err)) violation("wrong retryable", `${op}: ${code} ${err.status} retryable=${err.retryable}`);
+    if (scanner.scan(`a ${op} error (${code})`, SecretScanner.errorTexts(err))) violation("secret in an error", `${op}: ${code}`);
+    if (callPhase === "quiet") violation("failure in the quiet phase", `${op}: ${code}: ${err.message}`);
+    return code;
+  }
+
+  /**
+   * Makes one call through `run()` under a watchdog: records its outcome, latency and
+   * phase; a call still pending after its limit is a hang (and is watched until it ends).
+   */
+  async function observe(op, run, detail) {
+    const call = { op, phase, start: now() };
+    const tally = (byPhase[call.phase] ??= { calls: 0, ok: 0, failed: 0 });
+    tally.calls += 1;
+    let promise;
+    try {
+      promise = run();
+    } catch (err) {
+      violation("synchronous throw", `${op}: ${inspect(err).slice(0, 200)}`);
+      promise = Promise.reject(err);
+    }
+    if (!promise || typeof promise.then !== "function") violation("no promise", `${op} returned ${typeof promise}`);
+    pending.add(call);
+    const settled = Promise.resolve(promise).then(
+      (value) => ({ ok: true, value }),
+      (error) => ({ ok: false, error }),
+    );
+    let timer;
+    const watchdog = new Promise((resolve) => (timer = setTimeout(resolve, cfg.limitsMs[op], null)));
+    const first = await Promise.race([settled, watchdog]);
+    clearTimeout(timer);
+    if (first === null) {
+      hung += 1;
+      violation("call did not settle within its limit", `${op} (limit ${cfg.limitsMs[op]} ms, started in ${call.phase} at ${((call.start - startedAt) / 1000).toFixed(1)} s)`);
+      settled.then(() => {
+        pending.delete(call);
+        violation("late settle", `${op} after ${(now() - call.start).toFixed(0)} ms`);
+      });
+      return;
+    }
+    pending.delete(call);
+    const ms = now() - call.start;
+    latency[op].add(ms);
+    const results = (outcomes[op] ??= {});
+    if (first.ok) {
+      tally.ok += 1;
+      bump(results, "ok");
+      checkValue(op, first.value, detail);
+    } else {
+      tally.failed += 1;
+      const code = checkError(op, first.error, call.phase);
+      bump(results, code === "http" ? `http ${first.error.status}` : code);
+    }
+  }
+
+  const REPORTS = [
+    { path: "reports/supplies/extended", key: "supplies", total: 57 },
+    { path: "reports/demands/basic", key: "demands", total: 33 },
+  ];
+  const refresh = (auth) => {
+    counts.refreshCalls += 1;
+    return observe("refresh", () => auth.refresh());
+  };
+
+  /** One caller: a loop of calls on its instance, with its own seeded choices. */
+  let stopping = false;
+  async function caller(index) {
+    const auth = auths[index % auths.length];
+    const r = mulberry32((cfg.seed ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0);
+    await sleep(r.int(0, 200));
+    while (!stopping) {
+      const x = r.rand();
+      if (x < cfg.refreshChance) {
+        await refresh(auth);
+      } else if (x < cfg.refreshChance + cfg.clearChance) {
+        counts.clearCalls += 1;
+        try {
+          auth.clear();
+        } catch (err) {
+          violation("synchronous throw", `clear(): ${inspect(err).slice(0, 200)}`);
+        }
+      } else if (r.rand() < cfg.apiShare) {
+        const report = REPORTS[r.int(0, REPORTS.length - 1)];
+        const limit = r.int(1, 20);
+        const offset = r.int(0, report.total - 1);
+        const query = { start: "2026-01-01", end: "2026-01-31", limit, offset };
+        const expected = Math.min(limit, report.total - offset);
+        await observe("request", () => auth.request(report.path, { query }), { key: report.key, expected });
+      } else {
+        await observe("getToken", () => auth.getToken());
+      }
+      await sleep(r.int(...cfg.thinkMs));
+    }
+  }
+
+  // ---------------------------------------------------------------- faults
+  const faults = {}; // kind -> entries or windows injected
+  const tokenQueue = new ScriptQueue(() => mockClient.stats().tokenRequests, (e) => mockClient.tokenScript(e));
+  const apiQueue = new ScriptQueue(() => mockClient.stats().apiRequests, (e) => mockClient.apiScript(e));
+  const hangMs = () => rng.int(cfg.timeoutMs + 200, cfg.timeoutMs * 8);
+  const retryAfter = () => String(rng.int(0, cfg.maxRetryAfterS));
+
+  const TOKEN_FAULTS = {
+    "token 5xx": () => ({ status: [500, 502, 503, 504][rng.int(0, 3)] }),
+    "token 429 + Retry-After": () => ({ status: 429, headers: { "retry-after": retryAfter() } }),
+    "token 503 + Retry-After": () => ({ status: 503, headers: { "retry-after": retryAfter() } }),
+    "token hung (delayMs)": () => ({ delayMs: hangMs() }),
+    "token stalled body": () => ({ stallBody: true }),
+    "token dropped": () => ({ drop: true }),
+  };
+  const API_FAULTS = {
+    "api 5xx": () => ({ status: [500, 502, 503][rng.int(0, 2)] }),
+    "api 503 + Retry-After": () => ({ status: 503, headers: { "retry-after": retryAfter() } }),
+    "api hung (delayMs)": () => ({ delayMs: hangMs() }),
+    "api stalled body": () => ({ stallBody: true }),
+    "api dropped": () => ({ drop: true }),
+  };
+  const burst = (table, length) => {
+    const kinds = Object.keys(table);
+    return Array.from({ length }, () => {
+      const kind = kinds[rng.int(0, kinds.length - 1)];
+      bump(faults, kind);
+      return table[kind]();
+    });
+  };
+
+  const ACTIONS = {
+    // A burst of failing token answers, only when the last one is used up (so none is
+    // left for the quiet phase); a third of them as long as a whole flight (all attempts).
+    token() {
+      if (tokenQueue.look() > 0) return bump(faults, "skipped (token queue busy)");
+      const length = rng.rand() < 1 / 3 ? cfg.maxRetries + 1 : rng.int(1, cfg.maxRetries);
+      tokenQueue.push(burst(TOKEN_FAULTS, length));
+      // Some bursts are met by a refresh() at once, the others by the next token request
+      // (a refresh window, a revocation, a clear()).
+      if (rng.rand() < 0.4) refresh(auths[rng.int(0, auths.length - 1)]);
+    },
+    api() {
+      if (apiQueue.look() >= 3) return bump(faults, "skipped (api queue busy)");
+      apiQueue.push(burst(API_FAULTS, rng.int(1, 3)));
+    },
+    store() {
+      const op = rng.weighted({ get: 5, set: 2.5, delete: 1.5, release: 1 });
+      const mode = rng.weighted({ throw: 1, reject: 1.5, hang: 2 });
+      store.inject(op, mode, rng.int(500, 2500));
+      bump(faults, `store ${op} ${mode} (windows)`);
+      // Store calls come with token needs: half the windows get one at once (a clear()
+      // sends the instance's next call to the store, a refresh() writes to it).
+      if (rng.rand() < 0.5) {
+        const auth = auths[rng.int(0, auths.length - 1)];
+        if (op === "get") {
+          counts.clearCalls += 1;
+          auth.clear();
+        } else if (op === "set") {
+          refresh(auth);
+        }
+      }
+    },
+    revoke() {
+      const at = Date.now();
+      const tokens = new Set(auths.map((auth) => auth.expiresAt).filter((t) => t > at));
+      const stored = store.peek(store.keys.values().next().value);
+      if (stored?.expiresAt > at) tokens.add(stored.expiresAt);
+      revocations.push({ at, tokens });
+      mockClient.revoke();
+      bump(faults, "revocation");
+    },
+    nothing() {},
+  };
+
+  /** The chaos schedule: each kind of action once early (shuffled), then drawn by weight. */
+  async function chaos(until) {
+    const first = rng.shuffled(["token", "api", "store", "revoke"]);
+    while (now() < until) {
+      await sleep(rng.int(...cfg.chaosTickMs));
+      if (now() >= until) break;
+      ACTIONS[first.shift() ?? rng.weighted(cfg.actions)]();
+    }
+  }
+
+  // ---------------------------------------------------------------- memory and event loop
+  const memory = [];
+  const sampleMemory = (label) => {
+    gc();
+    gc();
+    const sample = {
+      t: Math.round((now() - startedAt) / 100) / 10,
+      phase: label ?? phase,
+      heapUsed: process.memoryUsage().heapUsed,
+      wasmMemory: wasmExports.memory.buffer.byteLength,
+    };
+    memory.push(sample);
+    return sample;
+  };
+  const loopLag = new Histogram();
+  let lagAt = now();
+  const lagTimer = setInterval(() => {
+    loopLag.add(Math.max(0, now() - lagAt - 100));
+    lagAt = now();
+  }, 100);
+
+  // ---------------------------------------------------------------- the run
+  const startedAt = now();
+  const startedAtEpoch = Date.now();
+  log(`soak: seed ${cfg.seed}, ${cfg.seconds} s (${cfg.chaosS} s chaos, ${cfg.quietS} s quiet), ${cfg.instances} instances, ${cfg.callers} callers, mock ${mock.baseUrl}`);
+  sampleMemory("start");
+  let sampling = true;
+  const sampler = (async () => {
+    for (let k = 1; sampling; k++) {
+      const at = startedAt + k * cfg.sampleEveryS * 1000;
+      while (sampling && now() < at) await sleep(Math.min(100, at - now()));
+      if (sampling) sampleMemory();
+    }
+  })();
+
+  const loops = Array.from({ length: cfg.callers }, (_, i) => caller(i));
+  await chaos(startedAt + cfg.chaosS * 1000);
+
+  // Drain: no new faults; the store heals; the faults still queued at the mock are used
+  // up (by refresh() for the token queue); every call started in chaos settles.
+  phase = "drain";
+  store.heal();
+  const drainStart = now();
+  const drainLimit = 2 * Math.max(...Object.values(cfg.limitsMs));
+  for (;;) {
+    const chaosCalls = [...pending].filter((c) => c.phase === "chaos").length;
+    if (tokenQueue.look() === 0 && apiQueue.look() === 0 && chaosCalls === 0) break;
+    if (now() - drainStart > drainLimit) {
+      violation("drain did not finish", `token queue ${tokenQueue.queued}, api queue ${apiQueue.queued}, chaos calls pending ${chaosCalls}`);
+      break;
+    }
+    if (tokenQueue.queued > 0) await refresh(auths[rng.int(0, auths.length - 1)]);
+    else await sleep(100);
+  }
+  const drainMs = now() - drainStart;
+
+  // Quiet: no fault anywhere; every call must succeed.
+  phase = "quiet";
+  await sleep(cfg.quietS * 1000);
+  stopping = true;
+  await Promise.all(loops);
+  sampling = false;
+  await sampler;
+  // The store's hung calls end when the library aborts them (within timeoutMs).
+  const hangDeadline = now() + cfg.timeoutMs * 2 + 2000;
+  while (store.hanging.size > 0 && now() < hangDeadline) await sleep(50);
+  for (const call of store.hanging) {
+    violation("store call never aborted", `${call.op} hung for ${(now() - call.since).toFixed(0)} ms (signal ${call.signal ? "not aborted" : "missing"})`);
+  }
+  const end = sampleMemory("end");
+  clearInterval(lagTimer);
+  const durationS = (now() - startedAt) / 1000;
+
+  // ---------------------------------------------------------------- secrets in the instances
+  for (const [i, auth] of auths.entries()) {
+    let json;
+    try {
+      json = JSON.stringify(auth);
+    } catch (err) {
+      json = String(err);
+    }
+    const faces = [["String", String(auth)], ["JSON", String(json)], ["inspect", inspect(auth, { showHidden: true })]];
+    if (scanner.scan(`instance ${i}`, faces)) violation("secret in an instance", `instance ${i}`);
+  }
+  for (const key of store.keys) {
+    if (scanner.find(key)) violation("secret in a store key", key);
+  }
+
+  // ---------------------------------------------------------------- token requests against the bound
+  const mockStats = mockClient.stats();
+  tokenQueue.look();
+  apiQueue.look();
+  const lifetime = cfg.tokenLifetimeS;
+  const intervalS = lifetime - Math.min(cfg.refreshSkewSeconds, lifetime / 2);
+  const windows = Math.ceil(durationS / intervalS);
+  // A revoked token costs each instance that meets it one refetch (it refuses that token
+  // afterwards), and no more than the 401 answers it got (one refetch per 401).
+  const revokedTokens = revocations.reduce((sum, r) => sum + r.tokens.size, 0);
+  const refetches = Math.min(mockStats.apiUnauthorized, cfg.instances * revokedTokens);
+  // A reset (refresh(), clear(), a refetch) starts a new token clock: besides its own
+  // fetch it may cost one refresh window crossing more.
+  const resets = counts.refreshCalls + counts.clearCalls + refetches;
+  const lost = Math.max(0, mockStats.tokensIssued - store.sets);
+  const terms = {
+    "I: first token of each instance": cfg.instances,
+    "I x W: refresh windows crossed": cfg.instances * windows,
+    "refresh() + clear() calls": counts.refreshCalls + counts.clearCalls,
+    "refetches after revocations": refetches,
+    "one window crossing more per reset": resets,
+    "injected token faults used (1 request each)": tokenQueue.consumed,
+    "answers lost to time limits (issued, not stored)": lost,
+  };
+  const bound = Object.values(terms).reduce((a, b) => a + b, 0);
+  const tokenRequests = {
+    mock: mockStats.tokenRequests,
+    tokensIssued: mockStats.tokensIssued,
+    tokensStored: store.sets,
+    bound,
+    terms,
+    windowS: intervalS,
+    windowsW: windows,
+    revocations: revocations.length,
+    revokedTokens,
+    refetchBound: `min(401 answers ${mockStats.apiUnauthorized}, I x revoked tokens ${cfg.instances * revokedTokens})`,
+    refreshCalls: counts.refreshCalls,
+    clearCalls: counts.clearCalls,
+    injectedTokenFaults: tokenQueue.pushed,
+    injectedTokenFaultsUsed: tokenQueue.consumed,
+    apiUnauthorized: mockStats.apiUnauthorized,
+  };
+  if (mockStats.tokenRequests > bound) {
+    violation("token requests above the bound", `${mockStats.tokenRequests} > ${bound} (${JSON.stringify(terms)})`);
+  }
+  // The mock's own accounting: a request either took an injected fault or got a token.
+  const unexplained = mockStats.tokenRequests - tokenQueue.consumed - mockStats.tokensIssued;
+  tokenRequests.unexplained = unexplained;
+  if (unexplained !== 0) violation("token requests neither faulted nor answered", `${unexplained}`);
+
+  // The library's own counters, once it has them (auth.stats).
+  let stats = null;
+  if (auths.every((auth) => auth.stats && typeof auth.stats === "object")) {
+    stats = {};
+    for (const auth of auths) for (const [k, v] of Object.entries(auth.stats)) stats[k] = (stats[k] ?? 0) + v;
+    if (stats.tokenRequests !== mockStats.tokenRequests) {
+      violation("stats.tokenRequests differs from the mock", `library ${stats.tokenRequests}, mock ${mockStats.tokenRequests}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- memory
+  const warm = memory.filter((s) => s.t >= cfg.warmupS)[0] ?? memory[0];
+  const lastWindowS = Math.max(cfg.warmupS, cfg.sampleEveryS);
+  const late = memory.filter((s) => s.t >= durationS - lastWindowS && s.t > warm.t);
+  const heapLate = Math.max(...late.map((s) => s.heapUsed), end.heapUsed);
+  const wasmLate = Math.max(...late.map((s) => s.wasmMemory), end.wasmMemory);
+  const heapLimit = Math.max(warm.heapUsed * 1.2, warm.heapUsed + 5 * MB);
+  const memoryResult = {
+    reference: warm,
+    end,
+    heapLateMax: heapLate,
+    heapLimit: Math.round(heapLimit),
+    wasmLateMax: wasmLate,
+    samples: memory,
+  };
+  if (heapLate > heapLimit) {
+    violation("heap grew", `${(warm.heapUsed / MB).toFixed(1)} MB at ${warm.t} s -> ${(heapLate / MB).toFixed(1)} MB (limit ${(heapLimit / MB).toFixed(1)} MB)`);
+  }
+  if (wasmLate > warm.wasmMemory) {
+    violation("wasm memory grew", `${warm.wasmMemory} bytes at ${warm.t} s -> ${wasmLate} bytes`);
+  }
+
+  // ---------------------------------------------------------------- coverage: a soak that injected nothing proves nothing
+  const injected = (prefix) => Object.entries(faults).some(([k, n]) => k.startsWith(prefix) && n > 0);
+  for (const kind of ["token", "api", "store", "revocation"]) {
+    if (!injected(kind)) violation("fault kind never injected", kind);
+  }
+  if (tokenQueue.consumed === 0) violation("no injected token fault was used", "");
+  if (apiQueue.consumed === 0) violation("no injected API fault was used", "");
+  if (Object.values(store.faultedCalls).every((n) => n === 0)) violation("no store call met a fault", "");
+  if (!byPhase.quiet || byPhase.quiet.calls < cfg.callers) violation("too few calls in the quiet phase", JSON.stringify(byPhase.quiet));
+  if (!byPhase.chaos?.failed) violation("chaos caused no failed call", "");
+
+  for (const auth of auths) auth.free();
+  await mock.close();
+
+  const totalCalls = Object.values(byPhase).reduce((sum, p) => sum + p.calls, 0);
+  const result = {
+    ok: violations.size === 0,
+    seed: cfg.seed,
+    seconds: cfg.seconds,
+    startedAt: new Date(startedAtEpoch).toISOString(),
+    durationS: Math.round(durationS * 10) / 10,
+    drainS: Math.round(drainMs / 100) / 10,
+    config: cfg,
+    calls: { total: totalCalls, clear: counts.clearCalls, byPhase, outcomes, hung, stillPending: pending.size },
+    latencyMs: {
+      getToken: latency.getToken.summary(),
+      refresh: latency.refresh.summary(),
+      request: latency.request.summary(),
+      eventLoopLag: loopLag.summary(),
+    },
+    tokenRequests,
+    stats,
+    memory: memoryResult,
+    faults,
+    store: { calls: store.calls, faultedCalls: store.faultedCalls, tokensStored: store.sets },
+    events: { supported: eventsSeen > 0, total: eventsSeen, byType: events },
+    secrets: { leaks: scanner.leaks, examples: scanner.examples },
+    violations: Object.fromEntries(violations),
+  };
+  return result;
+}
+
+// ---------------------------------------------------------------- report
+
+const fmtMB = (bytes) => `${(bytes / MB).toFixed(2)} MB`;
+const pad = (s, n) => String(s).padEnd(n);
+
+/** The human-readable table of a result. */
+export function formatReport(r) {
+  const lines = [];
+  const row = (k, v) => lines.push(`  ${pad(k, 44)} ${v}`);
+  const section = (title) => lines.push("", title);
+  lines.push(`cedato-auth soak: seed ${r.seed}, ${r.durationS} s (chaos ${r.config.chaosS} s, drain ${r.drainS} s, quiet ${r.config.quietS} s), ${r.config.instances} instances, ${r.config.callers} callers, timeoutMs ${r.config.timeoutMs}, maxRetries ${r.config.maxRetries}, token lifetime ${r.config.tokenLifetimeS} s (skew ${r.config.refreshSkewSeconds} s)`);
+  section("calls");
+  row("total", r.calls.total);
+  for (const [p, t] of Object.entries(r.calls.byPhase)) row(`  ${p}`, `${t.calls} (${t.ok} ok, ${t.failed} failed)`);
+  for (const [op, o] of Object.entries(r.calls.outcomes)) {
+    row(`  ${op}`, Object.entries(o).map(([k, n]) => `${k} ${n}`).join(", "));
+  }
+  row("  clear()", r.calls.clear);
+  row("hung (past the watchdog) / still pending", `${r.calls.hung} / ${r.calls.stillPending}`);
+  section("latency, ms (p50 / p99 / max; limit)");
+  for (const op of ["getToken", "refresh", "request"]) {
+    const l = r.latencyMs[op];
+    row(op === "request" ? "request() (API)" : `${op}()`, `${l.p50} / ${l.p99} / ${l.max}; limit ${r.config.limitsMs[op]} (n=${l.count})`);
+  }
+  const lag = r.latencyMs.eventLoopLag;
+  row("event loop lag", `${lag.p50} / ${lag.p99} / ${lag.max}`);
+  section(`token requests: ${r.tokenRequests.mock} (mock) <= bound ${r.tokenRequests.bound}`);
+  for (const [k, v] of Object.entries(r.tokenRequests.terms)) row(`  + ${k}`, v);
+  const t = r.tokenRequests;
+  row("W = ceil(duration / (lifetime - skew))", `ceil(${r.durationS} / ${t.windowS}) = ${t.windowsW}`);
+  row("revocations / revoked tokens in circulation", `${t.revocations} / ${t.revokedTokens}`);
+  row("refetches after revocations", t.refetchBound);
+  row("refresh() / clear() calls", `${t.refreshCalls} / ${t.clearCalls}`);
+  row("tokens issued / stored", `${t.tokensIssued} / ${t.tokensStored}`);
+  row("injected token faults / used", `${t.injectedTokenFaults} / ${t.injectedTokenFaultsUsed}`);
+  row("API 401 answers", t.apiUnauthorized);
+  row("library stats.tokenRequests (summed)", r.stats ? r.stats.tokenRequests : "n/a (no auth.stats yet)");
+  if (r.stats) row("library stats (summed)", JSON.stringify(r.stats));
+  section("memory (after gc)");
+  const m = r.memory;
+  row(`reference (t=${m.reference.t} s)`, `heap ${fmtMB(m.reference.heapUsed)}, wasm ${fmtMB(m.reference.wasmMemory)}`);
+  row(`end (t=${m.end.t} s)`, `heap ${fmtMB(m.end.heapUsed)}, wasm ${fmtMB(m.end.wasmMemory)}`);
+  row("late max / limit", `heap ${fmtMB(m.heapLateMax)} / ${fmtMB(m.heapLimit)}, wasm ${fmtMB(m.wasmLateMax)} / ${fmtMB(m.reference.wasmMemory)}`);
+  row("samples (t s: heap MB / wasm MB)", m.samples.map((s) => `${s.t}: ${(s.heapUsed / MB).toFixed(1)}/${(s.wasmMemory / MB).toFixed(2)}`).join("  "));
+  section("faults injected");
+  for (const [k, v] of Object.entries(r.faults).sort()) row(k, v);
+  row("store calls faulted (get/set/delete/release)", Object.values(r.store.faultedCalls).join(" / "));
+  row("store calls", Object.entries(r.store.calls).sort().map(([k, n]) => `${k} ${n}`).join(", "));
+  section("events");
+  if (!r.events.supported) row("(none: this build has no onEvent)", "");
+  for (const [k, v] of Object.entries(r.events.byType).sort()) row(k, v);
+  section(r.ok ? "result: OK" : "result: FAILED");
+  row("secret leaks", r.secrets.leaks);
+  for (const [kind, v] of Object.entries(r.violations)) {
+    row(`${kind}`, `${v.count}: ${v.examples.join(" | ")}`);
+  }
+  return lines.join("\n");
+}
+
+/** Writes the result as JSON to `path` (its folder made when missing). */
+export function writeResult(result, path) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
+}
+
+function parseArgs(argv) {
+  const args = { seconds: process.env.SOAK_SECONDS, seed: process.env.SOAK_SEED, out: process.env.SOAK_OUT };
+  for (let i = 0; i < argv.length; i++) {
+    const [name, inline] = argv[i].split("=", 2);
+    const key = { "--seconds": "seconds", "--seed": "seed", "--out": "out" }[name];
+    if (!key) throw new Error(`usage: node --expose-gc tests/soak/soak.mjs [--seconds 150] [--seed N] [--out FILE]`);
+    args[key] = inline ?? argv[++i];
+  }
+  const seconds = args.seconds ? Number(args.seconds) : 150;
+  const seed = args.seed ? Number(args.seed) >>> 0 : randomSeed();
+  if (!(seconds >= 5)) throw new Error(`--seconds must be at least 5 (got ${args.seconds})`);
+  return { seconds, seed, out: resolve(args.out || `${ROOT}/test-output/soak.json`) };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { seconds, seed, out } = parseArgs(process.argv.slice(2));
+  const result = await runSoak({ seconds, seed, log: (line) => console.log(line) });
+  console.log(formatReport(result));
+  writeResult(result, out);
+  console.log(`\n(figures in ${out}; run again with SOAK_SEED=${result.seed})`);
+  process.exitCode = result.ok ? 0 : 1;
+}
