@@ -145,17 +145,41 @@ export async function runSoak(options = {}) {
   // ---------------------------------------------------------------- events and instances
   const events = {};
   let eventsSeen = 0;
+  const flights = { attempts: 0, endpointTokens: 0 }; // from the token and failure events
+  const TOKEN_CODES = EXPECTED_CODES.getToken;
+  /** Checks one event against the contract and the SPEC's retry rules; counts it. */
   const onEvent = (event) => {
     eventsSeen += 1;
     try {
       const type = event?.type;
       bump(events, String(type));
       if (!EVENT_TYPES.has(type)) violation("event of an unknown type", inspect(event));
-      if (type === "token") bump(events, `token:${event.source}`);
-      if (type === "retry" || type === "failure" || type === "grace") bump(events, `${type}:${event.code}`);
+      if (type === "token") {
+        bump(events, `token:${event.source}`);
+        flights.attempts += event.attempts;
+        if (event.source === "endpoint") flights.endpointTokens += 1;
+      }
+      if (type === "failure") flights.attempts += event.attempts;
+      if (type === "token" || type === "failure") {
+        if (!(event.attempts <= cfg.maxRetries + 1)) violation("more attempts than maxRetries + 1", inspect(event));
+      }
+      if (type === "retry" || type === "failure" || type === "grace") {
+        bump(events, `${type}:${event.code}`);
+        if (!TOKEN_CODES.has(event.code)) violation(`unexpected code in a ${type} event`, inspect(event));
+      }
+      if (type === "retry") {
+        // SPEC: Retry-After replaces the backoff; else full jitter in [0, 250 ms * 2^n], at most 5 s.
+        const cap = event.retryAfter !== undefined ? event.retryAfter * 1000 : Math.min(5000, 250 * 2 ** (event.attempt - 1));
+        if (!(event.waitMs >= 0 && event.waitMs <= cap + 1)) violation("retry wait outside the SPEC", inspect(event));
+        if (event.retryAfter !== undefined && event.retryAfter > cfg.maxRetryAfterS) {
+          violation("Retry-After above what was sent", inspect(event));
+        }
+      }
       if (type === "store") bump(events, `store:${event.op}:${event.outcome}`);
       if (type === "api") bump(events, `api:${event.status}`);
-      scanner.scan(`a ${type} event`, [["JSON", JSON.stringify(event)]]) && violation("secret in an event", type);
+      if (scanner.scan(`a ${type} event`, [["JSON", JSON.stringify(event)], ["inspect", inspect(event)]])) {
+        violation("secret in an event", type);
+      }
     } catch (err) {
       violation("event could not be read", String(err));
     }
@@ -499,7 +523,7 @@ export async function runSoak(options = {}) {
     "refetches after revocations": refetches,
     "one window crossing more per reset": resets,
     "injected token faults used (1 request each)": tokenQueue.consumed,
-    "answers lost to time limits (issued, not stored)": lost,
+    "answers the library gave up on (issued, never stored)": lost,
   };
   const bound = Object.values(terms).reduce((a, b) => a + b, 0);
   const tokenRequests = {
@@ -534,6 +558,32 @@ export async function runSoak(options = {}) {
     for (const auth of auths) for (const [k, v] of Object.entries(auth.stats)) stats[k] = (stats[k] ?? 0) + v;
     if (stats.tokenRequests !== mockStats.tokenRequests) {
       violation("stats.tokenRequests differs from the mock", `library ${stats.tokenRequests}, mock ${mockStats.tokenRequests}`);
+    }
+  }
+
+  // The events against the library's counters and against what the store saw.
+  if (eventsSeen > 0) {
+    // A token the mock issued but the library never stored is an answer that came after
+    // the attempt's time limit: there are no more of those than attempts that timed out.
+    const timedOut = (events["retry:timeout"] ?? 0) + (events["failure:timeout"] ?? 0);
+    tokenRequests.timedOutAttempts = timedOut;
+    if (lost > timedOut) violation("tokens issued but not stored exceed the timed-out attempts", `${lost} > ${timedOut}`);
+    if (stats && flights.attempts !== stats.tokenRequests) {
+      violation("token requests in events differ from stats", `events ${flights.attempts}, stats ${stats.tokenRequests}`);
+    }
+    // Every token from the endpoint (expires_in 20, no use-once) is handed to set().
+    if (flights.endpointTokens !== store.sets) {
+      violation("endpoint tokens differ from store writes", `token events ${flights.endpointTokens}, set() calls ${store.sets}`);
+    }
+    // A store call the library gave up on is aborted (the store saw its signal), one that
+    // failed is an error.
+    const total = (suffixes) =>
+      Object.entries(store.calls).filter(([k]) => suffixes.some((x) => k.endsWith(`:${x}`))).reduce((a, [, n]) => a + n, 0);
+    const eventTotal = (outcome) =>
+      Object.entries(events).filter(([k]) => /^store:/.test(k) && k.endsWith(`:${outcome}`)).reduce((a, [, n]) => a + n, 0);
+    const storeChecks = { timeout: [eventTotal("timeout"), total(["aborted"])], error: [eventTotal("error"), total(["throw", "reject"])] };
+    for (const [outcome, [reported, caused]] of Object.entries(storeChecks)) {
+      if (reported !== caused) violation(`store ${outcome} events differ from the store`, `events ${reported}, store ${caused}`);
     }
   }
 
@@ -634,7 +684,7 @@ export function formatReport(r) {
   row("revocations / revoked tokens in circulation", `${t.revocations} / ${t.revokedTokens}`);
   row("refetches after revocations", t.refetchBound);
   row("refresh() / clear() calls", `${t.refreshCalls} / ${t.clearCalls}`);
-  row("tokens issued / stored", `${t.tokensIssued} / ${t.tokensStored}`);
+  row("tokens issued / stored / timed-out attempts", `${t.tokensIssued} / ${t.tokensStored} / ${t.timedOutAttempts ?? "n/a"}`);
   row("injected token faults / used", `${t.injectedTokenFaults} / ${t.injectedTokenFaultsUsed}`);
   row("API 401 answers", t.apiUnauthorized);
   row("library stats.tokenRequests (summed)", r.stats ? r.stats.tokenRequests : "n/a (no auth.stats yet)");
