@@ -91,6 +91,7 @@ export function soakConfig({ seconds = 150, seed = randomSeed() } = {}) {
     chaosS: seconds - quietS,
     quietS,
     flightMs,
+    computedLimitsMs: computed,
     limitsMs,
     thinkMs: [20, 120], // a caller's pause between two calls
     // Chances, per call, of the occasional refresh() and clear().
@@ -99,7 +100,7 @@ export function soakConfig({ seconds = 150, seed = randomSeed() } = {}) {
     apiShare: 0.45, // the rest are getToken()
     chaosTickMs: [150, 450],
     // What each chaos tick does, in proportion.
-    actions: { token: 35, api: 30, store: 25, revoke: 4, nothing: 6 },
+    actions: { token: 30, window: 5, api: 30, store: 25, revoke: 4, nothing: 6 },
     warmupS: Math.min(60, seconds * 0.2), // memory: the reference sample
     sampleEveryS: Math.max(1, Math.min(5, seconds / 30)),
   };
@@ -135,6 +136,7 @@ export async function runSoak(options = {}) {
   // tokens cached by the instances and in the store at that moment (told apart by their
   // expiresAt), and tokens requested before it but written to the store after it.
   const revocations = []; // { at, tokens: Set of expiresAt }
+  let windowOutage = null; // the timer of a "window" fault
   store.onToken = ({ accessToken, expiresAt }) => {
     scanner.rememberToken(accessToken);
     const sentAt = expiresAt - cfg.tokenLifetimeS * 1000; // SPEC: expiresAt = sent + expires_in
@@ -153,7 +155,7 @@ export async function runSoak(options = {}) {
     try {
       const type = event?.type;
       bump(events, String(type));
-      if (!EVENT_TYPES.has(type)) violation("event of an unknown type", inspect(event));
+      if (!EVENT_TYPES.has(type)) violation("event of an unknown type", JSON.stringify(event));
       if (type === "token") {
         bump(events, `token:${event.source}`);
         flights.attempts += event.attempts;
@@ -161,18 +163,18 @@ export async function runSoak(options = {}) {
       }
       if (type === "failure") flights.attempts += event.attempts;
       if (type === "token" || type === "failure") {
-        if (!(event.attempts <= cfg.maxRetries + 1)) violation("more attempts than maxRetries + 1", inspect(event));
+        if (!(event.attempts <= cfg.maxRetries + 1)) violation("more attempts than maxRetries + 1", JSON.stringify(event));
       }
       if (type === "retry" || type === "failure" || type === "grace") {
         bump(events, `${type}:${event.code}`);
-        if (!TOKEN_CODES.has(event.code)) violation(`unexpected code in a ${type} event`, inspect(event));
+        if (!TOKEN_CODES.has(event.code)) violation(`unexpected code in a ${type} event`, JSON.stringify(event));
       }
       if (type === "retry") {
         // SPEC: Retry-After replaces the backoff; else full jitter in [0, 250 ms * 2^n], at most 5 s.
         const cap = event.retryAfter !== undefined ? event.retryAfter * 1000 : Math.min(5000, 250 * 2 ** (event.attempt - 1));
-        if (!(event.waitMs >= 0 && event.waitMs <= cap + 1)) violation("retry wait outside the SPEC", inspect(event));
+        if (!(event.waitMs >= 0 && event.waitMs <= cap + 1)) violation("retry wait outside the SPEC", JSON.stringify(event));
         if (event.retryAfter !== undefined && event.retryAfter > cfg.maxRetryAfterS) {
-          violation("Retry-After above what was sent", inspect(event));
+          violation("Retry-After above what was sent", JSON.stringify(event));
         }
       }
       if (type === "store") bump(events, `store:${event.op}:${event.outcome}`);
@@ -370,6 +372,22 @@ export async function runSoak(options = {}) {
       // (a refresh window, a revocation, a clear()).
       if (rng.rand() < 0.4) refresh(auths[rng.int(0, auths.length - 1)]);
     },
+    // An outage of the token endpoint at the next refresh point of an instance: every
+    // flight of every instance fails there (I x (maxRetries + 1) failing answers), and the
+    // callers inside the refresh window are served their unexpired token (grace).
+    window() {
+      const skewMs = Math.min(cfg.refreshSkewSeconds, cfg.tokenLifetimeS / 2) * 1000;
+      const at = Math.min(...auths.map((auth) => (auth.expiresAt ?? 0) - skewMs).filter((t) => t > Date.now()));
+      if (windowOutage || !Number.isFinite(at) || at - Date.now() > cfg.tokenLifetimeS * 1000) {
+        return bump(faults, "skipped (window outage pending)");
+      }
+      windowOutage = setTimeout(() => {
+        windowOutage = null;
+        if (phase !== "chaos" || tokenQueue.look() > 0) return bump(faults, "skipped (token queue busy)");
+        bump(faults, "token outage at a refresh window");
+        tokenQueue.push(burst(TOKEN_FAULTS, cfg.instances * (cfg.maxRetries + 1)));
+      }, at - Date.now() - 20);
+    },
     api() {
       if (apiQueue.look() >= 3) return bump(faults, "skipped (api queue busy)");
       apiQueue.push(burst(API_FAULTS, rng.int(1, 3)));
@@ -405,7 +423,7 @@ export async function runSoak(options = {}) {
 
   /** The chaos schedule: each kind of action once early (shuffled), then drawn by weight. */
   async function chaos(until) {
-    const first = rng.shuffled(["token", "api", "store", "revoke"]);
+    const first = rng.shuffled(["token", "window", "api", "store", "revoke"]);
     while (now() < until) {
       await sleep(rng.int(...cfg.chaosTickMs));
       if (now() >= until) break;
@@ -451,6 +469,7 @@ export async function runSoak(options = {}) {
   const loops = Array.from({ length: cfg.callers }, (_, i) => caller(i));
   await chaos(startedAt + cfg.chaosS * 1000);
 
+  clearTimeout(windowOutage);
   // Drain: no new faults; the store heals; the faults still queued at the mock are used
   // up (by refresh() for the token queue); every call started in chaos settles.
   phase = "drain";
@@ -670,10 +689,10 @@ export function formatReport(r) {
   }
   row("  clear()", r.calls.clear);
   row("hung (past the watchdog) / still pending", `${r.calls.hung} / ${r.calls.stillPending}`);
-  section("latency, ms (p50 / p99 / max; limit)");
+  section("latency, ms (p50 / p99 / max; watchdog limit = computed x 1.5 + 2 s)");
   for (const op of ["getToken", "refresh", "request"]) {
     const l = r.latencyMs[op];
-    row(op === "request" ? "request() (API)" : `${op}()`, `${l.p50} / ${l.p99} / ${l.max}; limit ${r.config.limitsMs[op]} (n=${l.count})`);
+    row(op === "request" ? "request() (API)" : `${op}()`, `${l.p50} / ${l.p99} / ${l.max}; limit ${r.config.limitsMs[op]} (computed ${r.config.computedLimitsMs[op]}) n=${l.count}`);
   }
   const lag = r.latencyMs.eventLoopLag;
   row("event loop lag", `${lag.p50} / ${lag.p99} / ${lag.max}`);
