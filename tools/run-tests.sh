@@ -100,7 +100,7 @@ suite cli node "${guard[@]}" node --test tests/cli/
 for dir in security fleet worker demo; do
   [ -d "tests/$dir" ] && suite "$dir" node "${guard[@]}" node --test "tests/$dir/"
 done
-suite soak node node --expose-gc --test tests/soak/
+suite soak node "${guard[@]}" node --expose-gc --test tests/soak/
 
 echo
 echo "Summary"

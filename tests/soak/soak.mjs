@@ -61,7 +61,7 @@ const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 /** The soak's settings for a run of `seconds`; everything else derives from these. */
 export function soakConfig({ seconds = 150, seed = randomSeed() } = {}) {
-  const timeoutMs = 400;
+  const timeoutMs = 500; // short, so hangs cost little; not so short that a busy machine times out
   const maxRetries = 2;
   const maxRetryAfterS = 2; // the largest Retry-After the soak sends
   // Tokens short enough that refresh windows are crossed several times in the run.
@@ -207,6 +207,7 @@ export async function runSoak(options = {}) {
   const byPhase = {}; // phase -> { calls, ok, failed }
   const latency = { getToken: new Histogram(), refresh: new Histogram(), request: new Histogram() };
   const pending = new Set(); // calls in the air: { op, phase, start }
+  const hungCalls = new Set(); // calls past their watchdog that have not settled yet
   let hung = 0;
 
   /** Checks what a successful call gave. */
@@ -268,9 +269,11 @@ export async function runSoak(options = {}) {
     clearTimeout(timer);
     if (first === null) {
       hung += 1;
+      pending.delete(call);
+      hungCalls.add(call);
       violation("call did not settle within its limit", `${op} (limit ${cfg.limitsMs[op]} ms, started in ${call.phase} at ${((call.start - startedAt) / 1000).toFixed(1)} s)`);
       settled.then(() => {
-        pending.delete(call);
+        hungCalls.delete(call);
         violation("late settle", `${op} after ${(now() - call.start).toFixed(0)} ms`);
       });
       return;
@@ -651,7 +654,7 @@ export async function runSoak(options = {}) {
     durationS: Math.round(durationS * 10) / 10,
     drainS: Math.round(drainMs / 100) / 10,
     config: cfg,
-    calls: { total: totalCalls, clear: counts.clearCalls, byPhase, outcomes, hung, stillPending: pending.size },
+    calls: { total: totalCalls, clear: counts.clearCalls, byPhase, outcomes, hung, stillPending: pending.size + hungCalls.size },
     latencyMs: {
       getToken: latency.getToken.summary(),
       refresh: latency.refresh.summary(),
