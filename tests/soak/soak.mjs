@@ -320,6 +320,17 @@ export async function runSoak(options = {}) {
     return observe("refresh", () => auth.refresh());
   };
 
+  /**
+   * SPEC, grace: a failed refresh gives way to the cached token while it has not expired,
+   * so getToken() rejects only when the instance holds no unexpired token (read at once,
+   * before anything else can land a token).
+   */
+  const graceCheck = (auth) => (err) => {
+    const left = auth.expiresAt - Date.now();
+    if (left > 0) violation("getToken() failed with an unexpired token cached (no grace)", `${err?.code}: ${left} ms left`);
+    throw err;
+  };
+
   /** One caller: a loop of calls on its instance, with its own seeded choices. */
   let stopping = false;
   async function caller(index) {
@@ -345,7 +356,7 @@ export async function runSoak(options = {}) {
         const expected = Math.min(limit, report.total - offset);
         await observe("request", () => auth.request(report.path, { query }), { key: report.key, expected });
       } else {
-        await observe("getToken", () => auth.getToken());
+        await observe("getToken", () => auth.getToken().catch(graceCheck(auth)));
       }
       await sleep(r.int(...cfg.thinkMs));
     }
@@ -579,6 +590,17 @@ export async function runSoak(options = {}) {
   }
 
   // ---------------------------------------------------------------- token requests against the bound
+  // Every token request either took one injected fault (each entry of a token script is
+  // one request), or was answered with a token; such a token is one the library fetched
+  // and wrote to the store, or one it had stopped waiting for (its attempt timed out).
+  // Tokens fetched: an instance fetches only when it has no usable token and the store
+  // has none it may use; counting the worst case (every instance fetches at every such
+  // need, so the store's own faults, misses and races need no term of their own), the
+  // needs are its first token, each refresh window its token clock crosses, and each
+  // reset of that clock: refresh(), clear(), a refetch after a 401. A reset fetches, and
+  // moves the window, which may be crossed once more before the run ends. Single flight
+  // makes one fetch of the many callers waiting for it: without it, the ~8 callers of an
+  // instance would fetch at each need, and the count would pass the bound.
   const mockStats = mockClient.stats();
   tokenQueue.look();
   apiQueue.look();
