@@ -1,26 +1,21 @@
 // SPEC section 3, "Token lifetime": caching, expiry, skew, single flight, grace, clear().
 // Time is driven by replacing Date.now in this process (the mock runs in a child process).
 import assert from "node:assert/strict";
-import { after, afterEach, before, test } from "node:test";
-import { TEST_TIMEOUT, VISIBLE_ASCII, installClock, instanceFactory, rejectsWith, sleep, startMock } from "./helpers.mjs";
+import { afterEach, test } from "node:test";
+import { TEST_TIMEOUT, VISIBLE_ASCII, installClock, instanceFactory, rejectsWith, sleep, suiteMock } from "./helpers.mjs";
+
+const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const T = { timeout: TEST_TIMEOUT };
 const START = 1_700_000_000_000; // a fixed, round "now" for the fake clock
 
-let mock;
 let clock = null;
-before(async () => {
-  mock = await startMock();
-});
-after(async () => {
-  await mock?.stop();
-});
 afterEach(() => {
   clock?.restore();
   clock = null;
 });
 
-const setup = instanceFactory(() => mock, { timeoutMs: 3000, maxRetries: 0 });
+const setup = instanceFactory(mock, { timeoutMs: 3000, maxRetries: 0 });
 
 test("a fresh instance has no token and sends nothing until asked", T, async () => {
   const { auth, client } = setup("fresh");

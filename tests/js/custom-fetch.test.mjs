@@ -1,21 +1,18 @@
 // The `fetch` option (SPEC section 3): used for the token request and for auth.fetch /
 // auth.request, called with a Request or a string (plus an optional init).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import { TEST_TIMEOUT, VISIBLE_ASCII, basicValue, callAsync, credentials, rejectsWith, startMock, timedRejection, uniqueId } from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, basicValue, callAsync, credentials, rejectsWith, suiteMock, timedRejection, uniqueId } from "./helpers.mjs";
+
+const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const T = { timeout: TEST_TIMEOUT };
 const FAKE_BASE = "https://api.cedato.test/api/"; // never reached: every call goes to a fake fetch
 const realFetch = globalThis.fetch;
 
-let mock;
-before(async () => {
-  mock = await startMock();
-});
 after(async () => {
   globalThis.fetch = realFetch;
-  await mock?.stop();
 });
 
 /**
@@ -62,28 +59,28 @@ const tokenAnswer = (token = "synthetic-token", extra = {}) =>
 test("the custom fetch is used for the token request, auth.fetch and auth.request", T, async () => {
   const creds = credentials("rec");
   const { fn, calls } = recordingFetch();
-  const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl, fetch: fn, maxRetries: 0 });
+  const auth = new CedatoAuth({ ...creds, baseUrl: mock().baseUrl, fetch: fn, maxRetries: 0 });
   const token = await auth.getToken();
   assert.match(token, VISIBLE_ASCII);
   assert.equal(calls.length, 1);
-  assert.equal(calls[0].url, `${mock.baseUrl}token`);
+  assert.equal(calls[0].url, `${mock().baseUrl}token`);
   assert.equal(calls[0].method, "POST");
 
   const res = await auth.fetch("echo?via=fetch");
   assert.equal(res.status, 200);
   assert.equal(calls.length, 2);
-  assert.equal(calls[1].url, `${mock.baseUrl}echo?via=fetch`);
+  assert.equal(calls[1].url, `${mock().baseUrl}echo?via=fetch`);
   assert.equal(calls[1].headers.get("authorization"), `Bearer ${token}`);
 
   const echo = await auth.request("echo", { method: "POST", body: { via: "request" } });
   assert.deepEqual(JSON.parse(echo.body), { via: "request" });
   assert.equal(calls.length, 3);
-  assert.equal(calls[2].url, `${mock.baseUrl}echo`);
+  assert.equal(calls[2].url, `${mock().baseUrl}echo`);
   assert.equal(calls[2].method, "POST");
   assert.equal(calls[2].headers.get("authorization"), `Bearer ${token}`);
   assert.equal(calls[2].body, JSON.stringify({ via: "request" }));
 
-  const stats = await mock.client(creds.clientId).stats();
+  const stats = await mock().client(creds.clientId).stats();
   assert.equal(stats.tokenRequests, 1);
   assert.equal(stats.apiRequests, 2);
 });
@@ -218,7 +215,7 @@ test("with a custom fetch the global fetch is not used", T, async () => {
   };
   try {
     const { fn, calls } = recordingFetch();
-    const auth = new CedatoAuth({ ...credentials("no-global"), baseUrl: mock.baseUrl, fetch: fn });
+    const auth = new CedatoAuth({ ...credentials("no-global"), baseUrl: mock().baseUrl, fetch: fn });
     await auth.getToken();
     await auth.request("echo");
     assert.equal(calls.length, 2);
@@ -232,12 +229,12 @@ test("without the option the global fetch is used", T, async () => {
   const { fn, calls: seen } = recordingFetch();
   globalThis.fetch = fn;
   try {
-    const auth = new CedatoAuth({ ...credentials("global"), baseUrl: mock.baseUrl });
+    const auth = new CedatoAuth({ ...credentials("global"), baseUrl: mock().baseUrl });
     await auth.getToken();
     await auth.request("echo");
     assert.deepEqual(
       seen.map((c) => c.url),
-      [`${mock.baseUrl}token`, `${mock.baseUrl}echo`],
+      [`${mock().baseUrl}token`, `${mock().baseUrl}echo`],
     );
   } finally {
     globalThis.fetch = realFetch;

@@ -4,22 +4,21 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { inspect } from "node:util";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import { TEST_TIMEOUT, VISIBLE_ASCII, assertCedatoError, basicValue, callAsync, closedPort, countingServer, instanceFactory, rejectsWith, settles, sleep, startMock, throwsWith, uniqueId } from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, assertCedatoError, basicValue, callAsync, closedPort, countingServer, instanceFactory, rejectsWith, settles, sleep, suiteMock, throwsWith, uniqueId } from "./helpers.mjs";
+
+const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const T = { timeout: TEST_TIMEOUT };
 
-let mock;
 let other;
 before(async () => {
-  mock = await startMock();
   other = await countingServer();
 });
 after(async () => {
   await other?.close();
-  await mock?.stop();
 });
 
-const setup = instanceFactory(() => mock, { timeoutMs: 2000, maxRetries: 0 });
+const setup = instanceFactory(mock, { timeoutMs: 2000, maxRetries: 0 });
 
 // ------------------------------------------------------------------ invalid_config
 
@@ -108,7 +107,7 @@ test("constructor: valid options are accepted", T, () => {
 });
 
 test("constructor: a missing trailing slash on baseUrl is added", T, async () => {
-  const { auth, requests } = setup("slash", { baseUrl: mock.baseUrl.replace(/\/$/, "") });
+  const { auth, requests } = setup("slash", { baseUrl: mock().baseUrl.replace(/\/$/, "") });
   assert.match(await auth.getToken(), VISIBLE_ASCII, "the token came from …/api/token");
   const echo = await auth.request("echo");
   assert.equal(echo.path, "/api/echo", "relative paths resolve under …/api/");
@@ -287,7 +286,7 @@ test("the secret, the Basic header and tokens never appear in errors or in the i
 
   // Credentials refused by the server.
   const wrong = { clientId: creds.clientId, clientSecret: `wrong-${Math.random().toString(36).slice(2)}-secret` };
-  const wrongAuth = new CedatoAuth({ ...wrong, baseUrl: mock.baseUrl, maxRetries: 0 });
+  const wrongAuth = new CedatoAuth({ ...wrong, baseUrl: mock().baseUrl, maxRetries: 0 });
   await collect("token_rejected (wrong secret)", wrongAuth.getToken(), "token_rejected");
   secrets.push(wrong.clientSecret, basicValue(wrong));
 
@@ -380,7 +379,7 @@ test("after free() the module still works for other instances", T, async () => {
   const pending = auth.getToken();
   auth.free();
   await settles(pending, 5000);
-  const fresh = new CedatoAuth({ clientId: uniqueId("after-free"), clientSecret: "x", baseUrl: mock.baseUrl, maxRetries: 0 });
+  const fresh = new CedatoAuth({ clientId: uniqueId("after-free"), clientSecret: "x", baseUrl: mock().baseUrl, maxRetries: 0 });
   await rejectsWith(fresh.getToken(), { code: "token_rejected" });
   const { auth: good2 } = setup("free-other-2");
   assert.match(await good2.getToken(), VISIBLE_ASCII);

@@ -2,21 +2,16 @@
 // node:diagnostics_channel bridge, against the mock server.
 import assert from "node:assert/strict";
 import diagnostics from "node:diagnostics_channel";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import { TEST_TIMEOUT, basicValue, installClock, instanceFactory, rejectsWith, sleep, startMock, throwsWith } from "./helpers.mjs";
+import { TEST_TIMEOUT, basicValue, installClock, instanceFactory, rejectsWith, sleep, suiteMock, throwsWith } from "./helpers.mjs";
+
+const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const T = { timeout: TEST_TIMEOUT };
 
-let mock;
-before(async () => {
-  mock = await startMock();
-});
-after(async () => {
-  await mock?.stop();
-});
 
-const setup = instanceFactory(() => mock, { timeoutMs: 500, maxRetries: 2 });
+const setup = instanceFactory(mock, { timeoutMs: 500, maxRetries: 2 });
 
 /** A CedatoAuth whose events are collected: `{ auth, creds, client, events, tokens }`. */
 function recording(tag, options = {}) {
@@ -85,7 +80,7 @@ test("a failed token request: one failure event, counted; the instance keeps wor
   assert.equal(r.auth.stats.tokenRequests, 3);
   // Credentials refused: token_rejected, with the status.
   const wrong = recording("ev-rejected");
-  const bad = new CedatoAuth({ clientId: wrong.creds.clientId, clientSecret: "wrong-one", baseUrl: mock.baseUrl, onEvent: (e) => wrong.events.push(e) });
+  const bad = new CedatoAuth({ clientId: wrong.creds.clientId, clientSecret: "wrong-one", baseUrl: mock().baseUrl, onEvent: (e) => wrong.events.push(e) });
   await rejectsWith(bad.getToken(), { code: "token_rejected" });
   assert.deepEqual(
     wrong.events.map((e) => [e.type, e.code, e.status, e.attempts]),
@@ -180,7 +175,7 @@ test("store events: miss, written, hit, error and timeout", T, async () => {
   const storeEvents = (r) => r.events.filter((e) => e.type === "store").map((e) => `${e.op}:${e.outcome}`);
   assert.deepEqual(storeEvents(a), ["get:miss", "set:written"]);
   const b = recording("ev-store-b", { tokenStore: store, timeoutMs: 300 });
-  const sibling = new CedatoAuth({ ...a.creds, baseUrl: mock.baseUrl, tokenStore: store, onEvent: (e) => b.events.push(e) });
+  const sibling = new CedatoAuth({ ...a.creds, baseUrl: mock().baseUrl, tokenStore: store, onEvent: (e) => b.events.push(e) });
   assert.equal(await sibling.getToken(), token);
   assert.deepEqual(storeEvents(b), ["get:hit"]);
   assert.deepEqual(b.events.at(-1), { ...b.events.at(-1), type: "token", source: "store", attempts: 0 });

@@ -2,25 +2,20 @@
 // 2 seconds, then recovers. Nothing hangs, every caller gets a token or a typed error,
 // and calls after the recovery succeed.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import { VISIBLE_ASCII, credentials, realNow, settles, sleep, startMock } from "./helpers.mjs";
+import { VISIBLE_ASCII, credentials, realNow, settles, sleep, suiteMock } from "./helpers.mjs";
 
-let mock;
-before(async () => {
-  mock = await startMock();
-});
-after(async () => {
-  await mock?.stop();
-});
+const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
+
 
 const OUTAGE_MS = 2000;
 const CALLERS = 200;
 
 test("200 callers through a 2 s outage of the token endpoint", { timeout: 30_000 }, async () => {
   const creds = credentials("outage");
-  const client = mock.client(creds.clientId);
-  const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl, timeoutMs: 1000, maxRetries: 2 });
+  const client = mock().client(creds.clientId);
+  const auth = new CedatoAuth({ ...creds, baseUrl: mock().baseUrl, timeoutMs: 1000, maxRetries: 2 });
   await client.configure({ outageMs: OUTAGE_MS });
   const start = realNow();
 

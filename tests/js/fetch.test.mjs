@@ -1,22 +1,21 @@
 // SPEC section 3, "Authenticated calls": auth.fetch() and auth.request().
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { TEST_TIMEOUT, countingServer, instanceFactory, rejectsWith, settles, startMock, timed, timedRejection } from "./helpers.mjs";
+import { TEST_TIMEOUT, countingServer, instanceFactory, rejectsWith, settles, suiteMock, timed, timedRejection } from "./helpers.mjs";
+
+const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const T = { timeout: TEST_TIMEOUT };
 
-let mock;
 let other; // a server on another origin that counts what reaches it
 before(async () => {
-  mock = await startMock();
   other = await countingServer();
 });
 after(async () => {
   await other?.close();
-  await mock?.stop();
 });
 
-const setup = instanceFactory(() => mock, { timeoutMs: 2000, maxRetries: 0 });
+const setup = instanceFactory(mock, { timeoutMs: 2000, maxRetries: 0 });
 
 // ------------------------------------------------------------------ auth.fetch
 
@@ -44,10 +43,10 @@ test("fetch: a relative input keeps its query string", T, async () => {
 
 test("fetch: an absolute same-origin URL (string or URL) is accepted", T, async () => {
   const { auth } = setup("abs");
-  const a = await auth.fetch(`${mock.baseUrl}echo`);
+  const a = await auth.fetch(`${mock().baseUrl}echo`);
   assert.equal(a.status, 200);
   assert.equal((await a.json()).headers.token_valid, true);
-  const b = await auth.fetch(new URL("echo?x=1", mock.baseUrl));
+  const b = await auth.fetch(new URL("echo?x=1", mock().baseUrl));
   assert.equal(b.status, 200);
   const echo = await b.json();
   assert.equal(echo.path, "/api/echo");
@@ -61,9 +60,9 @@ test("fetch: a URL on another origin is refused with invalid_request and nothing
     `${other.origin}/api/echo`,
     new URL("/api/echo", other.origin),
     `//127.0.0.1:${other.port}/api/echo`, // protocol-relative: resolves to another origin
-    `http://127.0.0.1:${mock.port}@127.0.0.1:${other.port}/api/echo`, // userinfo trick
-    `https://127.0.0.1:${mock.port}/api/echo`, // same host and port, other scheme
-    `http://localhost:${mock.port}/api/echo`, // same server, other host name
+    `http://127.0.0.1:${mock().port}@127.0.0.1:${other.port}/api/echo`, // userinfo trick
+    `https://127.0.0.1:${mock().port}/api/echo`, // same host and port, other scheme
+    `http://localhost:${mock().port}/api/echo`, // same server, other host name
   ];
   for (const input of inputs) {
     await rejectsWith(auth.fetch(input), { code: "invalid_request" });
@@ -415,7 +414,7 @@ test("request: the same-origin rule applies", T, async () => {
   const stats = await client.stats();
   assert.equal(stats.apiRequests + stats.apiUnauthorized, 0);
   // An absolute URL on the API's origin is fine.
-  assert.equal((await auth.request(`${mock.baseUrl}echo`)).path, "/api/echo");
+  assert.equal((await auth.request(`${mock().baseUrl}echo`)).path, "/api/echo");
 });
 
 test("request: pagination through data.navigation.next (supplies report)", T, async () => {
@@ -429,7 +428,7 @@ test("request: pagination through data.navigation.next (supplies report)", T, as
     const next = page.data.navigation.next;
     if (next === null) break;
     assert.equal(typeof next, "string");
-    assert.ok(next.startsWith(mock.origin), `next is an absolute URL on the API origin: ${next}`);
+    assert.ok(next.startsWith(mock().origin), `next is an absolute URL on the API origin: ${next}`);
     page = await auth.request(next);
     pages += 1;
     assert.ok(pages <= 10, "pagination terminates");

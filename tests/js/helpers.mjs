@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import http from "node:http";
+import { after, before } from "node:test";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -129,6 +130,21 @@ export async function startMock() {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The suite's mock server: started (startMock) before the file's tests, stopped after them.
+ * Returns a getter for it (the server exists only once the tests run).
+ */
+export function suiteMock() {
+  let mock;
+  before(async () => {
+    mock = await startMock();
+  });
+  after(async () => {
+    await mock?.stop();
+  });
+  return () => mock;
 }
 
 /**

@@ -5,20 +5,15 @@ import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { TEST_TIMEOUT, credentials, startMock } from "./helpers.mjs";
+import { TEST_TIMEOUT, credentials, suiteMock } from "./helpers.mjs";
+
+const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-let mock;
-before(async () => {
-  mock = await startMock();
-});
-after(async () => {
-  await mock?.stop();
-});
 
 /** The first ```js block after `heading` in the npm README. */
 async function example(heading) {
@@ -37,7 +32,7 @@ test("README: the events example logs JSON lines (token, api) and the stats", { 
     const file = join(dir, "example.mjs");
     await writeFile(file, code.replace('from "cedato-auth"', `from ${JSON.stringify(join(ROOT, "pkg", "node.mjs"))}`));
     const creds = credentials("readme");
-    const env = { ...process.env, CEDATO_CLIENT_ID: creds.clientId, CEDATO_CLIENT_SECRET: creds.clientSecret, CEDATO_BASE_URL: mock.baseUrl };
+    const env = { ...process.env, CEDATO_CLIENT_ID: creds.clientId, CEDATO_CLIENT_SECRET: creds.clientSecret, CEDATO_BASE_URL: mock().baseUrl };
     const { stderr } = await promisify(execFile)(process.execPath, [file], { env, timeout: 10_000 });
     const lines = stderr.trim().split("\n").map((line) => JSON.parse(line));
     assert.deepEqual(

@@ -3,21 +3,16 @@
 // deadlocks (SPEC section 3). After free(), every async method rejects; calls already
 // pending settle.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import { TEST_TIMEOUT, VISIBLE_ASCII, callAsync, instanceFactory, rejectsWith, startMock, throwsWith, timed } from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, callAsync, instanceFactory, rejectsWith, suiteMock, throwsWith, timed } from "./helpers.mjs";
+
+const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const T = { timeout: TEST_TIMEOUT };
 
-let mock;
-before(async () => {
-  mock = await startMock();
-});
-after(async () => {
-  await mock?.stop();
-});
 
-const setup = instanceFactory(() => mock, { timeoutMs: 2000, maxRetries: 0 });
+const setup = instanceFactory(mock, { timeoutMs: 2000, maxRetries: 0 });
 
 /** Reads every synchronous property of `auth`; returns what it saw. */
 function readAll(auth) {

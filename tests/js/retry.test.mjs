@@ -1,20 +1,15 @@
 // SPEC section 3, "Retries and time limits (token requests)".
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import { TEST_TIMEOUT, VISIBLE_ASCII, closedPort, credentials, instanceFactory, rejectsWith, startMock, timed, timedRejection } from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, closedPort, credentials, instanceFactory, rejectsWith, suiteMock, timed, timedRejection } from "./helpers.mjs";
+
+const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const T = { timeout: TEST_TIMEOUT };
 
-let mock;
-before(async () => {
-  mock = await startMock();
-});
-after(async () => {
-  await mock?.stop();
-});
 
-const setup = instanceFactory(() => mock, { timeoutMs: 2000, maxRetries: 2 });
+const setup = instanceFactory(mock, { timeoutMs: 2000, maxRetries: 2 });
 
 /** The instance still works: a fresh token comes back (clear() first so it is fetched). */
 async function stillWorks(auth) {
@@ -70,8 +65,8 @@ test("maxRetries 1: two attempts", T, async () => {
 
 test("maxRetries defaults to 2", T, async () => {
   const creds = credentials("retries-default");
-  const auth = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl });
-  const client = mock.client(creds.clientId);
+  const auth = new CedatoAuth({ ...creds, baseUrl: mock().baseUrl });
+  const client = mock().client(creds.clientId);
   await client.tokenScript([{ status: 503 }, { status: 503 }, { status: 503 }]);
   await rejectsWith(auth.getToken(), { code: "server_error", status: 503 });
   assert.equal((await client.stats()).tokenRequests, 3);
@@ -235,13 +230,13 @@ test("408 from the token endpoint is http (retryable true), not retried", T, asy
 });
 
 test("a wrong baseUrl (404 from the server) is http, not retried", T, async () => {
-  const { auth } = setup("wrong-base", { baseUrl: `${mock.origin}/nope/` });
+  const { auth } = setup("wrong-base", { baseUrl: `${mock().origin}/nope/` });
   await rejectsWith(auth.getToken(), { code: "http", status: 404, retryable: false });
 });
 
 test("a 3xx from the token endpoint is http: not followed, not retried", T, async () => {
   const { auth, client, requests } = setup("redirect");
-  await client.tokenScript([{ status: 307, headers: { location: `${mock.baseUrl}token` } }]);
+  await client.tokenScript([{ status: 307, headers: { location: `${mock().baseUrl}token` } }]);
   await rejectsWith(auth.getToken(), { code: "http", status: 307, retryable: false });
   assert.equal(await requests(), 1, "the redirect was not followed");
   await client.tokenScript([{ status: 302 }]);

@@ -2,21 +2,16 @@
 // order memory -> store -> endpoint, what is written, stores that fail, 401s, refresh(),
 // and the refresh window of a stored token. The shipped stores are tested in tests/fleet.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import { TEST_TIMEOUT, VISIBLE_ASCII, instanceFactory, startMock, throwsWith, timed } from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, instanceFactory, suiteMock, throwsWith, timed } from "./helpers.mjs";
+
+const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const T = { timeout: TEST_TIMEOUT };
 
-let mock;
-before(async () => {
-  mock = await startMock();
-});
-after(async () => {
-  await mock?.stop();
-});
 
-const setup = instanceFactory(() => mock, { timeoutMs: 500, maxRetries: 0 });
+const setup = instanceFactory(mock, { timeoutMs: 500, maxRetries: 0 });
 
 /** A tokenStore over a Map that records its calls: `{ store, calls, map }`. */
 function memoryStore({ withDelete = true } = {}) {
@@ -42,9 +37,9 @@ function memoryStore({ withDelete = true } = {}) {
 }
 
 /** A second instance with the same credentials and store (another isolate or process). */
-const sibling = (first, store) => new CedatoAuth({ ...first.creds, baseUrl: mock.baseUrl, timeoutMs: 500, maxRetries: 0, tokenStore: store });
+const sibling = (first, store) => new CedatoAuth({ ...first.creds, baseUrl: mock().baseUrl, timeoutMs: 500, maxRetries: 0, tokenStore: store });
 
-const keyOf = ({ clientId }) => `cedato-auth:v1:${mock.baseUrl}:${clientId}`;
+const keyOf = ({ clientId }) => `cedato-auth:v1:${mock().baseUrl}:${clientId}`;
 
 test("the store is read before the endpoint, and a fetched token is written to it", T, async () => {
   const { store, calls } = memoryStore();

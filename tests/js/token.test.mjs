@@ -1,23 +1,18 @@
 // SPEC section 2: the token exchange and the parsing rules for a 2xx token answer.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
-import { TEST_TIMEOUT, VISIBLE_ASCII, credentials, instanceFactory, realNow, rejectsWith, startMock, throwsWith, uniqueId } from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, credentials, instanceFactory, realNow, rejectsWith, suiteMock, throwsWith, uniqueId } from "./helpers.mjs";
+
+const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const T = { timeout: TEST_TIMEOUT };
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 const DAY_MS = 24 * 3600 * 1000;
 
-let mock;
-before(async () => {
-  mock = await startMock();
-});
-after(async () => {
-  await mock?.stop();
-});
 
 /** A new instance with its own client id; maxRetries 2 so we can also see "not retried". */
-const setup = instanceFactory(() => mock, { timeoutMs: 3000, maxRetries: 2 });
+const setup = instanceFactory(mock, { timeoutMs: 3000, maxRetries: 2 });
 
 /** Gets a token and returns it with the real-clock window in which the request was sent. */
 async function timedToken(auth) {
@@ -240,18 +235,18 @@ test("Basic credentials are the UTF-8 bytes of id:secret (non-ASCII id and secre
 
 test("a secret containing ':' is sent intact (split at the first ':')", T, async () => {
   const clientId = uniqueId("colon");
-  const auth = new CedatoAuth({ clientId, clientSecret: `${clientId}-secret:a:b:ü`, baseUrl: mock.baseUrl, maxRetries: 0 });
+  const auth = new CedatoAuth({ clientId, clientSecret: `${clientId}-secret:a:b:ü`, baseUrl: mock().baseUrl, maxRetries: 0 });
   assert.match(await auth.getToken(), VISIBLE_ASCII);
 });
 
 test("wrong credentials are refused by the server (token_rejected), not mangled", T, async () => {
   const clientId = uniqueId("wrong");
-  const auth = new CedatoAuth({ clientId, clientSecret: `${clientId}-secreT`, baseUrl: mock.baseUrl, maxRetries: 0 });
+  const auth = new CedatoAuth({ clientId, clientSecret: `${clientId}-secreT`, baseUrl: mock().baseUrl, maxRetries: 0 });
   await rejectsWith(auth.getToken(), { code: "token_rejected", status: 401, oauthError: "invalid_client" });
 });
 
 test("a client id containing ':' is invalid_config", T, () => {
-  throwsWith(() => new CedatoAuth({ clientId: "t-a:b", clientSecret: "t-a:b-secret", baseUrl: mock.baseUrl }), {
+  throwsWith(() => new CedatoAuth({ clientId: "t-a:b", clientSecret: "t-a:b-secret", baseUrl: mock().baseUrl }), {
     code: "invalid_config",
   });
   throwsWith(() => new CedatoAuth({ clientId: ":", clientSecret: "x" }), { code: "invalid_config" });

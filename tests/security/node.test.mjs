@@ -8,23 +8,22 @@ import { inspect } from "node:util";
 import { CedatoAuth } from "../../pkg/node.mjs";
 import * as nodeEntry from "../../pkg/node.mjs";
 import * as webEntry from "../../pkg/cedato_auth.js";
-import { TEST_TIMEOUT, VISIBLE_ASCII, instanceFactory, rejectsWith, startMock } from "../js/helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, instanceFactory, rejectsWith, suiteMock } from "../js/helpers.mjs";
 import { recordingServer } from "./recorder.mjs";
+
+const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const T = { timeout: TEST_TIMEOUT };
 
-let mock;
 let thief;
 before(async () => {
-  mock = await startMock();
   thief = await recordingServer();
 });
 after(async () => {
-  await mock?.stop();
   await thief?.close();
 });
 
-const setup = instanceFactory(() => mock, { timeoutMs: 3000, maxRetries: 0 });
+const setup = instanceFactory(mock, { timeoutMs: 3000, maxRetries: 0 });
 
 
 /** Every text an error shows: message, stack, JSON, util.inspect with hidden fields, causes. */
@@ -170,7 +169,7 @@ test("a polluted Object.prototype changes nothing: options and request options a
   try {
     const auth = new CedatoAuth({ ...creds });
     assert.equal(String(auth), "CedatoAuth(https://api.cedato.com/api/)");
-    const own = new CedatoAuth({ ...creds, baseUrl: mock.baseUrl });
+    const own = new CedatoAuth({ ...creds, baseUrl: mock().baseUrl });
     const echo = await own.request("echo", {});
     assert.equal(echo.method, "GET");
   } finally {
@@ -200,7 +199,7 @@ test("each token request attempt hands the fetch option a new init with new head
 
 test("one origin: IPv4 shorthand and upper case in baseUrl work end to end", T, async () => {
   const { creds } = setup("one-origin");
-  const port = new URL(mock.baseUrl).port;
+  const port = new URL(mock().baseUrl).port;
   const auth = new CedatoAuth({ ...creds, baseUrl: `HTTP://127.1:${port}/api` });
   assert.equal(String(auth), `CedatoAuth(http://127.0.0.1:${port}/api/)`);
   assert.match(await auth.getToken(), VISIBLE_ASCII);
