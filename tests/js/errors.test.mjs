@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { inspect } from "node:util";
 import { CedatoAuth } from "../../pkg/node.mjs";
+import { facesOf } from "../support/common.mjs";
 import { TEST_TIMEOUT, VISIBLE_ASCII, assertCedatoError, basicValue, callAsync, closedPort, countingServer, instanceFactory, rejectsWith, settles, sleep, suiteMock, throwsWith, uniqueId } from "./helpers.mjs";
 
 const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
@@ -203,30 +204,8 @@ test("unserialisable JSON bodies are invalid_request", T, async () => {
 
 // ------------------------------------------------------------------ secrets never leak
 
-/** Every text a person or a log could see of a value. */
-function textsOf(value) {
-  const texts = [];
-  const tryPush = (fn) => {
-    try {
-      texts.push(String(fn()));
-    } catch (err) {
-      texts.push(`<threw ${err && err.message}>`);
-    }
-  };
-  tryPush(() => String(value));
-  tryPush(() => JSON.stringify(value));
-  tryPush(() => inspect(value, { showHidden: true, depth: Infinity, getters: true }));
-  if (value instanceof Error) {
-    tryPush(() => value.message);
-    tryPush(() => value.stack);
-    for (const key of Object.getOwnPropertyNames(value)) tryPush(() => inspect(value[key]));
-    if (value.cause !== undefined) tryPush(() => inspect(value.cause, { showHidden: true, depth: Infinity }));
-  }
-  return texts;
-}
-
 function assertNoSecrets(label, value, secrets) {
-  for (const text of textsOf(value)) {
+  for (const [, text] of facesOf(value)) {
     for (const secret of secrets) {
       assert.ok(!text.includes(secret), `${label} shows a secret (${secret.slice(0, 6)}…): ${text.slice(0, 300)}`);
     }

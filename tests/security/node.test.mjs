@@ -4,12 +4,12 @@
 // run in workerd (workerd.test.mjs) and Chromium (chromium.test.mjs).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { inspect } from "node:util";
 import { CedatoAuth } from "../../pkg/node.mjs";
 import * as nodeEntry from "../../pkg/node.mjs";
 import * as webEntry from "../../pkg/cedato_auth.js";
 import { TEST_TIMEOUT, VISIBLE_ASCII, instanceFactory, rejectsWith, suiteMock } from "../js/helpers.mjs";
 import { recordingServer } from "./recorder.mjs";
+import { facesOf } from "../support/common.mjs";
 
 const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
@@ -25,22 +25,8 @@ after(async () => {
 
 const setup = instanceFactory(mock, { timeoutMs: 3000, maxRetries: 0 });
 
-
-/** Every text an error shows: message, stack, JSON, util.inspect with hidden fields, causes. */
-function everything(err) {
-  const parts = [];
-  for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
-    parts.push(String(e?.message), String(e?.stack), safeJson(e), inspect(e, { showHidden: true, depth: 5 }));
-  }
-  return parts.join("\n");
-}
-const safeJson = (v) => {
-  try {
-    return JSON.stringify(v, Object.getOwnPropertyNames(v ?? {}));
-  } catch {
-    return "";
-  }
-};
+/** Every text an error shows (tests/support/common.mjs), in one string. */
+const everything = (err) => facesOf(err).map(([, text]) => text).join("\n");
 
 function assertClean(err, secrets) {
   const text = everything(err);

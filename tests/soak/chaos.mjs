@@ -2,7 +2,6 @@
 // histogram, the chaos token store, the model of the mock's script queues, and the
 // secret scanner. Nothing here grows with the length of the run, so the soak's own
 // bookkeeping does not show up as a heap leak of the library.
-import { inspect } from "node:util";
 
 /** mulberry32: a small seeded PRNG; `rand()` in [0, 1). Same seed, same schedule. */
 export function mulberry32(seed) {
@@ -247,23 +246,6 @@ export class SecretScanner {
     if (SecretScanner.#MOCK_TOKEN.test(text)) return "access token";
     for (const token of this.#recent) if (text.includes(token)) return "access token";
     return null;
-  }
-
-  /** Every face of an error a program may log: message, stack, JSON, String, inspect. */
-  static errorTexts(err) {
-    let json;
-    try {
-      json = JSON.stringify(err);
-    } catch (e) {
-      json = `(JSON.stringify threw: ${e.message})`;
-    }
-    return [
-      ["message", String(err?.message)],
-      ["stack", String(err?.stack)],
-      ["JSON", String(json)],
-      ["String", String(err)],
-      ["inspect", inspect(err, { showHidden: true, depth: 6 })],
-    ];
   }
 
   /** Scans the faces `[[where, text]...]` of `what`; records and returns whether one leaked. */

@@ -22,6 +22,7 @@ import { runInNewContext } from "node:vm";
 import { CedatoAuth } from "../../pkg/node.mjs";
 import { initSync } from "../../pkg/cedato_auth.js";
 import { startMockServer } from "../mock/server.mjs";
+import { facesOf } from "../support/common.mjs";
 import { ChaosStore, Histogram, ScriptQueue, SecretScanner, bump, mulberry32 } from "./chaos.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -193,7 +194,7 @@ export async function runSoak(options = {}) {
       }
       if (type === "store") bump(events, `store:${event.op}:${event.outcome}`);
       if (type === "api") bump(events, `api:${event.status}`);
-      if (scanner.scan(`a ${type} event`, [["JSON", JSON.stringify(event)], ["inspect", inspect(event)]])) {
+      if (scanner.scan(`a ${type} event`, facesOf(event))) {
         violation("secret in an event", type);
       }
     } catch (err) {
@@ -263,7 +264,7 @@ export async function runSoak(options = {}) {
       violation("error retryAfter above what was sent", `${op}: ${code} retryAfter ${err.retryAfter}`);
     }
     if (err.retryable !== retryableOf(err)) violation("wrong retryable", `${op}: ${code} ${err.status} retryable=${err.retryable}`);
-    if (scanner.scan(`a ${op} error (${code})`, SecretScanner.errorTexts(err))) violation("secret in an error", `${op}: ${code}`);
+    if (scanner.scan(`a ${op} error (${code})`, facesOf(err))) violation("secret in an error", `${op}: ${code}`);
     if (call.phase === "quiet") {
       const detail = `${op} at ${((call.start - startedAt) / 1000).toFixed(2)} s: ${code}: ${err.message}`;
       // A time limit missed while the whole process stood still is the machine's doing:
@@ -588,14 +589,7 @@ export async function runSoak(options = {}) {
 
   // ---------------------------------------------------------------- secrets in the instances
   for (const [i, auth] of auths.entries()) {
-    let json;
-    try {
-      json = JSON.stringify(auth);
-    } catch (err) {
-      json = String(err);
-    }
-    const faces = [["String", String(auth)], ["JSON", String(json)], ["inspect", inspect(auth, { showHidden: true })]];
-    if (scanner.scan(`instance ${i}`, faces)) violation("secret in an instance", `instance ${i}`);
+    if (scanner.scan(`instance ${i}`, facesOf(auth))) violation("secret in an instance", `instance ${i}`);
   }
   for (const key of store.keys) {
     if (scanner.find(key)) violation("secret in a store key", key);

@@ -1,6 +1,7 @@
 // Small helpers every Node suite uses (tests/js, tests/fleet, tests/package). Loads no
 // package, so a suite can use it before pkg/ is built.
 import net from "node:net";
+import { inspect } from "node:util";
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -28,4 +29,32 @@ export function freePort() {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Every text a person or a log could see of `value` (an error above all), as
+ * `[face, text]` pairs: String, JSON (plain, and with every own property), util.inspect
+ * with hidden fields and getters, and for errors the message, the stack and each own
+ * property, along the cause chain (5 deep). A face that throws shows what it threw.
+ */
+export function facesOf(value) {
+  const faces = [];
+  const face = (name, fn) => {
+    try {
+      faces.push([name, String(fn())]);
+    } catch (err) {
+      faces.push([name, `<threw ${err && err.message}>`]);
+    }
+  };
+  face("String", () => String(value));
+  face("JSON", () => JSON.stringify(value));
+  face("inspect", () => inspect(value, { showHidden: true, depth: Infinity, getters: true }));
+  for (let e = value, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const at = depth === 0 ? "" : ` (cause ${depth})`;
+    face(`message${at}`, () => e.message);
+    face(`stack${at}`, () => e.stack);
+    face(`JSON of own properties${at}`, () => JSON.stringify(e, Object.getOwnPropertyNames(e)));
+    for (const key of Object.getOwnPropertyNames(e)) face(`${key}${at}`, () => inspect(e[key], { showHidden: true, depth: Infinity }));
+  }
+  return faces;
 }
