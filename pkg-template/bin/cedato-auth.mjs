@@ -52,6 +52,22 @@ class CliError extends Error {
 }
 const usage = (message) => new CliError("usage", `${message} (see cedato-auth --help)`);
 
+/** Control characters: C0, DEL and C1 (ESC, BEL, backspace, CSI, line breaks, ...). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+/** The ones JSON.stringify leaves as they are (it escapes C0 itself). */
+const CONTROL_IN_JSON = /[\u007f-\u009f]/g;
+const NAMED = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Outside text (a server's, an argument's) made safe for a terminal or a log: each
+ * control character written as an escape, a line break as `\n`, ESC as `\u001b`.
+ */
+const escapeControls = (text, pattern = CONTROL) =>
+  text.replace(pattern, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/** JSON text with every control character escaped (still valid JSON). */
+const json = (value, indent) => escapeControls(JSON.stringify(value, null, indent), CONTROL_IN_JSON);
+
 /** An RFC 9110 token: what fetch accepts as a method name. */
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -144,12 +160,12 @@ function optionsFromEnv(env, onEvent) {
 async function output(auth, { command, path, options, request }, pretty) {
   if (command === "token") {
     const token = await auth.getToken();
-    if (options.header) return `Bearer ${token}`;
-    if (options.json) return JSON.stringify({ accessToken: token, expiresAt: auth.expiresAt });
-    return token;
+    if (options.header) return `Bearer ${escapeControls(token)}`;
+    if (options.json) return json({ accessToken: token, expiresAt: auth.expiresAt });
+    return escapeControls(token);
   }
   const answer = await auth.request(path, request);
-  return answer === undefined ? undefined : JSON.stringify(answer, null, pretty ? 2 : undefined);
+  return answer === undefined ? undefined : json(answer, pretty ? 2 : undefined);
 }
 
 /** Runs the command line; resolves the exit status. Writes only through `io`. */
@@ -168,7 +184,7 @@ async function run(args, env, io) {
       return 0;
     }
     // Events are plain objects without secrets (the library's contract): one JSON line each.
-    const onEvent = commandLine.options.verbose ? (event) => io.err(`${JSON.stringify(event)}\n`) : undefined;
+    const onEvent = commandLine.options.verbose ? (event) => io.err(`${json(event)}\n`) : undefined;
     const options = optionsFromEnv(env, onEvent);
     secret = options.clientSecret;
     // Loaded only now, so --help, --version and usage errors do not instantiate the wasm.
@@ -186,15 +202,17 @@ async function run(args, env, io) {
 }
 
 /**
- * `<code>: <message>` on one line, never a stack. The library redacts its own messages;
- * the secret is replaced here too, for errors that do not come from it.
+ * `<code>: <message>` on one line, never a stack, every control character escaped (the
+ * message may quote a server or an argument: no forged line, no terminal sequence). The
+ * library redacts its own messages; the secret is replaced here too, for errors that do
+ * not come from it.
  */
 function errorLine(err, secret) {
   const code = typeof err?.code === "string" ? err.code : "unexpected";
   let message = String(err?.message ?? err);
   if (code === "http" && err.status && !message.includes(String(err.status))) message += ` (HTTP ${err.status})`;
   if (secret) message = message.split(secret).join("[redacted]");
-  return `${code}: ${message}`.replace(/\s*[\r\n]+\s*/g, " ");
+  return escapeControls(`${code}: ${message}`);
 }
 
 // A reader that goes away (`| head`) is not an error worth a stack trace.
