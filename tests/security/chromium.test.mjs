@@ -5,8 +5,8 @@
 //
 // A browser hides a redirect from `redirect: "manual"` (an opaque redirect, status 0), so
 // the library sends again with `redirect: "follow"` and relies on the browser dropping
-// Authorization on the hop to another origin; request() then rejects because the answer
-// comes from outside baseUrl's origin. The other origin may get a request (and its CORS
+// Authorization on the hop to another origin; request() (with "http") and fetch() (with
+// "invalid_request") then reject because the answer comes from outside baseUrl's origin. The other origin may get a request (and its CORS
 // preflight), but never one carrying a Bearer token.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -152,7 +152,7 @@ for (const status of STATUSES) {
     assert.deepEqual(askedForAuthorization(reached), [], "no preflight asked to send Authorization");
   });
 
-  test(`chromium: redirect ${status} to another origin: fetch() does not throw synchronously, no Bearer reaches the other origin`, T, async (t) => {
+  test(`chromium: redirect ${status} to another origin: fetch() rejects (it never hands out the other origin's answer), no Bearer reaches the other origin`, T, async (t) => {
     const location = `${thief.origin}/steal/fetch/${status}`;
     const clientId = await redirectingClient(`sec-chromium-fetch-${status}`, status, location);
     const before = thief.seen.length;
@@ -160,6 +160,10 @@ for (const status of STATUSES) {
     const reached = thief.seen.slice(before);
     t.diagnostic(`fetch(): ${JSON.stringify(outcome)}; the other origin saw ${JSON.stringify(reached)}`);
     assert.equal(outcome.sync, undefined, `fetch() threw synchronously: ${JSON.stringify(outcome.sync)}`);
+    assert.equal(outcome.resolved, undefined, `fetch() resolved with another origin's answer: ${JSON.stringify(outcome.resolved)}`);
+    assert.equal(outcome.rejected?.name, "CedatoError", JSON.stringify(outcome));
+    assert.equal(outcome.rejected.code, "invalid_request", JSON.stringify(outcome));
+    assert.match(outcome.rejected.message, /redirected to another origin/);
     assert.deepEqual(bearers(reached), [], "no Bearer token reached the other origin");
     assert.deepEqual(askedForAuthorization(reached), [], "no preflight asked to send Authorization");
   });
