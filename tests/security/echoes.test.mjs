@@ -146,20 +146,39 @@ test("a token that lands after free() is not handed out and leaves no copy in th
   assert.ok(!webAssemblyMemoryHolds(issued), "the late token is still in wasm memory");
 });
 
-test("a token echoed by API errors, encoded or not, leaves no copy in the wasm memory after free()", T, async () => {
-  const { auth, client } = setup("memory-echo");
-  const token = await auth.getToken();
-  await client.apiScript([
-    { status: 500, body: `plain ${token}` },
-    { status: 500, body: `json ${jsonEscaped(token)}` },
-    { status: 400, body: `form t=${percentEncoded(token)}` },
-  ]);
-  for (let i = 0; i < 3; i++) await rejectsWith(auth.request("echo"), { code: "http" });
-  assert.ok(webAssemblyMemoryHolds(token), "the scan finds the token while the instance holds it");
-  auth.free();
-  await sleep(20);
-  assert.ok(!webAssemblyMemoryHolds(token), "a copy of the token is still in wasm memory");
-});
+for (const echo of ["an API error body", "a thrown fetch error", "the token endpoint's OAuth fields", "all of them, encoded too"]) {
+  test(`a token echoed by ${echo} leaves no copy in the wasm memory after free()`, T, async () => {
+    let throwing = false;
+    const { auth, client } = setup("memory-echo", {
+      fetch: (input, init) => {
+        if (!throwing || String(input).endsWith("/token")) return fetch(input, init);
+        const authorization = new Headers(init.headers).get("authorization");
+        const error = new TypeError(`fetch failed sending ${authorization}`);
+        error.cause = { message: `socket closed: ${authorization}`, code: "ECONNRESET" };
+        return Promise.reject(error);
+      },
+    });
+    const token = await auth.getToken();
+    const all = echo.startsWith("all");
+    if (echo.includes("API") || all) {
+      const bodies = [`plain ${token} and ${token}`, ...(all ? [`json ${jsonEscaped(token)}`, `form t=${percentEncoded(token)}`] : [])];
+      await client.apiScript(bodies.map((body) => ({ status: 500, body })));
+      for (const _ of bodies) await rejectsWith(auth.request("echo"), { code: "http" });
+    }
+    if (echo.includes("OAuth") || all) {
+      await client.tokenScript([{ status: 401, body: { error: `seen ${token}`, error_description: `again ${token}` } }]);
+      await rejectsWith(auth.refresh(), { code: "token_rejected" });
+    }
+    if (echo.includes("thrown") || all) {
+      throwing = true;
+      await rejectsWith(auth.request("echo"), { code: "network" });
+    }
+    assert.ok(webAssemblyMemoryHolds(token), "the scan finds the token while the instance holds it");
+    auth.free();
+    await sleep(20);
+    assert.ok(!webAssemblyMemoryHolds(token), "a copy of the token is still in wasm memory");
+  });
+}
 
 test("baseUrl is https: by default; http: only for loopback hosts, or with allowInsecureHttp: true", T, async () => {
   const creds = { clientId: "id", clientSecret: "secret" };
