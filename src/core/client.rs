@@ -4,7 +4,7 @@
 //! a fake clock and a scripted transport; the wasm build with `Date.now`, `setTimeout`,
 //! `wasm-bindgen-futures` and web-sys `fetch`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
@@ -184,6 +184,22 @@ pub struct TokenClient<R: Runtime, T> {
     events: Events,
 }
 
+/// The secrets of a client, borrowed ([`TokenClient::secrets`]).
+struct Secrets<'a> {
+    basic: Ref<'a, str>,
+    secret: Ref<'a, str>,
+    held: Ref<'a, VecDeque<Secret>>,
+}
+
+impl Secrets<'_> {
+    fn list(&self) -> Vec<&str> {
+        let encoded = self.basic.strip_prefix("Basic ").unwrap_or_default();
+        let mut all = vec![&*self.basic, encoded.trim_end_matches('='), &*self.secret];
+        all.extend(self.held.iter().map(Secret::as_str));
+        all
+    }
+}
+
 /// A call of the client's that has not settled yet ([`TokenClient::pending_call`]).
 pub struct PendingCall<R: Runtime, T: Transport>(Rc<TokenClient<R, T>>);
 
@@ -230,19 +246,15 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         })
     }
 
-    /// Runs `f` with every secret of this client: the Basic value, its Base64 (without
-    /// padding, which an echo may drop), the client secret (in `id:secret` too), and
-    /// every access token it has held.
-    fn with_secrets<O>(&self, f: impl FnOnce(&[&str]) -> O) -> O {
-        let (basic, secret, held) = (
-            self.config.basic_authorization(),
-            self.config.client_secret(),
-            self.held.borrow(),
-        );
-        let encoded = basic.trim_start_matches("Basic ").trim_end_matches('=');
-        let mut all = vec![&*basic, encoded, &*secret];
-        all.extend(held.iter().map(|t| t.as_str()));
-        f(&all)
+    /// Every secret of this client, borrowed for a moment: the Basic value, its Base64
+    /// (without padding, which an echo may drop), the client secret (in `id:secret` too),
+    /// and every access token it has held.
+    fn secrets(&self) -> Secrets<'_> {
+        Secrets {
+            basic: self.config.basic_authorization(),
+            secret: self.config.client_secret(),
+            held: self.held.borrow(),
+        }
     }
 
     /// `text` made fit for an error field (`field`): every secret of this client
@@ -250,13 +262,13 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// characters escaped and the text cut to the field's limit. The one redaction rule:
     /// every error the library makes goes through [`redact_error`](Self::redact_error).
     pub fn clean(&self, text: &str, field: Field) -> String {
-        self.with_secrets(|secrets| clean(text, secrets, field))
+        clean(text, &self.secrets().list(), field)
     }
 
     /// `text` with every secret of this client replaced by `[redacted]` (a path, for
     /// events).
     pub fn redact(&self, text: &str) -> String {
-        self.with_secrets(|secrets| super::redact::redact(text, secrets))
+        super::redact::redact(text, &self.secrets().list())
     }
 
     /// `error` with [`clean`](Self::clean) applied to every field that may carry text

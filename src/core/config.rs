@@ -325,19 +325,21 @@ pub fn is_secure_origin(origin: &str) -> bool {
     let Some(authority) = origin.strip_prefix("http://") else {
         return origin.starts_with("https://");
     };
-    if authority == "[::1]" || authority.starts_with("[::1]:") {
-        return true;
-    }
-    let host = authority.split(':').next().unwrap_or_default();
+    let host = authority.as_bytes();
+    // The host ends at the port's `:`, which an IPv6 literal (`[::1]`) has inside.
+    let end = match host.first() {
+        Some(b'[') => host.iter().position(|b| *b == b']').map(|i| i + 1),
+        _ => host.iter().position(|b| *b == b':'),
+    };
+    let host = host.get(..end.unwrap_or(host.len())).unwrap_or_default();
     // 127.x, 127.x.y, 127.x.y.z in decimal (other spellings need allowInsecureHttp).
-    let ipv4_loopback = host.strip_prefix("127.").is_some_and(|rest| {
-        rest.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-            && !rest.starts_with('.')
-            && !rest.ends_with('.')
-            && !rest.contains("..")
-            && rest.bytes().filter(|b| *b == b'.').count() <= 2
+    let ipv4_loopback = host.strip_prefix(b"127.").is_some_and(|rest| {
+        rest.split(|b| *b == b'.').count() <= 3
+            && rest
+                .split(|b| *b == b'.')
+                .all(|l| !l.is_empty() && l.iter().all(u8::is_ascii_digit))
     });
-    matches!(host, "localhost" | "localhost.") || ipv4_loopback
+    matches!(host, b"localhost" | b"localhost." | b"[::1]") || ipv4_loopback
 }
 
 /// `host[:port]` with an optional `[v6]` literal; the port, when present, is 1-65535
