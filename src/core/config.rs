@@ -325,21 +325,30 @@ pub fn is_secure_origin(origin: &str) -> bool {
     let Some(authority) = origin.strip_prefix("http://") else {
         return origin.starts_with("https://");
     };
-    let host = authority.as_bytes();
-    // The host ends at the port's `:`, which an IPv6 literal (`[::1]`) has inside.
-    let end = match host.first() {
-        Some(b'[') => host.iter().position(|b| *b == b']').map(|i| i + 1),
-        _ => host.iter().position(|b| *b == b':'),
-    };
-    let host = host.get(..end.unwrap_or(host.len())).unwrap_or_default();
+    // The host ends at the port's `:` (after the `]` of an IPv6 literal).
+    let bytes = authority.as_bytes();
+    let port = bytes
+        .iter()
+        .rposition(|b| *b == b':')
+        .filter(|at| bytes.last() != Some(&b']') && *at > 0);
+    let host = port.and_then(|at| bytes.get(..at)).unwrap_or(bytes);
+    if matches!(host, b"localhost" | b"localhost." | b"[::1]") {
+        return true;
+    }
     // 127.x, 127.x.y, 127.x.y.z in decimal (other spellings need allowInsecureHttp).
-    let ipv4_loopback = host.strip_prefix(b"127.").is_some_and(|rest| {
-        rest.split(|b| *b == b'.').count() <= 3
-            && rest
-                .split(|b| *b == b'.')
-                .all(|l| !l.is_empty() && l.iter().all(u8::is_ascii_digit))
-    });
-    matches!(host, b"localhost" | b"localhost." | b"[::1]") || ipv4_loopback
+    let Some(rest) = host.strip_prefix(b"127.") else {
+        return false;
+    };
+    let (mut labels, mut previous) = (1, b'.');
+    for &b in rest {
+        match b {
+            b'.' if previous != b'.' => labels += 1,
+            b'0'..=b'9' => {}
+            _ => return false,
+        }
+        previous = b;
+    }
+    labels <= 3 && previous != b'.'
 }
 
 /// `host[:port]` with an optional `[v6]` literal; the port, when present, is 1-65535
