@@ -316,6 +316,7 @@ impl Inner {
         self.track(Box::pin(future))
     }
 
+    /// The one, non-generic body of [`call`](Self::call).
     fn track(&self, future: LocalFuture<Result<JsValue, JsValue>>) -> Promise {
         let pending = self.client.pending_call();
         let future: LocalFuture<Result<JsValue, JsValue>> = Box::pin(async move {
