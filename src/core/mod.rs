@@ -6,6 +6,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod response;
 pub mod retry;
 pub mod store;
 pub mod token;
@@ -14,5 +15,6 @@ pub use client::{CachedToken, Clock, Latch, LocalFuture, Next, Runtime, TokenCli
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
 pub use events::{Event, Events, Stats};
+pub use response::ResponseType;
 pub use store::{StoreAnswer, StoredToken, TokenStore};
 pub use token::{process_token_response, HttpRequest, HttpResponse, Scalar, Token, TokenAnswer};
