@@ -47,3 +47,23 @@ test("README: the events example logs JSON lines (token, api) and the stats", { 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("README: the CSV report example writes supplies.csv, the report's rows as CSV", { timeout: TEST_TIMEOUT }, async () => {
+  const code = await example("### A CSV report");
+  const statements = code.split("\n").filter((line) => line && !line.startsWith("import") && !line.startsWith("const {"));
+  assert.equal(statements.length, 3, "the report in three lines");
+  const dir = await mkdtemp(join(tmpdir(), "cedato-readme-"));
+  try {
+    const file = join(dir, "example.mjs");
+    await writeFile(file, code.replace('from "cedato-auth"', `from ${JSON.stringify(join(ROOT, "pkg", "node.mjs"))}`));
+    const creds = credentials("readme-csv");
+    const env = { ...process.env, CEDATO_CLIENT_ID: creds.clientId, CEDATO_CLIENT_SECRET: creds.clientSecret, CEDATO_BASE_URL: mock().baseUrl };
+    await promisify(execFile)(process.execPath, [file], { env, cwd: dir, timeout: 10_000 });
+    const lines = (await readFile(join(dir, "supplies.csv"), "utf8")).split("\r\n");
+    assert.equal(lines[0], "supply_id,supply_name,impressions,requests,fill_rate,revenue,ecpm");
+    assert.equal(lines.length, 1 + 57 + 1);
+    assert.match(lines[1], /^3001,Homepage Outstream 640x360,\d+,\d+,/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
