@@ -3,6 +3,8 @@
 import { createServer } from "node:http";
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
+// The demo page writes its CSV with the same function (www/csv.mjs).
+import { toCsv } from "../../www/csv.mjs";
 
 // Captured at load time so test suites that install fake timers (which replace these
 // globals) can neither freeze the mock's delays nor shift its token expiry clock.
@@ -96,13 +98,6 @@ function parseDay(text) {
 }
 
 const parseCount = (text, fallback) => (text === null ? fallback : /^\d{1,9}$/.test(text) ? Number(text) : null);
-
-/** RFC 4180 CSV with a header line: fields with `,`, `"` or a line break are quoted. */
-function toCsv(rows) {
-  const field = (v) => (/[",\r\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
-  const keys = Object.keys(rows[0] ?? {});
-  return [keys, ...rows.map((row) => keys.map((k) => row[k]))].map((line) => `${line.map(field).join(",")}\r\n`).join("");
-}
 
 function reportPage(report, req, url) {
   const range = parseRange(url.searchParams);
