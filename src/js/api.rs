@@ -136,10 +136,25 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
         return Err(inner.fail(Error::new(ErrorCode::Http, message).with_status(status), None));
     }
     let ok = (200..=299).contains(&status);
-    let content_type = response.headers().get("content-type").ok().flatten();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let as_json = response_type.parses_json(&content_type);
+    // Text is decoded as the content-type's charset when the engine knows it, else as UTF-8
+    // (as `text()` does, and as the vendor's Python client falls back for a charset it does
+    // not know). Malformed bytes become U+FFFD; a leading BOM is dropped.
+    let known = charset(&content_type).and_then(|label| TextDecoder::new(label).ok());
     let read = async {
         if ok {
-            Ok::<_, JsValue>((read_text(&response, content_type.as_deref()).await?, String::new()))
+            let decoder = match known {
+                Some(decoder) => decoder,
+                None => TextDecoder::new("utf-8")?,
+            };
+            let bytes = JsFuture::from(response.array_buffer()?).await?;
+            Ok::<_, JsValue>((decoder.decode(bytes.unchecked_ref()), String::new()))
         } else {
             // Of an error answer, only what the error keeps is read.
             let (start, _) = read_limited(&response, ERROR_BODY_LIMIT).await?;
@@ -171,7 +186,7 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
             retry_after.and_then(|v| parse_retry_after(&v, runtime.now_ms(), |d| runtime.parse_http_date(d)));
         return Err(inner.fail(error, None));
     }
-    if !response_type.parses_json(content_type.as_deref()) {
+    if !as_json {
         return Ok(text.into());
     }
     if text.length() == 0 {
@@ -183,23 +198,6 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
             [&message, " with a body that is not JSON"].concat(),
         );
         inner.fail(error.with_status(status), Some(&cause))
-    })
-}
-
-/// The whole body as a JS string: decoded as the content-type's charset when it names one
-/// the engine knows, else as UTF-8 (like `fetch`'s `text()`, and the vendor's Python
-/// client, which falls back to UTF-8 for a charset it does not know). Malformed bytes
-/// become U+FFFD; a leading byte order mark is dropped.
-async fn read_text(response: &Response, content_type: Option<&str>) -> Result<JsString, JsValue> {
-    let decoder = content_type
-        .and_then(charset)
-        .and_then(|label| TextDecoder::new(&label).ok());
-    Ok(match decoder {
-        Some(decoder) => {
-            let bytes = JsFuture::from(response.array_buffer()?).await?;
-            decoder.decode(bytes.unchecked_ref())
-        }
-        None => JsFuture::from(response.text()?).await?.unchecked_into(),
     })
 }
 
