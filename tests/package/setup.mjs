@@ -84,7 +84,7 @@ async function hashDir(dir) {
 }
 
 /** A cross-process lock (mkdir is atomic); a lock older than 3 minutes is stale. */
-async function withLock(path, fn) {
+export async function withLock(path, fn) {
   for (let i = 0; ; i++) {
     try {
       await mkdir(path);
