@@ -1,0 +1,95 @@
+// Shared setup of the consumer-project suites: the JS tools users build with (Jest,
+// Vitest, webpack, Next.js, Bun, Rollup, Parcel, wrangler, TypeScript), each given a
+// minimal project set up the way that tool's own docs set one up, with the packed
+// cedato-auth tarball installed.
+//
+// One install serves every project: tests/consumers/package.json and its lock pin the
+// tools, `tools/bootstrap.sh test` runs `npm ci` there (the only step that needs the
+// registry), and this file installs the packed tarball into that same node_modules
+// (`npm install --offline`, once per tarball). Each project is written afresh under
+// tests/consumers/build/<tool>/, below that node_modules, so Node's resolution finds the
+// tools and the package there, as in a project of the user's own.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FIXTURES as PACKAGE_FIXTURES, npmEnv, packTarball, runOk, withLock } from "../package/setup.mjs";
+
+export * from "../package/setup.mjs";
+
+export const CONSUMERS = fileURLToPath(new URL("./", import.meta.url));
+export const CONSUMER_FIXTURES = join(CONSUMERS, "fixtures");
+export const CONSUMER_PROJECTS = join(CONSUMERS, "build");
+const MODULES = join(CONSUMERS, "node_modules");
+
+/** The environment of every tool run: offline, no telemetry, no update checks. */
+export const consumerEnv = {
+  ...npmEnv,
+  npm_config_offline: "true",
+  NEXT_TELEMETRY_DISABLED: "1",
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_DISABLE_UPDATE_CHECK: "true",
+  DO_NOT_TRACK: "1",
+  PARCEL_WORKERS: "1",
+  NO_COLOR: "1",
+  FORCE_COLOR: "0",
+};
+
+/** The path of a tool's executable in the shared install (node_modules/.bin/<name>). */
+export function toolBin(name) {
+  const path = join(MODULES, ".bin", name);
+  assert.ok(existsSync(path), `${name} is not installed in tests/consumers: run tools/bootstrap.sh test`);
+  return path;
+}
+
+/** The version of a package in the shared install. */
+export async function toolVersion(name) {
+  return JSON.parse(await readFile(join(MODULES, name, "package.json"), "utf8")).version;
+}
+
+let installed;
+/**
+ * Installs the packed tarball into the shared node_modules, once per tarball (the
+ * installed package's hash is compared with the tarball's key), under a lock so that
+ * suites running side by side install it once.
+ */
+export function installPackage() {
+  installed ??= (async () => {
+    const { tarball, key } = await packTarball();
+    assert.ok(existsSync(MODULES), "tests/consumers/node_modules is missing: run tools/bootstrap.sh test");
+    const stamp = join(MODULES, ".cedato-auth-key");
+    await withLock(join(CONSUMERS, "install.lock"), async () => {
+      if ((await readFile(stamp, "utf8").catch(() => "")) === key) return;
+      await runOk("npm", ["install", "--no-save", "--offline", "--ignore-scripts", tarball], {
+        cwd: CONSUMERS,
+        env: npmEnv,
+        timeout: 300_000,
+      });
+      await writeFile(stamp, key);
+    });
+    assert.ok(existsSync(join(MODULES, "cedato-auth", "package.json")), "cedato-auth installed");
+    return tarball;
+  })();
+  return installed;
+}
+
+/**
+ * A fresh project tests/consumers/build/<name>/: the fixture folder
+ * tests/consumers/fixtures/<fixture> copied in, plus the shared scenario
+ * (tests/package/fixtures/scenario.mjs) and a package.json (the fixture's own if it has
+ * one, else `packageJson`). The package is installed first. Resolves the project's path.
+ */
+export async function consumerProject(name, { fixture = name, packageJson = { type: "module" } } = {}) {
+  await installPackage();
+  const dir = join(CONSUMER_PROJECTS, name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  if (fixture) await cp(join(CONSUMER_FIXTURES, fixture), dir, { recursive: true });
+  await cp(join(PACKAGE_FIXTURES, "scenario.mjs"), join(dir, "scenario.mjs"));
+  if (!existsSync(join(dir, "package.json"))) {
+    const manifest = { name: `consumer-${name}`, version: "0.0.0", private: true, ...packageJson };
+    await writeFile(join(dir, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+  }
+  return dir;
+}
