@@ -527,7 +527,7 @@ describe("non-JSON answers, --raw and --output (streamed)", { concurrency: true 
     const dir = await outDir();
     const started = performance.now();
     assertFailure(await cli(["request", "echo", "--raw", "-o", join(dir, "x.csv")], a.env), 6, "timeout", /timeoutMs/);
-    assert.ok(performance.now() - started < 5000);
+    assert.ok(performance.now() - started < 10_000, "ended by the time limit, not the test's");
     assert.deepEqual(await readdir(dir), []);
     const r = await cli(["request", "echo", "--raw"], a.env);
     assert.equal(r.code, 6);
