@@ -4,8 +4,9 @@
 // Errors are one line on stderr and an exit status per kind (USAGE below); the process
 // ends through process.exitCode, so stdout is fully written even into a slow pipe.
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
+import { constants as os } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -34,7 +35,7 @@ Commands:
     -o, --output FILE
                    write the answer to FILE instead of stdout: under a temporary name
                    in FILE's directory, renamed to FILE once complete, so FILE is never
-                   left partial
+                   left partial (Ctrl-C removes the temporary file: exit 130)
   --verbose        write the library's events to stderr as JSON lines
 
 Environment (credentials are never taken from the command line):
@@ -228,17 +229,26 @@ async function openSink(file, io) {
   }
   const stream = handle.createWriteStream({ flush: true });
   const closed = new Promise((done) => stream.once("close", done));
+  // Interrupted (Ctrl-C, a kill): the temporary file goes too, and the status says why.
+  const interrupted = (signal) => {
+    rmSync(temp, { force: true });
+    process.exit(128 + os.signals[signal]);
+  };
+  process.once("SIGINT", interrupted).once("SIGTERM", interrupted);
+  const settled = () => process.off("SIGINT", interrupted).off("SIGTERM", interrupted);
   return {
     stream,
     end: true,
     async commit() {
       await closed;
       await rename(temp, target);
+      settled();
     },
     async abandon() {
       stream.destroy();
       await closed;
       await rm(temp, { force: true });
+      settled();
     },
   };
 }

@@ -4,8 +4,8 @@
 // Also: output through a pipe and on a pseudo-terminal (script(1)), and `npx cedato-auth`
 // from the packed tarball installed in a fresh project.
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
-import { access, constants, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { access, constants, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -537,6 +537,32 @@ describe("non-JSON answers, --raw and --output (streamed)", { concurrency: true 
     const r = await cli(["request", "echo", "--raw"], a.env);
     assert.equal(r.code, 6);
     assert.match(r.stderr, /^cedato-auth: timeout: /m);
+  });
+
+  test("Ctrl-C (SIGINT) or SIGTERM during --output: the temporary file goes, exit 130 / 143", async () => {
+    const a = account("csv-signal");
+    a.client.apiScript([{ stallBody: true }, { stallBody: true }]);
+    for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]]) {
+      const dir = await outDir();
+      const child = spawn(process.execPath, [BIN, "request", "echo", "--raw", "-o", join(dir, "r.csv")], {
+        env: { PATH: process.env.PATH, ...a.env },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      const exited = new Promise((done) => child.on("exit", (code) => done(code)));
+      // Interrupted while the answer streams: the temporary file exists, part of it written.
+      const started = performance.now();
+      while ((await readdir(dir)).length === 0 || (await stat(join(dir, (await readdir(dir))[0]))).size === 0) {
+        assert.ok(performance.now() - started < 10_000, "the download started");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.match((await readdir(dir))[0], /^\.r\.csv\.\d+-[0-9a-f]{8}\.part$/);
+      child.kill(signal);
+      assert.equal(await exited, status, stderr);
+      assert.deepEqual(await readdir(dir), []);
+      assertNoSecrets(stderr, a.env);
+    }
   });
 
   test("--raw prints a JSON answer as is (no reformatting, no newline added); without it, compact JSON", async () => {
