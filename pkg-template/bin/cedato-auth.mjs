@@ -313,6 +313,10 @@ async function run(args, env, io) {
   }
 }
 
+/** C0 and C1 control characters and DEL as `\u001b`, but tabs and line breaks (errorLine joins lines). */
+const escapeControls = (text) =>
+  text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 /**
  * `<code>: <message>` on one line, never a stack. The library redacts its own messages;
  * the secret is replaced here too, for errors that do not come from it.
@@ -321,8 +325,9 @@ function errorLine(err, secret) {
   const code = typeof err?.code === "string" ? err.code : "unexpected";
   let message = String(err?.message ?? err);
   if (code === "http" && err.status && !message.includes(String(err.status))) message += ` (HTTP ${err.status})`;
-  // The answer's body (its first 1 KB, redacted by the library) goes here, never to stdout.
-  if (code === "http" && typeof err.body === "string" && err.body.trim()) message += `: ${err.body.trim()}`;
+  // The answer's body (its first 1 KB, redacted by the library) goes here, never to stdout,
+  // with its control characters escaped: a server's text cannot drive the terminal.
+  if (code === "http" && typeof err.body === "string" && err.body.trim()) message += `: ${escapeControls(err.body.trim())}`;
   if (secret) message = message.split(secret).join("[redacted]");
   return `${code}: ${message}`.replace(/\s*[\r\n]+\s*/g, " ");
 }

@@ -590,6 +590,11 @@ describe("non-JSON answers, --raw and --output (streamed)", { concurrency: true 
     assert.deepEqual(await readdir(dir), []);
     const echoed = await cli([...CSV], a.env);
     assertFailure(echoed, 5, "http", /HTTP 500: internal error for .*redacted/);
+    // Control characters of the body are escaped (no terminal sequence gets through).
+    a.client.apiScript([{ status: 503, body: "down\x1b]0;pwned\x07\x1b[2J now\x9b", headers: { "content-type": "text/plain" } }]);
+    const escaped = await cli(["request", "echo"], a.env);
+    assertFailure(escaped, 5, "http", /HTTP 503: down\\u001b\]0;pwned\\u0007\\u001b\[2J now\\u009b$/m);
+    assert.doesNotMatch(escaped.stderr.slice(0, -1), /[\x00-\x08\x0a-\x1f\x7f-\x9f]/);
   });
 
   test("--output in a directory that does not exist: exit 2, nothing sent", async () => {
