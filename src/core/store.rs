@@ -170,7 +170,7 @@ pub trait TokenStore {
 mod tests {
     use super::*;
 
-    /// The fixtures the shipped stores are tested with too (tests/js/stored-values.test.mjs):
+    /// The fixtures the shipped stores are tested with too (tests/fleet/stored-values.test.mjs):
     /// one rule for when a value is current, and what the library makes of it.
     #[test]
     fn stored_value_fixtures() {
