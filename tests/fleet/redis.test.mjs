@@ -307,7 +307,7 @@ test("redis: use-once tokens (expires_in 0) cost no wait for the lock", async (t
   }
 });
 
-test("redis: a fleet with refreshSkewSeconds 65 (the stores' own skew is 60) still makes one token request per refresh", async (t) => {
+test("redis: a fleet with refreshSkewSeconds 65 (above the default 60) still makes one token request per refresh", async (t) => {
   const { installClock } = await import("../js/helpers.mjs");
   const creds = credentials("redis-skew");
   const clock = installClock();
