@@ -710,7 +710,10 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         let mut missed = false;
         if let (Some(shared), false) = (&self.store, skip_store_read) {
             let started = self.runtime.now_ms();
-            let (outcome, result) = self.read_store(shared).await;
+            let deadline = self.runtime.sleep(self.config.timeout_ms);
+            let (outcome, result) = with_timeout(self.read_store(shared), deadline)
+                .await
+                .unwrap_or(("timeout", None));
             self.report_store("get", outcome, started);
             if let Some(result) = result {
                 return (result, "store", 0);
@@ -726,9 +729,11 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                 // Sealed before the callers get the token, so a store's `set` has run
                 // (synchronously, up to its first await) by the time they do.
                 let started = self.runtime.now_ms();
-                match self.seal(shared, &stored).await {
-                    Some((key, entry)) => self.in_background("set", shared.store.set(&key, &entry, ttl_seconds)),
-                    None => self.report_store("set", "error", started),
+                let deadline = self.runtime.sleep(self.config.timeout_ms);
+                match with_timeout(self.seal(shared, &stored), deadline).await {
+                    Some(Some((key, entry))) => self.in_background("set", shared.store.set(&key, &entry, ttl_seconds)),
+                    Some(None) => self.report_store("set", "error", started),
+                    None => self.report_store("set", "timeout", started),
                 }
             }
             // Nothing to share after a miss: a store that locked for this request unlocks.
@@ -763,22 +768,20 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         Some(keys)
     }
 
-    /// Reads the store within `timeoutMs` and opens what it holds: the `store` event's
-    /// outcome, and the result when the store settled the request (a token, or the
-    /// fleet's failure).
+    /// Derives the keys (the first time), reads the store and opens what it holds: the
+    /// `store` event's outcome, and the result when the store settled the request (a
+    /// token, or the fleet's failure). The caller bounds it with `timeoutMs`.
     async fn read_store(&self, shared: &SharedStore) -> (&'static str, Option<FlightResult>) {
         let Some(keys) = self.keys(shared).await else {
             return ("error", None);
         };
-        let read = shared.store.get(&keys.key);
-        let entry = match with_timeout(read, self.runtime.sleep(self.config.timeout_ms)).await {
-            Some(StoreAnswer::Entry(entry)) => entry,
+        let entry = match shared.store.get(&keys.key).await {
+            StoreAnswer::Entry(entry) => entry,
             // Shared back-off: the fleet's token request failed just now.
-            Some(StoreAnswer::Failed(error)) => return ("failure", Some(Err(self.redact_error(error)))),
-            Some(StoreAnswer::Miss) => return ("miss", None),
-            Some(StoreAnswer::Invalid) => return ("invalid", None),
-            Some(StoreAnswer::Unavailable) => return ("error", None),
-            None => return ("timeout", None),
+            StoreAnswer::Failed(error) => return ("failure", Some(Err(self.redact_error(error)))),
+            StoreAnswer::Miss => return ("miss", None),
+            StoreAnswer::Invalid => return ("invalid", None),
+            StoreAnswer::Unavailable => return ("error", None),
         };
         match self.open(&keys, entry).await {
             Opened::Token(token) => ("hit", Some(Ok(token))),

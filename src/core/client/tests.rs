@@ -675,16 +675,21 @@ fn digest(parts: &[&[u8]]) -> [u8; 8] {
 
 /// A stand-in for HKDF and AES-GCM with their contract, not their strength: every input
 /// of the key material changes both keys, and a value opens only under the key and the
-/// associated data it was sealed with, unaltered. `fails` makes derivation fail.
+/// associated data it was sealed with, unaltered. `fails` makes derivation fail, `hangs`
+/// never finish.
 #[derive(Default)]
 struct FakeSealer {
     derivations: Rc<Cell<u32>>,
     fails: Rc<Cell<bool>>,
+    hangs: Rc<Cell<bool>>,
 }
 
 impl Sealer for FakeSealer {
     fn derive(&self, m: KeyMaterial) -> LocalFuture<Option<Derived>> {
         self.derivations.set(self.derivations.get() + 1);
+        if self.hangs.get() {
+            return Box::pin(std::future::pending());
+        }
         let derived = (!self.fails.get()).then(|| Derived {
             fingerprint: digest(&[m.salt, &m.secret, &m.fingerprint_info]).repeat(4),
             key: Rc::new(FakeKey(digest(&[m.salt, &m.secret, &m.seal_info]).to_vec())),
@@ -999,6 +1004,50 @@ fn keys_are_derived_once_at_the_first_store_use_and_a_failed_derivation_skips_th
             r#"{"type":"store","op":"set","outcome":"error","ms":0.0}"#,
         ]
     );
+}
+
+#[test]
+fn a_derivation_that_never_ends_costs_timeout_ms_at_most_and_the_caller_gets_its_token() {
+    let store = MemoryStore::default();
+    let sealer = FakeSealer::default();
+    sealer.hangs.set(true);
+    let shared = SharedStore {
+        store: Rc::new(store.clone()),
+        sealer: Rc::new(sealer),
+    };
+    let raw = RawOptions {
+        client_id: OptionValue::Str("id".into()),
+        client_secret: OptionValue::Str("s3cret".into()),
+        timeout_ms: OptionValue::Num(500.0),
+        ..RawOptions::default()
+    };
+    let recorded: Recorded = Rc::default();
+    let sink = Rc::clone(&recorded);
+    let events = Events::new(Some(Box::new(move |e: &Event| {
+        sink.borrow_mut().push(serde_json::to_string(e).unwrap());
+    })));
+    let (clock, t) = (FakeClock::new(), FakeTransport::default());
+    let c = TokenClient::new(
+        Config::from_options(raw).unwrap(),
+        clock.clone(),
+        t.clone(),
+        Some(shared),
+        events,
+    );
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    assert_eq!(
+        *clock.sleeps.borrow(),
+        vec![500.0, 500.0],
+        "the read, then the seal, each gave up"
+    );
+    assert_eq!(
+        store_events(&recorded),
+        [
+            r#"{"type":"store","op":"get","outcome":"timeout","ms":500.0}"#,
+            r#"{"type":"store","op":"set","outcome":"timeout","ms":500.0}"#,
+        ]
+    );
+    assert!(store.calls.borrow().is_empty());
 }
 
 #[test]
