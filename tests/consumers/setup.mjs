@@ -14,7 +14,16 @@ import { existsSync } from "node:fs";
 import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FIXTURES as PACKAGE_FIXTURES, npmEnv, packTarball, runOk, withLock } from "../package/setup.mjs";
+import {
+  checkScenario,
+  credentialsFor,
+  FIXTURES as PACKAGE_FIXTURES,
+  npmEnv,
+  packTarball,
+  ROOT,
+  runOk,
+  withLock,
+} from "../package/setup.mjs";
 
 export * from "../package/setup.mjs";
 
@@ -92,4 +101,43 @@ export async function consumerProject(name, { fixture = name, packageJson = { ty
     await writeFile(join(dir, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
   }
   return dir;
+}
+
+/**
+ * The shared scenario as CommonJS, `<dir>/scenario.cjs`, for projects that `require()` it:
+ * esbuild's `--format=cjs` of the one source (tests/package/fixtures/scenario.mjs) that
+ * consumerProject copied in.
+ */
+export async function writeCjsScenario(dir) {
+  await runOk(join(ROOT, "node_modules", ".bin", "esbuild"), [
+    join(dir, "scenario.mjs"),
+    "--format=cjs",
+    "--log-level=warning",
+    `--outfile=${join(dir, "scenario.cjs")}`,
+  ]);
+}
+
+/**
+ * What a test file run by a tool (Jest, Vitest, Bun) needs to run the shared scenario: the
+ * environment it reads (CEDATO_BASE_URL, CEDATO_CLIENT_ID, CEDATO_CLIENT_SECRET: the
+ * credentials of `runtime`'s own) and SCENARIO_OUT, the file it writes its result to as
+ * JSON. `check()` reads that file and asserts it with checkScenario.
+ */
+export function scenarioRun(mock, runtime, dir) {
+  const creds = credentialsFor(runtime);
+  const out = join(dir, "scenario-result.json");
+  return {
+    creds,
+    env: {
+      ...consumerEnv,
+      CEDATO_BASE_URL: mock.baseUrl,
+      CEDATO_CLIENT_ID: creds.clientId,
+      CEDATO_CLIENT_SECRET: creds.clientSecret,
+      SCENARIO_OUT: out,
+    },
+    async check() {
+      const text = await readFile(out, "utf8").catch(() => assert.fail(`the tool's test wrote no result to ${out}`));
+      checkScenario(JSON.parse(text), mock, creds.clientId);
+    },
+  };
 }
