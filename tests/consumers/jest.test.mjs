@@ -8,7 +8,7 @@ import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startMockServer } from "../mock/server.mjs";
-import { CONSUMER_FIXTURES, consumerProject, run, scenarioRun, toolBin, toolVersion, writeCjsScenario } from "./setup.mjs";
+import { CONSUMER_FIXTURES, consumerProject, run, scenarioRun, toolBin, toolVersion } from "./setup.mjs";
 
 const SETUPS = [
   {
@@ -23,7 +23,6 @@ const SETUPS = [
     project: "jest-require",
     fixture: "jest/require",
     packageJson: {},
-    prepare: writeCjsScenario,
   },
   {
     title: "ESM mode",
@@ -46,11 +45,8 @@ for (const setup of SETUPS) {
   test(`Jest 30 (${setup.title})`, { timeout: 240_000 }, async (t) => {
     assert.match(version, /^30\./);
     const dir = await consumerProject(setup.project, { fixture: setup.fixture, packageJson: setup.packageJson });
-    // The `import` tests load the scenario as ./scenario.js, which babel-jest transforms
-    // (it leaves .mjs files alone) and ESM mode runs as it is.
-    await copyFile(join(dir, "scenario.mjs"), join(dir, "scenario.js"));
     await setup.prepare?.(dir);
-    const scenario = scenarioRun(mock, setup.project, dir);
+    const scenario = await scenarioRun(mock, setup.project, dir);
     const args = [...(setup.nodeArgs ?? []), toolBin("jest"), "--ci", "--cacheDirectory", join(dir, ".jest-cache")];
     const r = await run(process.execPath, args, { cwd: dir, env: scenario.env, timeout: 180_000 });
     assert.equal(r.code, 0, `jest failed (${r.code}):\n${r.stdout}\n${r.stderr}`);

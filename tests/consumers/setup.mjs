@@ -104,28 +104,36 @@ export async function consumerProject(name, { fixture = name, packageJson = { ty
 }
 
 /**
- * The shared scenario as CommonJS, `<dir>/scenario.cjs`, for projects that `require()` it:
- * esbuild's `--format=cjs` of the one source (tests/package/fixtures/scenario.mjs) that
- * consumerProject copied in.
+ * The scenario modules of a project run by a tool (Jest, Vitest, Bun, Node scripts):
+ * scenario.js (a copy of the shared tests/package/fixtures/scenario.mjs under the name that
+ * babel-jest transforms), env-scenario.js (fixtures/env-scenario.js: the scenario driven by
+ * the environment, see scenarioRun) and env-scenario.cjs, esbuild's CommonJS bundle of the
+ * two for the `require()` consumers: one source for every module system.
  */
-export async function writeCjsScenario(dir) {
+export async function writeScenarioModules(dir) {
+  await cp(join(dir, "scenario.mjs"), join(dir, "scenario.js"));
+  await cp(join(CONSUMER_FIXTURES, "env-scenario.js"), join(dir, "env-scenario.js"));
   await runOk(join(ROOT, "node_modules", ".bin", "esbuild"), [
-    join(dir, "scenario.mjs"),
+    join(dir, "env-scenario.js"),
+    "--bundle",
+    "--platform=node",
     "--format=cjs",
     "--log-level=warning",
-    `--outfile=${join(dir, "scenario.cjs")}`,
+    `--outfile=${join(dir, "env-scenario.cjs")}`,
   ]);
 }
 
 /**
- * What a test file run by a tool (Jest, Vitest, Bun) needs to run the shared scenario: the
- * environment it reads (CEDATO_BASE_URL, CEDATO_CLIENT_ID, CEDATO_CLIENT_SECRET: the
- * credentials of `runtime`'s own) and SCENARIO_OUT, the file it writes its result to as
- * JSON. `check()` reads that file and asserts it with checkScenario.
+ * Writes the scenario modules into the project `dir` (writeScenarioModules) and resolves
+ * what its env-scenario.js needs: the environment it reads (CEDATO_BASE_URL,
+ * CEDATO_CLIENT_ID, CEDATO_CLIENT_SECRET: credentials of `runtime`'s own) and SCENARIO_OUT,
+ * the file it writes its result to. `check()` reads that file and asserts it with
+ * checkScenario.
  */
-export function scenarioRun(mock, runtime, dir) {
+export async function scenarioRun(mock, runtime, dir) {
+  await writeScenarioModules(dir);
   const creds = credentialsFor(runtime);
-  const out = join(dir, "scenario-result.json");
+  const out = join(dir, `${runtime}.result.json`);
   return {
     creds,
     env: {
