@@ -8,6 +8,9 @@
 //   the mock (reachable from workerd on 127.0.0.1) and call the API with it. The mock's URL
 //   and the credentials reach the worker through .dev.vars, as wrangler's docs keep local
 //   secrets.
+// - @cloudflare/vitest-pool-workers 0.15.1, the release built on this wrangler and
+//   miniflare (later ones need Node 22), runs a Vitest 4 test inside workerd that imports
+//   the package and runs the shared scenario.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { cp, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
@@ -15,7 +18,19 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startMockServer } from "../mock/server.mjs";
 import { freePort, sleep } from "../support/common.mjs";
-import { checkScenario, consumerEnv, consumerProject, credentialsFor, FIXTURES, runOk, toolBin, toolVersion } from "./setup.mjs";
+import {
+  checkScenario,
+  consumerEnv,
+  consumerProject,
+  credentialsFor,
+  FIXTURES,
+  installPackage,
+  npmEnv,
+  run,
+  runOk,
+  toolBin,
+  toolVersion,
+} from "./setup.mjs";
 
 let mock;
 let dir;
@@ -141,4 +156,29 @@ test("wrangler 4 (dev)", { timeout: 180_000 }, async (t) => {
   // Offline: no update check answered, no Request.cf download tried.
   assert.doesNotMatch(dev.output(), /update available|Request\.cf|ENOTFOUND/, dev.output());
   t.diagnostic(`wrangler ${version} dev (local workerd); setup needed: none`);
+});
+
+test("@cloudflare/vitest-pool-workers 0.15", { timeout: 180_000 }, async (t) => {
+  const poolVersion = await toolVersion("@cloudflare/vitest-pool-workers");
+  assert.equal(poolVersion, "0.15.1");
+  const project = await consumerProject("vitest-pool-workers");
+  await cp(join(FIXTURES, "workerd", "worker.mjs"), join(project, "worker.mjs"));
+  // The package in the project's own node_modules, as in a user's project. From the shared
+  // install above the project (a hoisted workspace layout) the pool fails: the package's
+  // .wasm is outside Vite's root, its `/@fs/...` URL reaches the pool's module fallback,
+  // which answers "No such module".
+  await runOk("npm", ["install", "--no-save", "--no-package-lock", "--offline", "--ignore-scripts", await installPackage()], {
+    cwd: project,
+    env: npmEnv,
+    timeout: 120_000,
+  });
+  const creds = credentialsFor("vitest-pool-workers");
+  const vars = { CEDATO_BASE_URL: mock.baseUrl, CEDATO_CLIENT_ID: creds.clientId, CEDATO_CLIENT_SECRET: creds.clientSecret };
+  const r = await run(toolBin("vitest"), ["run"], { cwd: project, env: { ...env, ...vars, TMPDIR: join(dir, ".tmp") }, timeout: 120_000 });
+  assert.equal(r.code, 0, `vitest failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /Tests\s+1 passed \(1\)/);
+  const line = r.stdout.split("\n").find((l) => l.startsWith("SCENARIO_RESULT "));
+  assert.ok(line, `the test printed no result:\n${r.stdout}`);
+  checkScenario(JSON.parse(line.slice("SCENARIO_RESULT ".length)), mock, creds.clientId);
+  t.diagnostic(`@cloudflare/vitest-pool-workers ${poolVersion}, vitest ${await toolVersion("vitest")}; setup needed: none (the pool itself needs compatibility_flags = ["nodejs_compat"])`);
 });
