@@ -1,10 +1,17 @@
-// Jest 30, set up three ways its docs describe: the Babel setup (babel.config.js with
+// Jest 30, set up the ways its docs describe: the Babel setup (babel.config.js with
 // @babel/preset-env for the current Node, tests written with `import`), zero configuration
-// with `require('cedato-auth')` in a CommonJS test, and ESM mode (node
-// --experimental-vm-modules, `transform: {}`). Each project's test gets a token from the
-// mock and calls the API with it (the shared scenario), and Jest must pass.
+// with `require('cedato-auth')` in a CommonJS test, ESM mode (node
+// --experimental-vm-modules, `transform: {}`), and a project whose tests run in jsdom
+// (`testEnvironment: "jsdom"`). Each project's test gets a token from the mock and calls
+// the API with it (the shared scenario), and Jest must pass.
+//
+// jsdom's environment has no fetch, Request, Response, TextEncoder or TextDecoder (Jest
+// 30.5 with jsdom 26), so the package cannot run there, whichever entry the export
+// conditions pick (with `customExportConditions: ["node"]` its glue stops at "TextDecoder
+// is not defined"). Jest's per-file docblock `@jest-environment node` runs the test files
+// that use the package in Node's environment: that one line is the setup needed.
 import assert from "node:assert/strict";
-import { copyFile } from "node:fs/promises";
+import { copyFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startMockServer } from "../mock/server.mjs";
@@ -32,6 +39,17 @@ const SETUPS = [
     packageJson: { type: "module", jest: { transform: {} } },
     nodeArgs: ["--experimental-vm-modules"],
   },
+  {
+    title: "jsdom project",
+    project: "jest-jsdom",
+    fixture: "jest/require",
+    packageJson: { jest: { testEnvironment: "jsdom" } },
+    setupNeeded: "`/** @jest-environment node */` atop the test files that use the package",
+    prepare: async (dir) => {
+      const file = join(dir, "cedato.test.js");
+      await writeFile(file, "/** @jest-environment node */\n" + (await readFile(file, "utf8")));
+    },
+  },
 ];
 
 let mock;
@@ -52,6 +70,6 @@ for (const setup of SETUPS) {
     assert.equal(r.code, 0, `jest failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
     assert.match(r.stderr, /Tests:\s+1 passed, 1 total/);
     await scenario.check();
-    t.diagnostic(`jest ${version}, setup needed: none`);
+    t.diagnostic(`jest ${version}, setup needed: ${setup.setupNeeded ?? "none"}`);
   });
 }
