@@ -4,8 +4,8 @@
 //
 // The wasm comes inlined as base64 (cedato_auth_inline.cjs) and is instantiated
 // synchronously, so loading needs no init step and no file access: a framework's server
-// bundler (Next.js with Turbopack or webpack) can move this file anywhere, where a
-// `readFileSync(new URL("./x.wasm", import.meta.url))` would be rewritten and fail.
+// bundler (Next.js with Turbopack or webpack) can move this file anywhere, where reading
+// the .wasm from a URL relative to the module would be rewritten by it and fail.
 //
 // Here CedatoAuth also publishes its events (the `onEvent` objects) on
 // node:diagnostics_channel, one channel per type ("cedato-auth:token", "cedato-auth:retry",

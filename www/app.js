@@ -1,6 +1,6 @@
 // The cedato-auth demo page: plain ES module, no framework. It uses the package's web
 // build (wasm-bindgen's `web` target): `await init()` loads the wasm next to the glue.
-import init, { CedatoAuth } from "./pkg/cedato_auth.js";
+import init, { CedatoAuth } from "./pkg/web.mjs";
 
 /** What `make demo` serves as /config.json; these defaults fit `node tests/mock/server.mjs`. */
 const DEFAULTS = {
@@ -165,7 +165,7 @@ function describe(e) {
     case "failure":
       return `${e.code}${status(e.status)} after ${attempts(e.attempts)} ${ms(e.ms)}`;
     case "api":
-      return `${e.method} ${e.path} ${e.status} ${ms(e.ms)}${e.retried ? ", retried with a new token" : ""}`;
+      return `${e.method} ${e.path} ${e.status} ${ms(e.ms)}${e.retried ? ", retried with a new token" : ""}${e.cooldown ? ", refused token kept (cool-down)" : ""}`;
     case "store":
       return `${e.op} ${e.outcome} ${ms(e.ms)}`;
     default:

@@ -162,6 +162,8 @@ struct State<L> {
     /// (a store without `delete`, a delete that failed, an eventually consistent store),
     /// and it is not taken from there again.
     refused: Option<Rc<CachedToken>>,
+    /// When a refused token was last dropped for a new one ([`TokenClient::refused`]).
+    replaced_refused_at: Option<f64>,
     flight: Option<Flight<L>>,
 }
 
@@ -210,6 +212,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             state: RefCell::new(State {
                 cached: None,
                 refused: None,
+                replaced_refused_at: None,
                 flight: None,
             }),
             next_id: Cell::new(1),
@@ -598,13 +601,32 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         self.join(true).await
     }
 
-    /// Forgets the cached token if it is the one with `id` (the API refused it), here
-    /// and, in the background, in the shared store; a newer one another caller may
-    /// already have fetched stays.
-    pub fn invalidate(self: &Rc<Self>, id: u64) {
+    /// The API refused the token with `id` (401/419): whether the call may be retried
+    /// with a new token. The cached token is dropped, here and, in the background, in
+    /// the shared store, unless a refused token was dropped less than
+    /// `unauthorizedCooldownMs` ago: an API that refuses every token (a permission
+    /// problem, a revoked client, a node that does not know new tokens yet) then gets the
+    /// token it refused instead of a token request per call. A newer token, which
+    /// another caller may already have fetched, is kept, and the call retries with it.
+    pub fn refused(self: &Rc<Self>, id: u64) -> bool {
+        let now = self.runtime.now_ms();
+        {
+            let mut state = self.state.borrow_mut();
+            if state.cached.as_ref().is_none_or(|t| t.id != id) {
+                return true;
+            }
+            let cooling = state
+                .replaced_refused_at
+                .is_some_and(|at| now - at < self.config.unauthorized_cooldown_ms);
+            if cooling {
+                return false;
+            }
+            state.replaced_refused_at = Some(now);
+        }
         if let (true, Some(store)) = (self.forget(id), &self.store) {
             self.in_background("delete", store.delete(&self.store_key));
         }
+        true
     }
 
     /// The result of the token request in flight (started when there is none). Where

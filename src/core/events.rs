@@ -64,6 +64,9 @@ pub enum Event<'a> {
         ms: f64,
         /// Whether a 401/419 answer was retried with a new token.
         retried: bool,
+        /// Whether a 401/419 answer is the result because a refused token was replaced
+        /// less than `unauthorizedCooldownMs` ago (no new token until then).
+        cooldown: bool,
     },
     /// A `tokenStore` call ended.
     Store {

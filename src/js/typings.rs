@@ -20,6 +20,13 @@ export interface CedatoAuthOptions {
   timeoutMs?: number;
   /** Retries of a token request after network errors, timeouts, 5xx and 429. Default 2; 0 to 10. */
   maxRetries?: number;
+  /**
+   * After the API refused a token (401/419) and it was replaced, how long a refused token
+   * is kept instead of being replaced again, in ms (default 5000; 0: every refusal gets a
+   * new token). An API that refuses every token then costs one token request per
+   * instance per cool-down, not one per call.
+   */
+  unauthorizedCooldownMs?: number;
   /** The fetch to use. Default: the global fetch. */
   fetch?: (input: Request | string, init?: RequestInit) => Promise<Response>;
   /**
@@ -91,6 +98,11 @@ export interface CedatoApiEvent {
   ms: number;
   /** Whether a 401/419 answer was retried once with a new token. */
   retried: boolean;
+  /**
+   * Whether a 401/419 answer is the result without a retry because this instance replaced
+   * a refused token less than `unauthorizedCooldownMs` ago.
+   */
+  cooldown: boolean;
 }
 
 /** A tokenStore call ended. */

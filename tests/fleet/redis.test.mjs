@@ -206,6 +206,46 @@ test("redis: after a revocation the stored token is replaced once, not by every 
   }
 });
 
+test("redis: while the API refuses every token for 2 s, 6 processes x 10 callers make at most 12 token requests", async (t) => {
+  // Each process replaces a refused token once per unauthorizedCooldownMs (5 s); with no
+  // cool-down (the behaviour before it) every refused call fetched a new token. The Redis
+  // lock slows such a storm down; processes without a shared store show it whole.
+  const storm = async (tag, options, store = undefined) => {
+    const creds = credentials(tag);
+    const client = mock.client(creds.clientId);
+    const fleet = await startFleet(6, {
+      redisUrl: redisServer.url,
+      baseUrl: mock.baseUrl,
+      clientId: creds.clientId,
+      callers: 10,
+      callMs: 2_000,
+      options,
+      store,
+    });
+    client.configure({ refuseTokensMs: 2_000 });
+    for (const m of fleet) m.child.stdin.write("go\n");
+    const results = await Promise.all(fleet.map((m) => m.next("done")));
+    for (const r of results) assert.deepEqual(r.failures, [], `pid ${r.pid}`);
+    const refused = results.reduce((n, r) => n + (r.statuses[401] ?? 0), 0);
+    return { ...client.stats(), refused };
+  };
+  const runs = {
+    "no cool-down, Redis store": await storm("storm-0-redis", { unauthorizedCooldownMs: 0 }),
+    "no cool-down, no store": await storm("storm-0", { unauthorizedCooldownMs: 0 }, false),
+    "5 s cool-down, Redis store": await storm("storm-5s-redis", {}),
+    "5 s cool-down, no store": await storm("storm-5s", {}, false),
+  };
+  for (const [name, r] of Object.entries(runs)) {
+    t.diagnostic(`401 storm, 6 processes x 10 callers, 2 s, ${name}: ${r.tokenRequests} token requests, ${r.apiUnauthorized} API 401s`);
+  }
+  for (const name of ["5 s cool-down, Redis store", "5 s cool-down, no store"]) {
+    assert.ok(runs[name].tokenRequests <= 12, `${name}: ${JSON.stringify(runs[name])}`);
+    assert.ok(runs[name].refused > 0, "the callers met the refusals");
+  }
+  const before = runs["no cool-down, no store"];
+  assert.ok(before.tokenRequests > 12, `without a cool-down the storm is real: ${JSON.stringify(before)}`);
+});
+
 test("redis: ioredis-style clients (positional SET ... PX ms NX, EVAL numkeys) work too", async () => {
   const c = createClient({ url: redisServer.url });
   await c.connect();

@@ -378,7 +378,7 @@ fn refresh_replaces_a_valid_token_and_joins_a_flight() {
 }
 
 #[test]
-fn clear_and_invalidate() {
+fn clear_and_refused() {
     let (c, _, _) = client();
     let first = run(Rc::clone(&c).get_token()).unwrap();
     c.clear();
@@ -386,10 +386,45 @@ fn clear_and_invalidate() {
     assert!(c.fresh_token().is_none());
     let second = run(Rc::clone(&c).get_token()).unwrap();
     assert_eq!(second.access_token, "tok-2");
-    c.invalidate(first.id); // an old token: the newer one stays
-    assert!(c.fresh_token().is_some());
-    c.invalidate(second.id);
+    assert!(c.refused(first.id), "an old token: retry with the newer one");
+    assert!(c.fresh_token().is_some(), "which stays");
+    assert!(c.refused(second.id));
     assert!(c.fresh_token().is_none());
+}
+
+#[test]
+fn a_refused_token_is_replaced_at_most_once_per_cooldown() {
+    let (c, clock, transport) = client_with(|o| o.unauthorized_cooldown_ms = OptionValue::Num(5_000.0));
+    let first = run(Rc::clone(&c).get_token()).unwrap();
+    assert!(c.refused(first.id), "the first refusal gets a new token");
+    let second = run(Rc::clone(&c).get_token()).unwrap();
+    assert_eq!((second.access_token.as_str(), transport.count()), ("tok-2", 2));
+    // The API refuses the new token too: it is kept, the 401 is the answer, until the
+    // cool-down ends, however many calls meet it.
+    clock.advance(1_000.0);
+    for _ in 0..50 {
+        assert!(!c.refused(second.id), "cooling down");
+    }
+    assert_eq!(c.fresh_token().map(|t| t.id), Some(second.id));
+    clock.advance(3_999.0);
+    assert!(!c.refused(second.id), "1 ms before the end");
+    clock.advance(1.0);
+    assert!(c.refused(second.id), "the cool-down is over");
+    assert!(c.fresh_token().is_none());
+    assert_eq!(run(Rc::clone(&c).get_token()).unwrap().access_token, "tok-3");
+    assert_eq!(transport.count(), 3, "one token request per cool-down");
+    // A refusal of a token already replaced never waits: the call retries with the new one.
+    assert!(c.refused(first.id));
+}
+
+#[test]
+fn a_zero_cooldown_replaces_every_refused_token() {
+    let (c, _, transport) = client_with(|o| o.unauthorized_cooldown_ms = OptionValue::Num(0.0));
+    for n in 1..=3 {
+        let token = run(Rc::clone(&c).get_token()).unwrap();
+        assert!(c.refused(token.id));
+        assert_eq!(transport.count(), n);
+    }
 }
 
 #[test]
@@ -779,7 +814,7 @@ fn a_broken_or_hanging_store_degrades_to_the_endpoint() {
 }
 
 #[test]
-fn refresh_skips_the_store_read_and_invalidate_deletes() {
+fn refresh_skips_the_store_read_and_a_refusal_deletes() {
     let store = MemoryStore::default();
     let (c, _, _) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
     let first = run(Rc::clone(&c).get_token()).unwrap();
@@ -788,10 +823,10 @@ fn refresh_skips_the_store_read_and_invalidate_deletes() {
         store.map.borrow().get(KEY).map(|(t, _)| t.access_token.clone()),
         Some("tok-2".into())
     );
-    c.invalidate(first.id); // an old token: nothing deleted
+    assert!(c.refused(first.id)); // an old token: nothing deleted
     assert!(store.map.borrow().contains_key(KEY));
     let current = c.fresh_token().unwrap();
-    c.invalidate(current.id);
+    assert!(c.refused(current.id));
     assert!(!store.map.borrow().contains_key(KEY));
     assert!(c.fresh_token().is_none());
 }
