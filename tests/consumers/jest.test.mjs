@@ -46,7 +46,7 @@ const SETUPS = [
     packageJson: { jest: { testEnvironment: "jsdom" } },
     setupNeeded: "`/** @jest-environment node */` atop the test files that use the package",
     prepare: async (dir) => {
-      const file = join(dir, "cedato.test.js");
+      const file = join(dir, "cedato.spec.js");
       await writeFile(file, "/** @jest-environment node */\n" + (await readFile(file, "utf8")));
     },
   },
