@@ -32,13 +32,15 @@ export const CONSUMER_FIXTURES = join(CONSUMERS, "fixtures");
 export const CONSUMER_PROJECTS = join(CONSUMERS, "build");
 const MODULES = join(CONSUMERS, "node_modules");
 
-/** The environment of every tool run: offline, no telemetry, no update checks. */
+/**
+ * The environment of every tool run: offline, no telemetry, no update checks. (wrangler
+ * 4.86 has no switch for its update check: wrangler.test.mjs adds what stops it.)
+ */
 export const consumerEnv = {
   ...npmEnv,
   npm_config_offline: "true",
   NEXT_TELEMETRY_DISABLED: "1",
   WRANGLER_SEND_METRICS: "false",
-  WRANGLER_DISABLE_UPDATE_CHECK: "true",
   DO_NOT_TRACK: "1",
   PARCEL_WORKERS: "1",
   NO_COLOR: "1",
