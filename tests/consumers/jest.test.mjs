@@ -48,7 +48,9 @@ const SETUPS = [
     prepare: async (dir) => {
       const file = join(dir, "cedato.spec.js");
       await writeFile(file, "/** @jest-environment node */\n" + (await readFile(file, "utf8")));
+      await copyFile(join(CONSUMER_FIXTURES, "jest", "jsdom", "dom.spec.js"), join(dir, "dom.spec.js"));
     },
+    tests: 2,
   },
 ];
 
@@ -68,7 +70,8 @@ for (const setup of SETUPS) {
     const args = [...(setup.nodeArgs ?? []), toolBin("jest"), "--ci", "--cacheDirectory", join(dir, ".jest-cache")];
     const r = await run(process.execPath, args, { cwd: dir, env: scenario.env, timeout: 180_000 });
     assert.equal(r.code, 0, `jest failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    assert.match(r.stderr, /Tests:\s+1 passed, 1 total/);
+    const tests = setup.tests ?? 1;
+    assert.match(r.stderr, new RegExp(`Tests:\\s+${tests} passed, ${tests} total`));
     await scenario.check();
     t.diagnostic(`jest ${version}, setup needed: ${setup.setupNeeded ?? "none"}`);
   });
