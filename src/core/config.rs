@@ -260,12 +260,6 @@ impl Config {
         self.basic.borrow_mut().zeroize();
     }
 
-    /// The key under which a shared token store keeps this client's token: derived from
-    /// the base URL and the client id, never from the secret.
-    pub fn store_key(&self) -> String {
-        ["cedato-auth:v1:", self.base_url.as_str(), ":", self.client_id.as_str()].concat()
-    }
-
     /// `{baseUrl}token`.
     pub fn token_url(&self) -> String {
         [self.base_url.as_str(), "token"].concat()

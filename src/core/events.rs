@@ -72,8 +72,10 @@ pub enum Event<'a> {
     Store {
         /// `get`, `set`, `delete` or `release`.
         op: &'static str,
-        /// `hit` / `miss` / `failure` (get; `failure`: the store shared the fleet's failed
-        /// token request), `written` (set, delete, release), `error`, `timeout`.
+        /// `hit` / `miss` / `invalid` / `failure` (get; `invalid`: a value that does not
+        /// open under this client's credentials, a miss; `failure`: the store shared the
+        /// fleet's failed token request), `written` (set, delete, release), `error`,
+        /// `timeout`.
         outcome: &'static str,
         /// How long it took, in ms.
         ms: f64,

@@ -21,7 +21,7 @@ const SHAPES = {
   store: {
     type: string,
     op: (v) => ["get", "set", "delete", "release"].includes(v),
-    outcome: (v) => ["hit", "miss", "failure", "written", "error", "timeout"].includes(v),
+    outcome: (v) => ["hit", "miss", "invalid", "failure", "written", "error", "timeout"].includes(v),
     ms: number,
   },
 };
