@@ -40,6 +40,14 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ "$(cat "$stamp" 2>/dev/null)" != "$l
 fi
 
 if [ "$what" = test ]; then
+  # The JS tools of the consumer-project suite (tests/consumers), pinned by their own lock.
+  stamp=tests/consumers/node_modules/.cedato-lock-sha
+  lock_sha=$(sha256sum tests/consumers/package-lock.json | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sha" ]; then
+    log "installing the consumer-project tools from tests/consumers/package-lock.json"
+    (cd tests/consumers && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock_sha" > "$stamp"
+  fi
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)

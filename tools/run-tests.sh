@@ -46,6 +46,16 @@ suite() {
   [ "$f" -gt 0 ] && failure_details "$log"
 }
 
+# The top-level tests of a suite's log (one per tool), each as a line of the summary.
+tool_lines() {
+  local line
+  while IFS= read -r line; do
+    printf '  %s\n' "$line"; summary+=("  $line")
+  done < <(awk '/^(not )?ok [0-9]+ - / {
+    status = ($1 == "ok") ? "ok" : "FAILED"; sub(/^(not )?ok [0-9]+ - /, ""); sub(/ # .*$/, "")
+    printf "%-26s %s\n", $0, status }' "$1")
+}
+
 # What CI shows of a failed suite: each failing test with its error, expected/actual and
 # diagnostics (not just its name), without stack traces; the whole log stays in $out.
 failure_details() {
@@ -96,6 +106,9 @@ stop_mock
 guard=(env "NODE_OPTIONS=--import=$PWD/tests/support/event-guard.mjs")
 suite node-api node "${guard[@]}" node --test --test-concurrency=2 tests/js/
 suite package node node --test tests/package/
+# The package in the projects users have (Jest, Next.js, webpack, Bun, ...): a line per tool.
+suite consumers node node --test tests/consumers/*.test.mjs
+tool_lines "$out/consumers.log"
 suite cli node "${guard[@]}" node --test tests/cli/
 for dir in security fleet worker demo; do
   [ -d "tests/$dir" ] && suite "$dir" node "${guard[@]}" node --test "tests/$dir/"

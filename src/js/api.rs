@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{JsString, Object, Reflect, JSON};
+use js_sys::{ArrayBuffer, JsString, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -17,6 +17,7 @@ use super::transport::{describe, send, string_field, Deadline};
 use super::Inner;
 use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
 use crate::core::redact::Field;
+use crate::core::response::{self, charset};
 use crate::core::retry::parse_retry_after;
 use crate::core::{Clock, Error, ErrorCode, Event, OptionValue};
 use zeroize::Zeroizing;
@@ -26,6 +27,14 @@ extern "C" {
     // JSON.parse of a JS string: a 2xx body stays in the engine, never copied into wasm.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub(super) fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
+
+    /// The engine's `TextDecoder` (web-sys's `decode` would copy the text into wasm).
+    type TextDecoder;
+    // Throws a RangeError for a label the engine does not know.
+    #[wasm_bindgen(constructor, catch)]
+    fn new(label: &str) -> Result<TextDecoder, JsValue>;
+    #[wasm_bindgen(method)]
+    fn decode(this: &TextDecoder, input: &ArrayBuffer) -> JsString;
 }
 
 /// Most redirects followed (`fetch`'s own limit); the answer after them is the result.
@@ -82,13 +91,15 @@ pub async fn fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<Js
     Ok(response.into())
 }
 
-/// A JSON call through `fetch`: the parsed body of a 2xx answer (`undefined` when
-/// empty), else an `http` error; each attempt and the body within `timeoutMs`.
+/// A call through `fetch`: the body of a 2xx answer as `responseType` says (JSON,
+/// `undefined` when empty; or text), else an `http` error; each attempt and the body
+/// within `timeoutMs`.
 pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let Some(path_text) = path.as_string() else {
         return Err(inner.invalid("request() takes a path string", None));
     };
     let options = RequestOptions::read(&options).map_err(|e| inner.fail(e, None))?;
+    let response_type = response::ResponseType::from_option(&options.response_type).map_err(|e| inner.fail(e, None))?;
     let url = resolve(&inner, &path)?;
     match options.query {
         Query::Missing => {}
@@ -146,10 +157,25 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
         return Err(inner.fail(Error::new(ErrorCode::Http, message).with_status(status), None));
     }
     let ok = (200..=299).contains(&status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let as_json = response_type.parses_json(&content_type);
+    // Text is decoded as the content-type's charset when the engine knows it, else as UTF-8
+    // (as `text()` does, and as the vendor's Python client falls back for a charset it does
+    // not know). Malformed bytes become U+FFFD; a leading BOM is dropped.
+    let known = charset(&content_type).and_then(|label| TextDecoder::new(label).ok());
     let read = async {
         if ok {
-            let text = JsFuture::from(response.text()?).await?;
-            Ok::<_, JsValue>((text.unchecked_into::<JsString>(), Zeroizing::default(), false))
+            let decoder = match known {
+                Some(decoder) => decoder,
+                None => TextDecoder::new("utf-8")?,
+            };
+            let bytes = JsFuture::from(response.array_buffer()?).await?;
+            Ok::<_, JsValue>((decoder.decode(bytes.unchecked_ref()), Zeroizing::default(), false))
         } else {
             // Of an error answer, only what the error keeps is read.
             let (start, more) = read_limited(&response, ERROR_BODY_LIMIT).await?;
@@ -180,6 +206,9 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
         error.retry_after =
             retry_after.and_then(|v| parse_retry_after(&v, runtime.now_ms(), |d| runtime.parse_http_date(d)));
         return Err(inner.reject(inner.client.redact_answer_error(error, more), None));
+    }
+    if !as_json {
+        return Ok(text.into());
     }
     if text.length() == 0 {
         return Ok(JsValue::UNDEFINED);
@@ -306,6 +335,7 @@ async fn authed_fetch(
     // A stream is used up by the first send: no retry then, and no redirect that keeps it.
     let resendable = first.body.dyn_ref::<ReadableStream>().is_none();
     let mut retried = false;
+    let mut cooldown = false;
     let started = inner.client.runtime().now_ms();
     let (response, deadline) = 'attempts: loop {
         let token = Rc::clone(&inner.client)
@@ -385,10 +415,12 @@ async fn authed_fetch(
                 continue;
             }
             if (status == 401 || status == 419) && resendable && !retried {
-                inner.client.invalidate(token.id);
-                discard(&response);
-                retried = true;
-                continue 'attempts;
+                if inner.client.refused(token.id) {
+                    discard(&response);
+                    retried = true;
+                    continue 'attempts;
+                }
+                cooldown = true;
             }
             break 'attempts (response, deadline);
         }
@@ -399,6 +431,7 @@ async fn authed_fetch(
         status: response.status(),
         ms: inner.client.runtime().now_ms() - started,
         retried,
+        cooldown,
     });
     Ok((response, deadline))
 }

@@ -28,12 +28,21 @@ export interface CedatoAuthOptions {
   timeoutMs?: number;
   /** Retries of a token request after network errors, timeouts, 5xx and 429. Default 2; 0 to 10. */
   maxRetries?: number;
+  /**
+   * After the API refused a token (401/419) and it was replaced, how long a refused token
+   * is kept instead of being replaced again, in ms (default 5000; 0: every refusal gets a
+   * new token). An API that refuses every token then costs one token request per
+   * instance per cool-down, not one per call.
+   */
+  unauthorizedCooldownMs?: number;
   /** The fetch to use. Default: the global fetch. */
   fetch?: (input: Request | string, init?: RequestInit) => Promise<Response>;
   /**
    * A store shared by many instances (isolates, processes) so they share one token.
    * Lookup order: memory, then the store, then the token endpoint. A store that throws,
-   * rejects or takes longer than timeoutMs is skipped; it never fails a call.
+   * rejects or takes longer than timeoutMs is skipped; it never fails a call. What it
+   * keeps is sealed under the credentials (see StoredToken). Needs the engine's Web
+   * Crypto (crypto.subtle): without it the constructor throws invalid_config.
    */
   tokenStore?: TokenStore;
   /**
@@ -99,6 +108,11 @@ export interface CedatoApiEvent {
   ms: number;
   /** Whether a 401/419 answer was retried once with a new token. */
   retried: boolean;
+  /**
+   * Whether a 401/419 answer is the result without a retry because this instance replaced
+   * a refused token less than `unauthorizedCooldownMs` ago.
+   */
+  cooldown: boolean;
 }
 
 /** A tokenStore call ended. */
@@ -106,11 +120,12 @@ export interface CedatoStoreEvent {
   type: "store";
   op: "get" | "set" | "delete" | "release";
   /**
-   * get: "hit", "miss", or "failure" (the store shared the fleet's failed token request);
-   * set, delete, release: "written"; any: "error" (threw or rejected) or "timeout"
-   * (no answer within timeoutMs).
+   * get: "hit", "miss", "invalid" (a value that does not open under these credentials:
+   * another client's, altered, of an older format; a miss), or "failure" (the store shared
+   * the fleet's failed token request); set, delete, release: "written"; any: "error"
+   * (threw or rejected, or no Web Crypto key) or "timeout" (no answer within timeoutMs).
    */
-  outcome: "hit" | "miss" | "failure" | "written" | "error" | "timeout";
+  outcome: "hit" | "miss" | "invalid" | "failure" | "written" | "error" | "timeout";
   ms: number;
 }
 
@@ -143,25 +158,36 @@ export interface CedatoAuthStats {
   apiRetries: number;
 }
 
-/** A token as a shared store keeps it. */
+/**
+ * What a shared store keeps, as CedatoAuth hands it to `set` and takes it back from `get`:
+ * the token sealed under the credentials, and its two times. A store reads only the times
+ * (to expire the entry) and keeps the whole value as it is; it learns when the token
+ * expires, and nothing usable. Only an instance with the same clientId, secret and
+ * baseUrl opens it; one that does not open is a miss (a `store` event "invalid").
+ *
+ * @example
+ * // under "cedato-auth:v2:<baseUrl>:<clientId>:<fingerprint: 43 base64url characters>"
+ * {
+ *   "sealed": "r5RA1OuNkkdp6sxJjykUBKh_xkzjB-W-4p-Pk2vGD_ovhRAh2QIKBuV5mAeDX3II1BMah7QtPgQBQlC-EtgVNv1j5VDBvtUtHU89e0tUOw",
+ *   "expiresAt": 1796662164913,
+ *   "refreshAt": 1796662104913
+ * }
+ */
 export interface StoredToken {
-  accessToken: string;
-  /** Always "bearer". */
-  tokenType: string;
-  /** When it expires, in ms since the epoch. */
-  expiresAt: number;
   /**
-   * Its whole lifetime in seconds (the endpoint's expires_in), as CedatoAuth hands it to
-   * `set`: a reader then refreshes it `min(refreshSkewSeconds, expiresIn / 2)` before it
-   * expires, as it would a token it fetched. Without it, `refreshSkewSeconds` before.
+   * AES-256-GCM of the token and its lifetime, under a key derived from the credentials
+   * (HKDF-SHA-256), with the store key and both times as associated data: nonce,
+   * ciphertext and tag, base64url. Opaque.
    */
-  expiresIn?: number;
+  readonly sealed: string;
+  /** When the token expires, in ms since the epoch. */
+  readonly expiresAt: number;
   /**
-   * From when on the token is refreshed before use, in ms since the epoch: the refresh
-   * window of the instance that fetched it, as CedatoAuth hands it to `set`. Every reader
-   * (CedatoAuth and the shipped stores) uses this one point instead of a skew of its own.
+   * From when on the fleet refreshes the token, in ms since the epoch: the refresh
+   * window of the instance that fetched it. A store hands the value out until then;
+   * every reader uses this one point instead of a skew of its own.
    */
-  refreshAt?: number;
+  readonly refreshAt: number;
 }
 
 /**
@@ -184,14 +210,16 @@ export interface TokenStoreCallOptions {
 }
 
 /**
- * Where a fleet shares its token. Keys derive from baseUrl and clientId, never the secret.
- * A fetched token is handed to its callers at once; `set` (and `delete`, `release`) run in
- * the background, each within timeoutMs.
+ * Where a fleet shares its token. The key is `cedato-auth:v2:<baseUrl>:<clientId>:<fingerprint>`,
+ * the fingerprint a one-way HKDF-SHA-256 derivation of the credentials: another secret is
+ * another key. A fetched token is sealed, handed to its callers, and `set` (and `delete`,
+ * `release`) run in the background, each within timeoutMs. Values are read from their own
+ * properties only.
  */
 export interface TokenStore {
-  /** The token, nothing (`null`), or the failure of the fleet's shared token request. */
+  /** The stored value as `set` got it, nothing (`null`), or the failure of the fleet's shared token request. */
   get(key: string, options?: TokenStoreCallOptions): Promise<StoredToken | SharedFailure | null | undefined>;
-  set(key: string, token: StoredToken, ttlSeconds: number, options?: TokenStoreCallOptions): Promise<void>;
+  set(key: string, value: StoredToken, ttlSeconds: number, options?: TokenStoreCallOptions): Promise<void>;
   /** Called when the API refused the stored token (401/419). */
   delete?(key: string, options?: TokenStoreCallOptions): Promise<void>;
   /**
@@ -212,6 +240,32 @@ export interface RequestOptions {
   body?: unknown;
   /** Extra request headers. Authorization is always the library's. */
   headers?: Record<string, string>;
+  /**
+   * What a 2xx body becomes. "json" (default): parsed as JSON whatever the content-type,
+   * `undefined` when empty. "text": the body as a string whatever the content-type, ""
+   * when empty (CSV reports). "auto": as "json" when the content-type is a JSON type
+   * (application/json, text/json, any "+json"), else as "text". The body is decoded as the
+   * content-type's charset, or as UTF-8 when it names none or one the runtime cannot decode.
+   */
+  responseType?: "json" | "text" | "auto";
+}
+
+/** `auth.request()`'s overloads: merged into the class (`responseType: "text"` gives a string). */
+export interface CedatoAuth {
+  /**
+   * A call through `auth.fetch` (same origin rule and 401/419 retry), within `timeoutMs`
+   * per attempt, body included. Resolves with the 2xx body as text; rejects with a
+   * `CedatoError` (`http` with `status` and `body` for another status).
+   */
+  request(path: string, options: RequestOptions & { responseType: "text" }): Promise<string>;
+  /**
+   * A call through `auth.fetch` (same origin rule and 401/419 retry), within `timeoutMs`
+   * per attempt, body included. Resolves with the 2xx body as `options.responseType` says
+   * (parsed JSON by default, `undefined` when empty); rejects with a `CedatoError`
+   * (`http` with `status` and `body` for another status, `invalid_response` for a body
+   * that should be JSON and is not).
+   */
+  request(path: string, options?: RequestOptions): Promise<unknown>;
 }
 
 /** What `err.code` can be. */
