@@ -6,8 +6,9 @@
 // A browser hides a redirect from `redirect: "manual"` (an opaque redirect, status 0), so
 // the library sends again with `redirect: "follow"` and relies on the browser dropping
 // Authorization on the hop to another origin; request() (with "http") and fetch() (with
-// "invalid_request") then reject because the answer comes from outside baseUrl's origin. The other origin may get a request (and its CORS
-// preflight), but never one carrying a Bearer token.
+// "invalid_request") then reject because the answer comes from outside baseUrl's origin.
+// The other origin may get a request (and its CORS preflight), but never one carrying a
+// Bearer token. firefox.test.mjs runs the same cases in Firefox.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { credentials, startMock } from "../js/helpers.mjs";
