@@ -65,7 +65,8 @@ export async function runOk(cmd, args, options) {
   return r;
 }
 
-async function listFiles(dir, base = dir) {
+/** The files under `dir`, recursively, as sorted '/'-separated paths relative to it. */
+export async function listFiles(dir, base = dir) {
   const out = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);

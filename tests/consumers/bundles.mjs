@@ -1,0 +1,64 @@
+// What the browser-bundle suites (webpack, Rollup, Parcel) share: the mock and one
+// headless Chromium per file, and the check that a bundle carries the wasm once.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startMockServer } from "../mock/server.mjs";
+import { launchChromium } from "../support/chromium.mjs";
+import { CONSUMERS, checkScenarioPage, listFiles, serveStatic } from "./setup.mjs";
+
+/**
+ * The mock server and headless Chromium of one suite file: `{ mock, browser, cleanups,
+ * close() }`. A test pushes what it started onto `cleanups`; `close()` runs them, last
+ * first, then closes Chromium and the mock.
+ */
+export async function startBrowsers() {
+  const [mock, browser] = await Promise.all([startMockServer({ port: 0 }), launchChromium()]);
+  const cleanups = [];
+  return {
+    mock,
+    browser,
+    cleanups,
+    async close() {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+      await browser.close();
+      await mock.close();
+    },
+  };
+}
+
+/** Serves `dir` and runs the scenario page at `path` in the suite's Chromium (checkScenarioPage). */
+export async function checkBundlePage(suite, dir, path, runtime) {
+  const server = await serveStatic(dir);
+  suite.cleanups.push(server.close);
+  await checkScenarioPage(suite, server.url + path, runtime);
+}
+
+/**
+ * The copies of the wasm in a built bundle `dist`: each emitted `.wasm` file, and each
+ * occurrence of the installed package's base64 copy in the emitted JavaScript. A bundle
+ * should carry it once (`copies.length === 1`).
+ */
+export async function wasmCopies(dist) {
+  const inline = await readFile(join(CONSUMERS, "node_modules", "cedato-auth", "cedato_auth_inline.mjs"), "utf8");
+  const base64 = /wasmBase64 = "([A-Za-z0-9+/=]+)"/.exec(inline)?.[1];
+  assert.ok(base64, "the installed package's base64 copy of the wasm");
+  // A stretch from the middle of the module: the same whichever quotes or line breaks a
+  // bundler wraps around the string.
+  const marker = base64.slice(base64.length / 2, base64.length / 2 + 96);
+  const copies = [];
+  for (const file of await listFiles(dist)) {
+    if (file.endsWith(".wasm")) copies.push(file);
+    if (/\.[cm]?js$/.test(file)) {
+      const hits = (await readFile(join(dist, file), "utf8")).split(marker).length - 1;
+      for (let i = 0; i < hits; i++) copies.push(`${file} (base64)`);
+    }
+  }
+  return copies;
+}
+
+/** Asserts that the bundle in `dist` carries the wasm once (see wasmCopies). */
+export async function assertWasmOnce(dist) {
+  const copies = await wasmCopies(dist);
+  assert.equal(copies.length, 1, `the wasm ships once; the bundle has: ${copies.join(", ") || "none"}`);
+}
