@@ -3,31 +3,30 @@
 //
 //   node bench/child.mjs load library|baseline
 //   node --expose-gc bench/child.mjs memory library|baseline <baseUrl> <clientId>
-import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 
 const [mode, impl, baseUrl, clientId] = process.argv.slice(2);
-const GLUE = new URL("../pkg/cedato_auth.js", import.meta.url);
-const WASM = new URL("../pkg/cedato_auth_bg.wasm", import.meta.url);
+const require = createRequire(import.meta.url);
 const BASELINE = new URL("./baseline.mjs", import.meta.url);
 const now = () => performance.now();
 
 /**
  * Loads one implementation the way its Node entry does. The library: the wasm-bindgen
- * glue, the .wasm read from disk, `new WebAssembly.Module`, then the glue's `initSync`
- * (exactly pkg/node.mjs, split into steps; initSync returns the wasm exports).
+ * glue, the inlined wasm decoded from base64, `new WebAssembly.Module`, then the glue's
+ * `initSync` (exactly pkg/node.cjs, split into steps; initSync returns the wasm exports).
  */
 async function load() {
   const t0 = now();
   if (impl === "library") {
-    const glue = await import(GLUE);
+    const glue = require("../pkg/cedato_auth.cjs");
     const t1 = now();
-    const bytes = readFileSync(WASM);
+    const bytes = Buffer.from(require("../pkg/cedato_auth_inline.cjs").wasmBase64, "base64");
     const t2 = now();
     const module = new WebAssembly.Module(bytes);
     const t3 = now();
     const exports = glue.initSync({ module });
     const t4 = now();
-    const times = { importGlueMs: t1 - t0, readWasmMs: t2 - t1, compileMs: t3 - t2, instantiateMs: t4 - t3, loadMs: t4 - t0 };
+    const times = { importGlueMs: t1 - t0, decodeWasmMs: t2 - t1, compileMs: t3 - t2, instantiateMs: t4 - t3, loadMs: t4 - t0 };
     return { CedatoAuth: glue.CedatoAuth, memory: exports.memory, times };
   }
   const { CedatoAuth } = await import(BASELINE);

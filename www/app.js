@@ -1,6 +1,6 @@
 // The cedato-auth demo page: plain ES module, no framework. It uses the package's web
 // build (wasm-bindgen's `web` target): `await init()` loads the wasm next to the glue.
-import init, { CedatoAuth } from "./pkg/cedato_auth.js";
+import init, { CedatoAuth } from "./pkg/web.mjs";
 
 /** What `make demo` serves as /config.json; these defaults fit `node tests/mock/server.mjs`. */
 const DEFAULTS = {

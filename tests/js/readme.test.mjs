@@ -2,12 +2,14 @@
 // stderr is JSON lines, one per event, then the stats, against the mock server.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
 import { TEST_TIMEOUT, credentials, suiteMock } from "./helpers.mjs";
 
 const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
@@ -45,5 +47,33 @@ test("README: the events example logs JSON lines (token, api) and the stats", { 
     assert.ok(!stderr.includes(creds.clientSecret));
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("README: its size figure is the shipped wasm and glue, gzipped", { timeout: TEST_TIMEOUT }, async () => {
+  const readme = await readFile(join(ROOT, "pkg-template", "README.md"), "utf8");
+  const match = readme.match(/Rust compiled to WebAssembly \((\d+) KB gzip: the wasm and wasm-bindgen's\s+glue\)/);
+  assert.ok(match, "the opening states the size");
+  let total = 0;
+  for (const file of ["cedato_auth_bg.wasm", "cedato_auth.js"]) {
+    total += gzipSync(await readFile(join(ROOT, "pkg", file)), { level: 9 }).length;
+  }
+  const kib = total / 1024;
+  assert.ok(Math.abs(kib - Number(match[1])) <= 1.5, `README says ${match[1]} KB; the package has ${kib.toFixed(1)} KB`);
+});
+
+test("README: every package path it names is in the exports map, and the entries it names exist", { timeout: TEST_TIMEOUT }, async () => {
+  const readme = await readFile(join(ROOT, "pkg-template", "README.md"), "utf8");
+  const manifest = JSON.parse(await readFile(join(ROOT, "pkg", "package.json"), "utf8"));
+  const subpaths = new Set([...readme.matchAll(/["'`]cedato-auth(\/[\w/-]+)?["'`]/g)].map((m) => "." + (m[1] ?? "")));
+  assert.ok(subpaths.size >= 5, [...subpaths].join(", "));
+  for (const subpath of subpaths) assert.ok(subpath in manifest.exports, `${subpath} in the exports map`);
+  // "ES modules and CommonJS": both conditions of the Node entry.
+  assert.ok(/ES modules and\s+CommonJS/.test(readme));
+  assert.ok(manifest.exports["."].node.require && manifest.exports["."].node.default);
+  // "the `edge-light` entry": there is one.
+  assert.ok(readme.includes("`edge-light` entry") && manifest.exports["."]["edge-light"]);
+  for (const file of readme.matchAll(/\/node_modules\/cedato-auth\/([\w.-]+)/g)) {
+    assert.ok(existsSync(join(ROOT, "pkg", file[1])), `${file[1]} ships`);
   }
 });

@@ -35,13 +35,14 @@ export function missingFromTarball(manifest, files) {
   });
 }
 
-/** Relative specifiers in a module or declaration file (static, dynamic, `new URL`). */
+/** Relative specifiers in a module or declaration file (static, dynamic, `require`, `new URL`). */
 function relativeImports(text) {
   const specs = new Set();
   const patterns = [
     /\b(?:import|export)\s[^"';]*?\bfrom\s*["'](\.{1,2}\/[^"']+)["']/g,
     /\bimport\s*["'](\.{1,2}\/[^"']+)["']/g,
     /\bimport\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g,
+    /\brequire\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g,
     /\bnew URL\(\s*["'](\.{1,2}\/[^"']+|[\w.-]+\.wasm)["']\s*,\s*import\.meta\.url\s*\)/g,
   ];
   for (const re of patterns) for (const m of text.matchAll(re)) specs.add(m[1]);
@@ -91,13 +92,14 @@ test("packaging: every relative import of a shipped file points into the tarball
   const have = new Set(packed.files);
   const broken = [];
   const checked = [];
-  for (const file of packed.files.filter((f) => /\.(m?js|d\.ts)$/.test(f))) {
+  for (const file of packed.files.filter((f) => /\.([cm]?js|d\.c?ts)$/.test(f))) {
     const text = await readFile(join(root, file), "utf8");
     for (const spec of relativeImports(text)) {
       checked.push(`${file}: ${spec}`);
-      const target = posix.normalize(posix.join(posix.dirname(file), spec));
-      // A declaration file's "./x.js" is the declaration "./x.d.ts".
-      const candidates = file.endsWith(".d.ts") ? [target, target.replace(/\.(m?)js$/, ".d.$1ts")] : [target];
+      // A bundler's query (`?module`: the wasm as a WebAssembly.Module) names the same file.
+      const target = posix.normalize(posix.join(posix.dirname(file), spec.replace(/\?[a-z]+$/, "")));
+      // A declaration file's "./x.js" is the declaration "./x.d.ts" ("./x.cjs": "./x.d.cts").
+      const candidates = /\.d\.c?ts$/.test(file) ? [target, target.replace(/\.([cm]?)js$/, ".d.$1ts")] : [target];
       if (!candidates.some((c) => have.has(c))) broken.push(`${file}: ${spec}`);
     }
   }
@@ -105,10 +107,15 @@ test("packaging: every relative import of a shipped file points into the tarball
   // The scan sees what the entries load (so an empty scan cannot pass silently).
   for (const link of [
     "workerd.mjs: ./cedato_auth_bg.wasm",
-    "node.mjs: ./cedato_auth_bg.wasm",
+    "edge-light.mjs: ./cedato_auth_bg.wasm?module",
+    "node.mjs: ./node.cjs",
+    "node.cjs: ./cedato_auth_inline.cjs",
+    "node.cjs: ./cedato_auth.cjs",
     "browser.mjs: ./cedato_auth_inline.mjs",
-    "cedato_auth.js: cedato_auth_bg.wasm",
+    "web.mjs: ./cedato_auth_bg.wasm",
     "index.d.ts: ./cedato_auth.js",
+    "index.d.cts: ./cedato_auth.cjs",
+    "stores/redis.d.cts: ../index.cjs",
   ]) {
     assert.ok(checked.includes(link), `${link} not among ${checked.join("; ")}`);
   }
@@ -145,7 +152,9 @@ for (const resolution of ["bundler", "node16"]) {
     assert.equal(r.code, 0, r.output);
     // Resolved to the declarations the exports map names, not to an untyped fallback.
     for (const subpath of [".", "./web"]) {
-      const types = packed.manifest.exports[subpath].types.slice(2);
+      // An ES module consumer's declarations (`types` may be split by `require`).
+      const { types: named } = packed.manifest.exports[subpath];
+      const types = (named.default ?? named).slice(2);
       assert.ok(r.output.includes(`node_modules/cedato-auth/${types}`), `${subpath} -> ${types} in:\n${r.output}`);
     }
   });

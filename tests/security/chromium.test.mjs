@@ -1,5 +1,5 @@
 // The redirect cases of node.test.mjs in headless Chromium: a page on an origin of its own
-// (a static server) loads pkg/cedato_auth.js with `await init()` and calls the mock Cedato
+// (a static server) loads pkg/web.mjs with `await init()` and calls the mock Cedato
 // server (another origin, answering CORS), whose API answers are scripted to redirect to
 // a third origin that records what reaches it.
 //
@@ -27,7 +27,7 @@ const PAGE = `<!doctype html>
   <head><meta charset="utf-8" /><link rel="icon" href="data:," /><title>cedato-auth redirects</title></head>
   <body>
     <script type="module">
-      import init, { CedatoAuth } from "/pkg/cedato_auth.js";
+      import init, { CedatoAuth } from "/pkg/web.mjs";
       await init();
       window.CedatoAuth = CedatoAuth;
       window.__ready = true;

@@ -1,9 +1,10 @@
-// The size of the wasm memory of the instance pkg/node.mjs loaded (the glue's initSync
-// returns the module's exports once it is initialised).
-import { readFileSync } from "node:fs";
-import { initSync } from "../../pkg/cedato_auth.js";
+// The size of the wasm memory of the instance pkg/node.mjs loaded (through node.cjs and the
+// CommonJS glue, whose initSync returns the module's exports once it is initialised).
+import { createRequire } from "node:module";
+import "../../pkg/node.mjs";
 
-const exports = initSync({ module: readFileSync(new URL("../../pkg/cedato_auth_bg.wasm", import.meta.url)) });
+const { initSync } = createRequire(import.meta.url)("../../pkg/cedato_auth.cjs");
+const exports = initSync({ module: new Uint8Array() }); // initialised already: the bytes are not read
 
 /** Bytes of wasm linear memory now. */
 export const webAssemblyMemory = () => exports.memory.buffer.byteLength;

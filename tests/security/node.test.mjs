@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
 import * as nodeEntry from "../../pkg/node.mjs";
-import * as webEntry from "../../pkg/cedato_auth.js";
+import * as webEntry from "../../pkg/web.mjs";
 import { TEST_TIMEOUT, VISIBLE_ASCII, instanceFactory, rejectsWith, suiteMock } from "../js/helpers.mjs";
 import { recordingServer } from "./recorder.mjs";
 import { facesOf } from "../support/common.mjs";
