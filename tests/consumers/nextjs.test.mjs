@@ -8,9 +8,10 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startBrowsers } from "./bundles.mjs";
+import { assertWasmOnce, startBrowsers } from "./bundles.mjs";
 import {
   checkScenario,
   checkScenarioPage,
@@ -97,6 +98,8 @@ for (const [bundler, flags] of [["Turbopack", []], ["webpack", ["--webpack"]]]) 
       const { stdout, stderr } = await runOk(toolBin("next"), ["build", ...flags], { cwd: dir, env: consumerEnv, timeout: 420_000 });
       assert.doesNotMatch(stdout + stderr, WASM_CODEGEN, "no run-time wasm compilation reported");
     });
+
+    await t.test("the client bundle carries the wasm once", () => assertWasmOnce(join(dir, ".next", "static")));
 
     await t.test("next start", async (t) => {
       const server = await startNext(dir, "start");

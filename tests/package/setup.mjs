@@ -15,6 +15,7 @@ import http from "node:http";
 import { extname, join, normalize, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
 import { startMockServer } from "../mock/server.mjs";
 import { launchChromium } from "../support/chromium.mjs";
 import { sleep } from "../support/common.mjs";
@@ -240,16 +241,24 @@ const MIME = {
   ".svg": "image/svg+xml",
 };
 
-/** A tiny static server for `dir` on 127.0.0.1: `{ url, close() }`. */
-export async function serveStatic(dir) {
+/**
+ * A tiny static server for `dir` on 127.0.0.1: `{ url, close() }`. With `gzip`, bodies go
+ * out gzip -9 compressed to clients that accept it (as a production server sends them).
+ */
+export async function serveStatic(dir, { gzip = false } = {}) {
   const server = http.createServer(async (req, res) => {
     try {
       let path = decodeURIComponent(new URL(req.url, "http://x").pathname);
       if (path.endsWith("/")) path += "index.html";
       const file = normalize(join(dir, path));
       if (!file.startsWith(normalize(dir + sep))) throw Object.assign(new Error("outside"), { status: 403 });
-      const body = await readFile(file);
-      res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      const headers = { "content-type": MIME[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" };
+      let body = await readFile(file);
+      if (gzip && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+        body = gzipSync(body, { level: 9 });
+        headers["content-encoding"] = "gzip";
+      }
+      res.writeHead(200, headers);
       res.end(body);
     } catch (err) {
       res.writeHead(err.status ?? 404, { "content-type": "text/plain" });
