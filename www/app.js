@@ -165,7 +165,7 @@ function describe(e) {
     case "failure":
       return `${e.code}${status(e.status)} after ${attempts(e.attempts)} ${ms(e.ms)}`;
     case "api":
-      return `${e.method} ${e.path} ${e.status} ${ms(e.ms)}${e.retried ? ", retried with a new token" : ""}`;
+      return `${e.method} ${e.path} ${e.status} ${ms(e.ms)}${e.retried ? ", retried with a new token" : ""}${e.cooldown ? ", refused token kept (cool-down)" : ""}`;
     case "store":
       return `${e.op} ${e.outcome} ${ms(e.ms)}`;
     default:

@@ -1,4 +1,4 @@
-import type { StoredToken, TokenStore } from "../index.js";
+import type { SharedFailure, StoredToken, TokenStore } from "../index.js";
 
 /** The environment the broker reads (its Worker's vars and secrets). */
 export interface CedatoTokenBrokerEnv {
@@ -11,7 +11,7 @@ export interface CedatoTokenBrokerEnv {
 /** The part of a Durable Object's storage the broker uses (to survive eviction). */
 export interface DurableObjectStorageLike {
   get(key: string): Promise<unknown>;
-  put(key: string, value: { accessToken: string; tokenType: string; expiresAt: number; expiresIn?: number; refreshAt: number }): Promise<unknown>;
+  put(key: string, value: StoredToken): Promise<unknown>;
   delete(key: string): Promise<unknown>;
 }
 
@@ -24,9 +24,11 @@ export interface DurableObjectStateLike {
  * The Durable Object that owns the fleet's CedatoAuth. Re-export it from your Worker and
  * bind it (wrangler `durable_objects` binding with `class_name = "CedatoTokenBroker"`).
  *
- * Through its stub: `GET` answers `{ accessToken, tokenType, expiresAt, expiresIn }` (502 when no
- * token could be had), `DELETE` with `Authorization: Bearer <refused token>` drops that
- * token if it is still the current one, so the next `GET` fetches a new one.
+ * Through its stub: `GET` answers the sealed value of its token, `{ sealed, expiresAt,
+ * refreshAt }`, which only instances with its credentials open (502 when no token could be
+ * had, 409 for a store key of other credentials); `DELETE` with the refused value's JSON in
+ * a `cedato-refused` header drops that value if it is still the current one, so the next
+ * `GET` fetches a new token. Its storage holds the same sealed value.
  */
 export class CedatoTokenBroker {
   constructor(ctx: DurableObjectStateLike, env: CedatoTokenBrokerEnv);
@@ -46,17 +48,17 @@ export interface DurableObjectNamespaceLike<Id = unknown> {
 
 /** Options of `durableObjectTokenStore(namespace, options)`. */
 export interface DurableObjectTokenStoreOptions {
-  /** The broker instance to use (`idFromName(name)`). Default: the store key, i.e. one broker per base URL and client id. */
+  /** The broker instance to use (`idFromName(name)`). Default: the store key, i.e. one broker per set of credentials and base URL. */
   name?: string;
 }
 
 /** What `durableObjectTokenStore` returns: a TokenStore with all three methods. */
 export interface DurableObjectTokenStore extends TokenStore {
-  /** The broker's token (the broker fetches it when it has none). */
-  get(key: string): Promise<StoredToken | null>;
-  /** Does nothing: the broker keeps the token it fetched. */
-  set(key: string, token: StoredToken, ttlSeconds: number): Promise<void>;
-  /** Tells the broker the API refused the token it handed out. */
+  /** The broker's sealed value (the broker fetches a token when it has none), or its shared failure. */
+  get(key: string): Promise<StoredToken | SharedFailure | null>;
+  /** Keeps nothing: the broker keeps the token it fetched. */
+  set(key: string, value: StoredToken, ttlSeconds: number): Promise<void>;
+  /** Tells the broker the API refused the token of the value it handed out. */
   delete(key: string): Promise<void>;
 }
 

@@ -21,7 +21,7 @@
 // "CedatoTokenBroker", and a migration that creates the class.
 import { CedatoAuth } from "../workerd.mjs";
 import { keptAlive } from "./kept-alive.mjs";
-import { storedToken, usableToken } from "./stored-token.mjs";
+import { currentValue, sharedFailure } from "./stored-token.mjs";
 
 /** The broker is only reached through its stub: the host is never resolved. */
 const BROKER_URL = "https://cedato-token-broker.invalid/token";
@@ -35,31 +35,34 @@ function json(status, body) {
   });
 }
 
-function bearerOf(request) {
-  const header = request.headers.get("authorization") ?? "";
-  return /^bearer /i.test(header) ? header.slice(7).trim() : undefined;
-}
+/** A stored value's text: what names it in a DELETE and in the broker's memory. */
+const textOf = (value) => (value ? JSON.stringify(value) : undefined);
+/** The header of a DELETE that names the refused value (read at once: no await lets a GET in first). */
+const REFUSED_HEADER = "cedato-refused";
 
 /**
  * The Durable Object class. Re-export it from your worker and bind it; it reads
  * CEDATO_CLIENT_ID, CEDATO_CLIENT_SECRET and optionally CEDATO_BASE_URL from its env.
  *
- * HTTP interface (through the stub): `GET` answers `{ accessToken, tokenType, expiresAt,
- * expiresIn }` (502 with `{ error, message }` when no token could be had); `DELETE`
- * drops the token named by `Authorization: Bearer <token>` if it is still the current
- * one (or the current token when no header is sent), so the next `GET` fetches a new
- * one. A `key` query parameter (the CedatoAuth store key) must match the broker's
- * credentials (409).
+ * HTTP interface (through the stub): `GET` answers the stored value of its token,
+ * `{ sealed, expiresAt, refreshAt }`, sealed by its CedatoAuth (502 with
+ * `{ error, message }` when no token could be had, `{ failure, ... }` when the token
+ * request failed); `DELETE` with that value's JSON in a `cedato-refused` header drops it
+ * if it is still the current one (or the current one without the header), so the next `GET`
+ * fetches a new token. A `key` query parameter (the CedatoAuth store key) must be the
+ * broker's own (409): another secret, clientId or baseUrl is another key.
  */
 export class CedatoTokenBroker {
   #storage;
   #env;
   #auth;
-  /** The token last handed out. */
-  #served;
-  /** What the store of the broker's CedatoAuth last wrote or read: the token's lifetime. */
+  /** The store key of the broker's CedatoAuth, as it passed it to its store. */
+  #ownKey;
+  /** The value its CedatoAuth last wrote to or read from its store (sealed). */
   #kept;
-  /** A token dropped by DELETE: never handed out again, even if storage still has it. */
+  /** The text of the value last handed out. */
+  #served;
+  /** The text of a value dropped by DELETE: never handed out again, even if storage still has it. */
   #dropped;
   /** The last failure of the broker's token request, shared until `until` (Retry-After). */
   #failure;
@@ -76,21 +79,22 @@ export class CedatoTokenBroker {
     const options = { clientId: env.CEDATO_CLIENT_ID, clientSecret: env.CEDATO_CLIENT_SECRET };
     if (env.CEDATO_BASE_URL) options.baseUrl = env.CEDATO_BASE_URL;
     const storage = this.#storage;
-    // The token in the object's storage, so it survives eviction (when there is storage),
-    // and in #kept, for the lifetime (expiresIn) that GET passes on. No delete: the
-    // broker's own CedatoAuth makes no API calls, so nothing refuses its token there; a
-    // DELETE request drops it (below).
+    // The sealed value in the object's storage, so it survives eviction (when there is
+    // storage), and in #kept, which GET hands out. No delete: the broker's own CedatoAuth
+    // makes no API calls, so nothing refuses its token there; a DELETE request drops it.
     options.tokenStore = {
-      get: async () => {
-        const token = usableToken(await storage?.get(STORAGE_KEY));
-        if (!token || token.accessToken === this.#dropped) return null;
-        this.#kept = token;
-        return token;
+      get: async (key) => {
+        this.#ownKey = key;
+        const value = currentValue(await storage?.get(STORAGE_KEY));
+        if (!value || textOf(value) === this.#dropped) return null;
+        this.#kept = value;
+        return value;
       },
-      set: async (_key, token, ttlSeconds) => {
-        this.#kept = token;
-        // The refresh point CedatoAuth handed over; 60 s only for a token without one.
-        await storage?.put(STORAGE_KEY, storedToken(token, ttlSeconds, 60));
+      set: async (key, value) => {
+        // Synchronous up to the await: GET finds the value once getToken() resolves.
+        this.#ownKey = key;
+        this.#kept = value;
+        await storage?.put(STORAGE_KEY, value);
       },
     };
     this.#auth = new CedatoAuth(options);
@@ -98,41 +102,36 @@ export class CedatoTokenBroker {
   }
 
   /**
-   * Whether a store key (`cedato-auth:v1:<baseUrl>:<clientId>`) names other credentials
-   * than this broker's (a wiring mistake). The base URL is compared as CedatoAuth
-   * normalised it; with options it refuses, there is no key of its own to compare.
+   * Whether a store key (`cedato-auth:v2:<baseUrl>:<clientId>:<fingerprint>`) names other
+   * credentials than this broker's (a wiring mistake, or another secret). Exact once the
+   * broker's CedatoAuth has used its store; before that, its start (the fingerprint needs
+   * the key derivation, and a value sealed under another secret does not open anyway).
    */
-  #foreignKey(key) {
+  #foreign(key) {
+    if (key === null) return false;
+    if (this.#ownKey !== undefined) return key !== this.#ownKey;
     let baseUrl;
     try {
       baseUrl = this.#client().toJSON().baseUrl;
     } catch {
       return false; // GET answers the invalid_config error
     }
-    return key !== `cedato-auth:v1:${baseUrl}:${this.#env.CEDATO_CLIENT_ID}`;
+    return !key.startsWith(`cedato-auth:v2:${baseUrl}:${this.#env.CEDATO_CLIENT_ID}:`);
   }
 
   async fetch(request) {
     const key = new URL(request.url).searchParams.get("key");
-    if (key !== null && this.#foreignKey(key)) {
-      return json(409, { error: "key_mismatch", message: "this broker holds the token of other credentials" });
-    }
+    const mismatch = () => json(409, { error: "key_mismatch", message: "this broker holds the token of other credentials" });
+    if (this.#foreign(key)) return mismatch();
     if (request.method === "GET") {
       if (this.#failure && Date.now() < this.#failure.until) return json(200, this.#failure.failure);
       this.#failure = undefined;
+      let auth;
       try {
-        const auth = this.#client();
-        const accessToken = await auth.getToken();
-        const expiresAt = auth.expiresAt;
-        if (typeof expiresAt !== "number" || expiresAt <= Date.now()) {
-          return json(502, { error: "not_cacheable", message: "the token endpoint sent a token that must not be shared" });
-        }
-        this.#served = accessToken;
-        // The lifetime and the refresh point of the token as the broker keeps it: every
-        // isolate then refreshes it at the same point, whatever skew each is configured with.
-        const kept = this.#kept?.accessToken === accessToken ? this.#kept : undefined;
-        return json(200, { accessToken, tokenType: "bearer", expiresAt, expiresIn: kept?.expiresIn, refreshAt: kept?.refreshAt });
+        auth = this.#client();
+        await auth.getToken();
       } catch (error) {
+        if (this.#foreign(key)) return mismatch();
         const code = typeof error?.code === "string" ? error.code : "error";
         const message = String(error?.message ?? error);
         if (SHARED_FAILURES.has(code)) {
@@ -144,13 +143,24 @@ export class CedatoTokenBroker {
         }
         return json(502, { error: code, message });
       }
+      if (this.#foreign(key)) return mismatch();
+      // The sealed value of the token getToken() answered with (its store wrote or read
+      // it): every isolate then refreshes it at the same point, whatever skew each has.
+      const expiresAt = auth.expiresAt;
+      const kept = this.#kept;
+      if (typeof expiresAt !== "number" || expiresAt <= Date.now() || kept?.expiresAt !== expiresAt) {
+        return json(502, { error: "not_cacheable", message: "the token endpoint sent a token that must not be shared" });
+      }
+      this.#served = textOf(kept);
+      return json(200, kept);
     }
     if (request.method === "DELETE") {
-      const refused = bearerOf(request);
-      const current = this.#served ?? usableToken(await this.#storage?.get(STORAGE_KEY))?.accessToken;
-      if (refused === undefined || refused === current) {
+      const refused = request.headers.get(REFUSED_HEADER);
+      const current = this.#served ?? textOf(currentValue(await this.#storage?.get(STORAGE_KEY)));
+      if (refused === null || refused === current) {
         this.#dropped = current;
         this.#served = undefined;
+        this.#kept = undefined;
         this.#auth?.clear();
         await this.#storage?.delete(STORAGE_KEY);
       }
@@ -176,8 +186,8 @@ export function durableObjectTokenStore(namespace, options = {}) {
   if (name !== undefined && (typeof name !== "string" || name === "")) {
     throw new TypeError("durableObjectTokenStore: name must be a non-empty string");
   }
-  // The token this store last handed out per key: DELETE names it, so a refusal of an
-  // old token that reaches the broker late does not drop the new one.
+  // The value this store last handed out per key (its text): DELETE names it, so a
+  // refusal of an old token that reaches the broker late does not drop the new one.
   const handedOut = new Map();
   const stub = (key) => namespace.get(namespace.idFromName(name ?? key));
   const url = (key) => `${BROKER_URL}?key=${encodeURIComponent(key)}`;
@@ -191,23 +201,23 @@ export function durableObjectTokenStore(namespace, options = {}) {
       }
       const value = await response.json();
       // The broker's token request failed: CedatoAuth ends with that (shared back-off).
-      if (typeof value?.failure === "string") return value;
-      const token = usableToken(value);
-      if (token) handedOut.set(key, token.accessToken);
-      return token;
+      if (sharedFailure(value)) return value;
+      const current = currentValue(value);
+      if (current) handedOut.set(key, textOf(current));
+      return current;
     },
 
-    async set(key, token) {
+    async set(key, value) {
       // The broker fetched and keeps its token; a token this isolate fetched itself
       // (broker unreachable) stays in the isolate, and is the one a later delete names,
       // so its refusal cannot drop the broker's token.
-      handedOut.set(key, token.accessToken);
+      handedOut.set(key, textOf(value));
     },
 
     async delete(key) {
       const refused = handedOut.get(key);
       handedOut.delete(key);
-      const headers = refused ? { authorization: `Bearer ${refused}` } : {};
+      const headers = refused ? { [REFUSED_HEADER]: refused } : {};
       const response = await keptAlive(stub(key).fetch(url(key), { method: "DELETE", headers }));
       await response.body?.cancel();
     },

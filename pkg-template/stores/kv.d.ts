@@ -2,7 +2,7 @@ import type { StoredToken, TokenStore } from "../index.js";
 
 /** The part of a Workers KV namespace binding the store uses. */
 export interface KvNamespaceLike {
-  get(key: string, type: "json"): Promise<unknown>;
+  get(key: string, type: "text"): Promise<string | null>;
   put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown>;
   delete(key: string): Promise<unknown>;
 }
@@ -12,19 +12,21 @@ export interface KvTokenStoreOptions {
   /** Prepended to every key. Default "". */
   prefix?: string;
   /**
-   * A stored token is no longer handed out this many seconds before it expires (at
-   * most half its lifetime), so isolates refresh it in time. Default 60.
+   * @deprecated Accepted and checked, with no effect: every stored value carries the
+   * fleet's refresh point (`refreshAt`), which the store keeps it until.
    */
   refreshSkewSeconds?: number;
 }
 
 /** What `kvTokenStore` returns: a TokenStore with all three methods. */
 export interface KvTokenStore extends TokenStore {
+  /** The stored value while it is before its `refreshAt`, as it was stored. */
   get(key: string): Promise<StoredToken | null>;
-  set(key: string, token: StoredToken, ttlSeconds: number): Promise<void>;
+  /** Keeps the value CedatoAuth hands over, as JSON, for `ttlSeconds` (at least 60). */
+  set(key: string, value: StoredToken, ttlSeconds: number): Promise<void>;
   /**
-   * Drops the stored token if it is the one this store last handed out or stored (the
-   * one the API refused), so a late 401 elsewhere in the fleet keeps a newer token.
+   * Drops the stored value if it is the one this store last handed out or stored (the
+   * one whose token the API refused), so a late 401 elsewhere in the fleet keeps a newer one.
    */
   delete(key: string): Promise<void>;
 }
@@ -32,6 +34,8 @@ export interface KvTokenStore extends TokenStore {
 /**
  * A tokenStore on Cloudflare Workers KV. Eventually consistent and without locks:
  * isolates that start cold together each fetch a token, later ones reuse the stored one.
+ * KV holds the sealed value CedatoAuth hands over (`{ sealed, expiresAt, refreshAt }`):
+ * nothing usable without the credentials.
  *
  * @example
  * import { CedatoAuth } from "cedato-auth";

@@ -40,8 +40,8 @@ export interface RedisTokenStoreOptions {
    */
   maxWaitMs?: number;
   /**
-   * The token is handed out from Redis until this many seconds before it expires (at
-   * most half its lifetime); then one process refreshes it behind the lock. Default 60.
+   * @deprecated Accepted and checked, with no effect: every stored value carries the
+   * fleet's refresh point (`refreshAt`), which the store keeps it until.
    */
   refreshSkewSeconds?: number;
   /** Which client API to call; detected from the client when absent. */
@@ -50,18 +50,22 @@ export interface RedisTokenStoreOptions {
 
 /** What `redisTokenStore` returns: a TokenStore with all three methods. */
 export interface RedisTokenStore extends TokenStore {
+  /** The stored value while it is before its `refreshAt` (else the lock, or a wait). */
   get(key: string): Promise<StoredToken | null>;
-  set(key: string, token: StoredToken, ttlSeconds: number): Promise<void>;
+  /** Keeps the value CedatoAuth hands over, as JSON, until its `refreshAt`; unlocks. */
+  set(key: string, value: StoredToken, ttlSeconds: number): Promise<void>;
   /**
-   * Drops the stored token if it is the one this store last handed out or stored (the
-   * one the API refused), so a late 401 elsewhere in the fleet keeps a newer token.
+   * Drops the stored value if it is the one this store last handed out or stored (the
+   * one whose token the API refused), so a late 401 elsewhere in the fleet keeps a newer one.
    */
   delete(key: string): Promise<void>;
 }
 
 /**
  * A tokenStore on Redis for fleets of Node.js processes: one process refreshes the token
- * (behind `SET <key>:lock NX PX lockMs`), the others wait for it.
+ * (behind `SET <key>:lock NX PX lockMs`), the others wait for it. Redis holds the sealed
+ * value CedatoAuth hands over (`{ sealed, expiresAt, refreshAt }`): nothing usable
+ * without the credentials.
  *
  * @example
  * import { createClient } from "redis";

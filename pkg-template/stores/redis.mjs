@@ -13,22 +13,20 @@
 //   the endpoint itself, so a stuck fleet never fails a call. maxWaitMs should stay below
 //   CedatoAuth's timeoutMs (default 10000), after which the library gives up on the store.
 //
+// Redis holds the sealed value CedatoAuth hands over (stores/stored-token.mjs): a reader
+// of Redis learns when the token expires, and nothing usable.
+//
 // The package does not depend on a Redis client: pass your own, a node-redis v4/v5
 // client (`createClient()` from the `redis` package) or an ioredis client.
 
-import { commonOptions, storedToken, usableToken } from "./stored-token.mjs";
+import { commonOptions, currentValue, refreshPointOf } from "./stored-token.mjs";
 
+/** Deletes KEYS[1] only while it still holds ARGV[1]: a lock's owner, or a refused value. */
 const RELEASE_SCRIPT =
   'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end';
 /** Extends the lock (ARGV[2] ms) only while it is still this holder's (ARGV[1]). */
 const RENEW_SCRIPT =
   'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end';
-/** Deletes the stored token only if it is the refused one (ARGV[1]). */
-const DROP_SCRIPT = `local v = redis.call("get", KEYS[1])
-if not v then return 0 end
-local ok, t = pcall(cjson.decode, v)
-if ok and type(t) == "table" and t.accessToken ~= ARGV[1] then return 0 end
-return redis.call("del", KEYS[1])`;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -53,7 +51,7 @@ function commandsOf(client, style) {
       del: (key) => client.del(key),
       release: (key, value) => client.eval(RELEASE_SCRIPT, 1, key, value),
       renew: (key, value, ms) => client.eval(RENEW_SCRIPT, 1, key, value, String(ms)),
-      drop: (key, token) => client.eval(DROP_SCRIPT, 1, key, token),
+
     };
   }
   return {
@@ -63,20 +61,18 @@ function commandsOf(client, style) {
     del: (key) => client.del(key),
     release: (key, value) => client.eval(RELEASE_SCRIPT, { keys: [key], arguments: [value] }),
     renew: (key, value, ms) => client.eval(RENEW_SCRIPT, { keys: [key], arguments: [value, String(ms)] }),
-    drop: (key, token) => client.eval(DROP_SCRIPT, { keys: [key], arguments: [token] }),
+
   };
 }
 
-/** A stored token usable now (not yet in its refresh window), or null. */
-function parseStoredToken(raw, now = Date.now()) {
+/** The stored value in `raw` (Redis text) while it is current, or null. */
+function currentIn(raw, now = Date.now()) {
   if (raw === null || raw === undefined) return null;
-  let value;
   try {
-    value = JSON.parse(typeof raw === "string" ? raw : String(raw));
+    return currentValue(JSON.parse(String(raw)), now);
   } catch {
     return null;
   }
-  return usableToken(value, now);
 }
 
 function randomId() {
@@ -91,16 +87,15 @@ function randomId() {
  * Options (all optional): `prefix` (prepended to every key, default ""), `lockMs` (how
  * long a refresh may hold the lock, default 5000), `pollMs` (how often waiters look for
  * the token, default 50), `maxWaitMs` (when a waiter gives up and asks the endpoint
- * itself, default 8000), `refreshSkewSeconds` (the token is kept in Redis until this
- * long before it expires, at most half its lifetime, so the fleet refreshes it behind
- * the lock before it expires; default 60, like CedatoAuth's), `clientStyle`
- * ("node-redis" or "ioredis"; detected when absent).
+ * itself, default 8000), `clientStyle` ("node-redis" or "ioredis"; detected when
+ * absent). A value is kept in Redis until its `refreshAt`, the fleet's refresh point;
+ * `refreshSkewSeconds` is accepted and has no effect.
  */
 export function redisTokenStore(client, options = {}) {
   if (client === null || typeof client !== "object" || typeof client.get !== "function" || typeof client.set !== "function") {
     throw new TypeError("redisTokenStore: pass a connected Redis client (node-redis createClient() or ioredis)");
   }
-  const { prefix, skew } = commonOptions("redisTokenStore", options);
+  const { prefix } = commonOptions("redisTokenStore", options);
   const lockMs = Math.ceil(positive(options.lockMs, "lockMs", 5000));
   const pollMs = positive(options.pollMs, "pollMs", 50);
   const maxWaitMs = positive(options.maxWaitMs, "maxWaitMs", 8000);
@@ -113,19 +108,20 @@ export function redisTokenStore(client, options = {}) {
   // set() and release() unlock only their own lock; `done` settles then, for the calls
   // of this process that wait for its request.
   const held = new Map();
-  // The token this process last got or stored, per token key: delete() drops the stored
-  // token only if it is that one, so a late refusal of an old token (every process sees
+  // The text this process last got or stored, per token key: delete() drops the stored
+  // value only if it is that one, so a late refusal of an old token (every process sees
   // the 401s after a revocation) does not drop the new one another process just stored.
   const handedOut = new Map();
 
-  async function unlockRedis(lockKey, owner) {
+  /** Deletes `key` while it holds `value` (a lock's owner, or a refused stored value). */
+  async function deleteIfHolds(key, value) {
     try {
-      await redis.release(lockKey, owner);
+      await redis.release(key, value);
     } catch {
-      // No EVAL (disabled or unsupported): compare, then delete. The lock may expire in
+      // No EVAL (disabled or unsupported): compare, then delete. A lock may expire in
       // between and be taken by another process; deleting it then costs one extra token
       // request at worst.
-      if ((await redis.get(lockKey)) === owner) await redis.del(lockKey);
+      if ((await redis.get(key)) === value) await redis.del(key);
     }
   }
 
@@ -149,7 +145,7 @@ export function redisTokenStore(client, options = {}) {
     held.delete(tokenKey);
     clearInterval(mine.renewal);
     try {
-      await unlockRedis(`${tokenKey}:lock`, mine.owner);
+      await deleteIfHolds(`${tokenKey}:lock`, mine.owner);
     } finally {
       mine.finish();
     }
@@ -164,10 +160,10 @@ export function redisTokenStore(client, options = {}) {
       let raw = await redis.get(tokenKey);
       let lockSeen = null; // not known to be held: try for it
       for (;;) {
-        const token = parseStoredToken(raw);
-        if (token) {
-          handedOut.set(tokenKey, token.accessToken);
-          return token;
+        const value = currentIn(raw);
+        if (value) {
+          handedOut.set(tokenKey, String(raw));
+          return value;
         }
         if (signal?.aborted) return null; // CedatoAuth gave up on this call
         const mine = held.get(tokenKey);
@@ -181,10 +177,11 @@ export function redisTokenStore(client, options = {}) {
         if (lockSeen === null || lockSeen === undefined) {
           if (await lock(tokenKey)) {
             // A holder may have stored the token between the read and the lock.
-            const again = parseStoredToken(await redis.get(tokenKey));
+            const rawAgain = await redis.get(tokenKey);
+            const again = currentIn(rawAgain);
             if (again) {
               await unlock(tokenKey);
-              handedOut.set(tokenKey, again.accessToken);
+              handedOut.set(tokenKey, String(rawAgain));
               return again;
             }
             return null; // this process refreshes; set() or release() unlocks
@@ -197,15 +194,13 @@ export function redisTokenStore(client, options = {}) {
       }
     },
 
-    async set(key, token, ttlSeconds) {
+    async set(key, value) {
       const tokenKey = prefix + key;
-      const now = Date.now();
-      const stored = storedToken(token, ttlSeconds, skew, now);
-      const keepMs = Math.max(1, Math.floor(stored.refreshAt - now));
-      const value = JSON.stringify(stored);
-      handedOut.set(tokenKey, token.accessToken);
+      const text = JSON.stringify(value);
+      handedOut.set(tokenKey, text);
       try {
-        await redis.setFor(tokenKey, value, keepMs);
+        const keepMs = Math.max(1, Math.floor(refreshPointOf("redisTokenStore", value) - Date.now()));
+        await redis.setFor(tokenKey, text, keepMs);
       } finally {
         await unlock(tokenKey);
       }
@@ -224,13 +219,8 @@ export function redisTokenStore(client, options = {}) {
         await redis.del(tokenKey);
         return;
       }
-      try {
-        await redis.drop(tokenKey, refused);
-      } catch {
-        // No EVAL: compare, then delete.
-        const stored = parseStoredToken(await redis.get(tokenKey));
-        if (!stored || stored.accessToken === refused) await redis.del(tokenKey);
-      }
+      // Only while it still holds the refused value (no EVAL: compare, then delete).
+      await deleteIfHolds(tokenKey, refused);
     },
   };
 }

@@ -1,35 +1,47 @@
-// The stored form of a token shared by the stores: what CedatoAuth hands to `set`
-// (`expiresIn`, the token's whole lifetime, and `refreshAt`, from when on it is refreshed
-// before use). `refreshAt` is the one refresh point of the whole fleet: the stores stop
-// handing the token out then, and every CedatoAuth that reads it refreshes it then,
-// whatever skew each is configured with.
+// The stored form as the stores see it. CedatoAuth hands `set` a value
+// `{ sealed, expiresAt, refreshAt }` (defined once, in the library: `SealedEntry` in
+// src/core/store.rs) and takes it back from `get`. `sealed` is the token sealed with
+// AES-256-GCM under a key derived from the credentials: only instances with the same
+// clientId, secret and baseUrl open it, so a store holds nothing usable. A store reads
+// nothing but the two times (ms since the epoch): it hands the value out until
+// `refreshAt`, the one refresh point of the whole fleet, and never after `expiresAt`.
+// Fields are read as own properties, so a polluted Object.prototype changes nothing.
+// The rule is held to the library's by the fixtures in tests/fixtures/stored-values.json.
 
+/** An own property's value, or undefined. */
+const own = (value, name) => (Object.hasOwn(value, name) ? value[name] : undefined);
 const finite = (value) => typeof value === "number" && Number.isFinite(value);
 
-/**
- * The value to store for `token` (as given to `set(key, token, ttlSeconds)`): its own
- * `refreshAt` when CedatoAuth handed one, else `min(skewSeconds, ttlSeconds / 2)` before
- * it expires (a token from an older CedatoAuth, or from elsewhere).
- */
-export function storedToken(token, ttlSeconds, skewSeconds, now = Date.now()) {
-  const refreshAt = finite(token.refreshAt)
-    ? Math.min(token.refreshAt, token.expiresAt)
-    : now + (ttlSeconds - Math.min(skewSeconds, ttlSeconds / 2)) * 1000;
-  return { ...forCedatoAuth(token), refreshAt };
+/** `{ expiresAt, refreshAt }` of a stored value, or null when it has no finite own times. */
+export function timesOf(value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const expiresAt = own(value, "expiresAt");
+  const refreshAt = own(value, "refreshAt");
+  return finite(expiresAt) && finite(refreshAt) ? { expiresAt, refreshAt } : null;
 }
 
-// `{ accessToken, tokenType, expiresAt, expiresIn?, refreshAt? }` of a token (the optional
-// fields when they are numbers).
-function forCedatoAuth({ accessToken, expiresAt, expiresIn, refreshAt }) {
-  const token = { accessToken, tokenType: "bearer", expiresAt };
-  if (finite(expiresIn)) token.expiresIn = expiresIn;
-  if (finite(refreshAt)) token.refreshAt = refreshAt;
-  return token;
+/** `value` as it is when a store may hand it out at `now` (both its times ahead), else null. */
+export function currentValue(value, now = Date.now()) {
+  const times = timesOf(value);
+  return times && now < times.refreshAt && now < times.expiresAt ? value : null;
+}
+
+/** The refresh point of a value given to `set`; a TypeError names `store` when it has none. */
+export function refreshPointOf(store, value) {
+  const times = timesOf(value);
+  if (!times) throw new TypeError(`${store}: set() takes the value CedatoAuth hands over ({ sealed, expiresAt, refreshAt })`);
+  return Math.min(times.refreshAt, times.expiresAt);
+}
+
+/** A shared failure of a broker's `get`: `{ failure: "<code>", ... }` (own property), or null. */
+export function sharedFailure(value) {
+  return typeof value === "object" && value !== null && typeof own(value, "failure") === "string" ? value : null;
 }
 
 /**
- * `{ prefix, skew }` from the options every store takes: `prefix` (prepended to each key,
- * default "") and `refreshSkewSeconds` (default 60); throws a TypeError naming `store`.
+ * `{ prefix }` from the options every store takes: `prefix` (prepended to each key,
+ * default ""); throws a TypeError naming `store`. `refreshSkewSeconds` is still accepted
+ * and checked, and has no effect: every stored value carries the fleet's refresh point.
  */
 export function commonOptions(store, options) {
   const prefix = options.prefix ?? "";
@@ -38,15 +50,5 @@ export function commonOptions(store, options) {
   if (typeof skew !== "number" || !Number.isFinite(skew) || skew < 0) {
     throw new TypeError(`${store}: refreshSkewSeconds must be a number >= 0`);
   }
-  return { prefix, skew };
-}
-
-/** The token for CedatoAuth, or null when `value` is not a usable stored token now. */
-export function usableToken(value, now = Date.now()) {
-  if (typeof value !== "object" || value === null) return null;
-  const { accessToken, expiresAt } = value;
-  if (typeof accessToken !== "string" || accessToken === "" || typeof expiresAt !== "number") return null;
-  const refreshAt = typeof value.refreshAt === "number" ? value.refreshAt : expiresAt;
-  if (!(now < refreshAt && now < expiresAt)) return null;
-  return forCedatoAuth(value);
+  return { prefix };
 }

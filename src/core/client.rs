@@ -18,7 +18,8 @@ use super::config::Config;
 use super::error::{truncate_utf8, Error, ErrorCode};
 use super::events::{bump, Event, Events};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
-use super::store::{StoreAnswer, StoredToken, TokenStore, MAX_STORED_TOKEN_LEN};
+use super::seal::{self, KeyMaterial, Sealer, SealingKey};
+use super::store::{SealedEntry, StoreAnswer, StoredToken, TokenStore, MAX_STORED_TOKEN_LEN};
 use super::token::{is_visible_ascii, oauth_error_fields, process_token_response, token_request, MAX_EXPIRES_IN};
 use super::token::{HttpRequest, HttpResponse, Token, TokenAnswer};
 
@@ -162,7 +163,34 @@ struct State<L> {
     /// (a store without `delete`, a delete that failed, an eventually consistent store),
     /// and it is not taken from there again.
     refused: Option<Rc<CachedToken>>,
+    /// When a refused token was last dropped for a new one ([`TokenClient::refused`]).
+    replaced_refused_at: Option<f64>,
     flight: Option<Flight<L>>,
+}
+
+/// A `tokenStore` and what seals the values it keeps.
+pub struct SharedStore {
+    /// Where the fleet's token is kept.
+    pub store: Rc<dyn TokenStore>,
+    /// Derives the store key's fingerprint and the sealing key from the credentials.
+    pub sealer: Rc<dyn Sealer>,
+}
+
+/// The store key and the sealing key, derived at the first store use.
+struct StoreKeys {
+    key: String,
+    sealing: Rc<dyn SealingKey>,
+}
+
+/// What opening a stored entry gives.
+enum Opened {
+    /// A token usable now.
+    Token(Rc<CachedToken>),
+    /// An entry that opened but is not to be used now (in its refresh window, expired,
+    /// the token the API refused): a miss.
+    Unusable,
+    /// An entry that does not open: another client's, altered, not of this form.
+    Invalid,
 }
 
 /// Fetches and caches Cedato access tokens.
@@ -170,8 +198,10 @@ pub struct TokenClient<R: Runtime, T> {
     config: Config,
     runtime: R,
     transport: T,
-    store: Option<Rc<dyn TokenStore>>,
-    store_key: String,
+    store: Option<SharedStore>,
+    /// Derived lazily: workerd allows no cryptography at module scope, where a
+    /// `new CedatoAuth` may run.
+    store_keys: RefCell<Option<Rc<StoreKeys>>>,
     token_url: String,
     state: RefCell<State<R::Latch>>,
     next_id: Cell<u64>,
@@ -190,19 +220,13 @@ pub const HELD_TOKENS: usize = 32;
 /// The state and the decisions, without I/O.
 impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// A client with nothing cached; it does no I/O until a token is asked for. With a
-    /// `store`, tokens are looked up there before the endpoint is asked, and shared there.
-    /// What it does is counted in `events` and reported to its sink.
-    pub fn new(
-        config: Config,
-        runtime: R,
-        transport: T,
-        store: Option<Rc<dyn TokenStore>>,
-        events: Events,
-    ) -> Rc<Self> {
+    /// `store`, tokens are looked up there before the endpoint is asked, and shared there,
+    /// sealed. What it does is counted in `events` and reported to its sink.
+    pub fn new(config: Config, runtime: R, transport: T, store: Option<SharedStore>, events: Events) -> Rc<Self> {
         Rc::new(TokenClient {
             events,
             token_url: config.token_url(),
-            store_key: config.store_key(),
+            store_keys: RefCell::default(),
             store,
             config,
             runtime,
@@ -210,6 +234,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             state: RefCell::new(State {
                 cached: None,
                 refused: None,
+                replaced_refused_at: None,
                 flight: None,
             }),
             next_id: Cell::new(1),
@@ -319,14 +344,16 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         self.wiped.set(true);
         self.config.wipe();
         self.held.borrow_mut().clear();
+        self.store_keys.borrow_mut().take();
         let mut state = self.state.borrow_mut();
         state.cached = None;
         state.refused = None;
     }
 
-    /// The key of this client's token in a shared store.
-    pub fn store_key(&self) -> &str {
-        &self.store_key
+    /// The key of this client's token in a shared store, once derived (at the first
+    /// store use).
+    pub fn store_key(&self) -> Option<String> {
+        self.store_keys.borrow().as_ref().map(|k| k.key.clone())
     }
 
     /// The cached token while it has not expired, refresh window or not: what grace
@@ -598,13 +625,32 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         self.join(true).await
     }
 
-    /// Forgets the cached token if it is the one with `id` (the API refused it), here
-    /// and, in the background, in the shared store; a newer one another caller may
-    /// already have fetched stays.
-    pub fn invalidate(self: &Rc<Self>, id: u64) {
-        if let (true, Some(store)) = (self.forget(id), &self.store) {
-            self.in_background("delete", store.delete(&self.store_key));
+    /// The API refused the token with `id` (401/419): whether the call may be retried
+    /// with a new token. The cached token is dropped, here and, in the background, in
+    /// the shared store, unless a refused token was dropped less than
+    /// `unauthorizedCooldownMs` ago: an API that refuses every token (a permission
+    /// problem, a revoked client, a node that does not know new tokens yet) then gets the
+    /// token it refused instead of a token request per call. A newer token, which
+    /// another caller may already have fetched, is kept, and the call retries with it.
+    pub fn refused(self: &Rc<Self>, id: u64) -> bool {
+        let now = self.runtime.now_ms();
+        {
+            let mut state = self.state.borrow_mut();
+            if state.cached.as_ref().is_none_or(|t| t.id != id) {
+                return true;
+            }
+            let cooling = state
+                .replaced_refused_at
+                .is_some_and(|at| now - at < self.config.unauthorized_cooldown_ms);
+            if cooling {
+                return false;
+            }
+            state.replaced_refused_at = Some(now);
         }
+        if let (true, Some(shared), Some(key)) = (self.forget(id), &self.store, self.store_key()) {
+            self.in_background("delete", shared.store.delete(&key));
+        }
+        true
     }
 
     /// The result of the token request in flight (started when there is none). Where
@@ -680,25 +726,16 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     }
 
     /// From the store when it has a token usable now, else from the endpoint; a fetched
-    /// token is handed to its callers at once and written to the store in the background.
+    /// token is sealed, handed to its callers, and written to the store in the background.
     /// Also says where the token came from and how many token requests were sent.
     async fn obtain(self: &Rc<Self>, skip_store_read: bool) -> (FlightResult, &'static str, u32) {
         let mut missed = false;
-        if let (Some(store), false) = (&self.store, skip_store_read) {
+        if let (Some(shared), false) = (&self.store, skip_store_read) {
             let started = self.runtime.now_ms();
-            let read = store.get(&self.store_key);
-            let answer = with_timeout(read, self.runtime.sleep(self.config.timeout_ms)).await;
-            let (outcome, result) = match answer {
-                Some(StoreAnswer::Token(stored)) => match self.accept_stored(stored) {
-                    Some(token) => ("hit", Some(Ok(token))),
-                    None => ("miss", None),
-                },
-                // Shared back-off: the fleet's token request failed just now.
-                Some(StoreAnswer::Failed(error)) => ("failure", Some(Err(self.redact_error(error)))),
-                Some(StoreAnswer::Miss) => ("miss", None),
-                Some(StoreAnswer::Unavailable) => ("error", None),
-                None => ("timeout", None),
-            };
+            let deadline = self.runtime.sleep(self.config.timeout_ms);
+            let (outcome, result) = with_timeout(self.read_store(shared), deadline)
+                .await
+                .unwrap_or(("timeout", None));
             self.report_store("get", outcome, started);
             if let Some(result) = result {
                 return (result, "store", 0);
@@ -706,18 +743,107 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             missed = true;
         }
         let (fetched, attempts) = self.fetch_with_retries().await;
-        let Some(store) = &self.store else {
+        let Some(shared) = &self.store else {
             return (fetched, "endpoint", attempts);
         };
         match fetched.as_ref().ok().and_then(|token| self.store_entry(token)) {
             Some((stored, ttl_seconds)) => {
-                self.in_background("set", store.set(&self.store_key, &stored, ttl_seconds));
+                // Sealed before the callers get the token, so a store's `set` has run
+                // (synchronously, up to its first await) by the time they do.
+                let started = self.runtime.now_ms();
+                let deadline = self.runtime.sleep(self.config.timeout_ms);
+                match with_timeout(self.seal(shared, &stored), deadline).await {
+                    Some(Some((key, entry))) => self.in_background("set", shared.store.set(&key, &entry, ttl_seconds)),
+                    Some(None) => self.report_store("set", "error", started),
+                    None => self.report_store("set", "timeout", started),
+                }
             }
             // Nothing to share after a miss: a store that locked for this request unlocks.
-            None if missed => self.in_background("release", store.release(&self.store_key)),
+            None if missed => {
+                if let Some(key) = self.store_key() {
+                    self.in_background("release", shared.store.release(&key));
+                }
+            }
             None => {}
         }
         (fetched, "endpoint", attempts)
+    }
+
+    /// The store key and the sealing key, derived from the credentials at the first call;
+    /// `None` when they cannot be (no Web Crypto, or `free()` was called).
+    async fn keys(&self, shared: &SharedStore) -> Option<Rc<StoreKeys>> {
+        if let Some(keys) = self.store_keys.borrow().clone() {
+            return Some(keys);
+        }
+        if self.wiped.get() {
+            return None;
+        }
+        let derived = shared.sealer.derive(KeyMaterial::of(&self.config)).await?;
+        let keys = Rc::new(StoreKeys {
+            key: seal::store_key(&self.config, &derived.fingerprint),
+            sealing: derived.key,
+        });
+        if self.wiped.get() {
+            return None;
+        }
+        *self.store_keys.borrow_mut() = Some(Rc::clone(&keys));
+        Some(keys)
+    }
+
+    /// Derives the keys (the first time), reads the store and opens what it holds: the
+    /// `store` event's outcome, and the result when the store settled the request (a
+    /// token, or the fleet's failure). The caller bounds it with `timeoutMs`.
+    async fn read_store(&self, shared: &SharedStore) -> (&'static str, Option<FlightResult>) {
+        let Some(keys) = self.keys(shared).await else {
+            return ("error", None);
+        };
+        let entry = match shared.store.get(&keys.key).await {
+            StoreAnswer::Entry(entry) => entry,
+            // Shared back-off: the fleet's token request failed just now.
+            StoreAnswer::Failed(error) => return ("failure", Some(Err(self.redact_error(error)))),
+            StoreAnswer::Miss => return ("miss", None),
+            StoreAnswer::Invalid => return ("invalid", None),
+            StoreAnswer::Unavailable => return ("error", None),
+        };
+        match self.open(&keys, entry).await {
+            Opened::Token(token) => ("hit", Some(Ok(token))),
+            Opened::Unusable => ("miss", None),
+            Opened::Invalid => ("invalid", None),
+        }
+    }
+
+    /// The token of a stored entry, when it opens under this client's key and is usable
+    /// now (see [`accept_stored`](Self::accept_stored)).
+    async fn open(&self, keys: &StoreKeys, entry: SealedEntry) -> Opened {
+        if !entry.current_at(self.runtime.now_ms()) {
+            return Opened::Unusable;
+        }
+        let Some(sealed) = seal::sealed_bytes(&entry.sealed) else {
+            return Opened::Invalid;
+        };
+        let associated = seal::associated_data(&keys.key, entry.expires_at, entry.refresh_at);
+        let Some(plaintext) = keys.sealing.open(sealed, associated).await else {
+            return Opened::Invalid;
+        };
+        match seal::opened_token(&plaintext, &entry) {
+            Some(token) => self.accept_stored(token).map_or(Opened::Unusable, Opened::Token),
+            None => Opened::Invalid,
+        }
+    }
+
+    /// The store key and the sealed entry of `stored`; `None` when it cannot be sealed.
+    async fn seal(&self, shared: &SharedStore, stored: &StoredToken) -> Option<(String, SealedEntry)> {
+        let keys = self.keys(shared).await?;
+        let refresh_at = stored.refresh_at.unwrap_or(stored.expires_at);
+        let plaintext = seal::plaintext(stored.expires_in.unwrap_or(0.0), &stored.access_token);
+        let associated = seal::associated_data(&keys.key, stored.expires_at, refresh_at);
+        let sealed = keys.sealing.seal(plaintext, associated).await?;
+        let entry = SealedEntry {
+            sealed: seal::sealed_text(&sealed),
+            expires_at: stored.expires_at,
+            refresh_at,
+        };
+        Some((keys.key.clone(), entry))
     }
 
     /// Runs a store call on its own, within `timeoutMs`, and reports how it ended.

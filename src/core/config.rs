@@ -69,6 +69,8 @@ pub struct RawOptions {
     pub timeout_ms: OptionValue,
     /// `maxRetries`
     pub max_retries: OptionValue,
+    /// `unauthorizedCooldownMs`
+    pub unauthorized_cooldown_ms: OptionValue,
     /// `fetch`
     pub fetch: OptionValue,
     /// `tokenStore`
@@ -97,6 +99,9 @@ pub struct Config {
     pub timeout_ms: f64,
     /// Retries after the first attempt.
     pub max_retries: u32,
+    /// After the API refused a token (401/419) and the client replaced it, how long a
+    /// refused token is kept instead of being replaced again, in ms.
+    pub unauthorized_cooldown_ms: f64,
     /// Whether the caller gave a `tokenStore`.
     pub token_store: bool,
 }
@@ -111,6 +116,7 @@ impl fmt::Debug for Config {
             .field("refresh_skew_seconds", &self.refresh_skew_seconds)
             .field("timeout_ms", &self.timeout_ms)
             .field("max_retries", &self.max_retries)
+            .field("unauthorized_cooldown_ms", &self.unauthorized_cooldown_ms)
             .field("token_store", &self.token_store)
             .finish()
     }
@@ -194,6 +200,13 @@ impl Config {
         if max_retries < 0.0 || max_retries != max_retries.floor() || max_retries > f64::from(MAX_RETRIES) {
             return Err(config_error("maxRetries must be a whole number from 0 to 10"));
         }
+        let unauthorized_cooldown_ms =
+            optional_number(raw.unauthorized_cooldown_ms, "unauthorizedCooldownMs", 5_000.0)?;
+        if !(0.0..=MAX_TIMEOUT_MS).contains(&unauthorized_cooldown_ms) {
+            return Err(config_error(
+                "unauthorizedCooldownMs must be >= 0 and at most 2147483647",
+            ));
+        }
         // Only checked: the wasm layer keeps the functions themselves.
         for (name, value) in [("fetch", raw.fetch), ("onEvent", raw.on_event)] {
             if !matches!(value, OptionValue::Missing | OptionValue::Function) {
@@ -226,6 +239,7 @@ impl Config {
             refresh_skew_seconds: refresh_skew_seconds.min(MAX_EXPIRES_IN),
             timeout_ms,
             max_retries: max_retries as u32,
+            unauthorized_cooldown_ms,
         })
     }
 
@@ -244,12 +258,6 @@ impl Config {
     pub fn wipe(&self) {
         self.client_secret.borrow_mut().zeroize();
         self.basic.borrow_mut().zeroize();
-    }
-
-    /// The key under which a shared token store keeps this client's token: derived from
-    /// the base URL and the client id, never from the secret.
-    pub fn store_key(&self) -> String {
-        ["cedato-auth:v1:", self.base_url.as_str(), ":", self.client_id.as_str()].concat()
     }
 
     /// `{baseUrl}token`.
@@ -438,6 +446,14 @@ mod tests {
             (with(|o| o.max_retries = OptionValue::Num(1.5)), "maxRetries"),
             (with(|o| o.max_retries = OptionValue::Num(-1.0)), "maxRetries"),
             (with(|o| o.max_retries = OptionValue::Num(11.0)), "maxRetries"),
+            (
+                with(|o| o.unauthorized_cooldown_ms = OptionValue::Num(-1.0)),
+                "unauthorizedCooldownMs",
+            ),
+            (
+                with(|o| o.unauthorized_cooldown_ms = OptionValue::Str("5s".into())),
+                "unauthorizedCooldownMs",
+            ),
             (with(|o| o.fetch = OptionValue::Str("fetch".into())), "fetch"),
             (with(|o| o.on_event = OptionValue::Object), "onEvent"),
             (with(|o| o.base_url = OptionValue::Num(1.0)), "baseUrl"),
@@ -448,12 +464,14 @@ mod tests {
             o.refresh_skew_seconds = OptionValue::Num(0.0);
             o.max_retries = OptionValue::Num(0.0);
             o.timeout_ms = OptionValue::Num(0.5);
+            o.unauthorized_cooldown_ms = OptionValue::Num(0.0);
             o.fetch = OptionValue::Function;
             o.on_event = OptionValue::Function;
             o.api_version = OptionValue::Str("2".into());
         }))
         .unwrap();
         assert_eq!((c.refresh_skew_seconds, c.max_retries, c.timeout_ms), (0.0, 0, 0.5));
+        assert_eq!(c.unauthorized_cooldown_ms, 0.0);
         assert_eq!(c.api_version, "2");
     }
 

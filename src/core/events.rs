@@ -64,13 +64,18 @@ pub enum Event<'a> {
         ms: f64,
         /// Whether a 401/419 answer was retried with a new token.
         retried: bool,
+        /// Whether a 401/419 answer is the result because a refused token was replaced
+        /// less than `unauthorizedCooldownMs` ago (no new token until then).
+        cooldown: bool,
     },
     /// A `tokenStore` call ended.
     Store {
         /// `get`, `set`, `delete` or `release`.
         op: &'static str,
-        /// `hit` / `miss` / `failure` (get; `failure`: the store shared the fleet's failed
-        /// token request), `written` (set, delete, release), `error`, `timeout`.
+        /// `hit` / `miss` / `invalid` / `failure` (get; `invalid`: a value that does not
+        /// open under this client's credentials, a miss; `failure`: the store shared the
+        /// fleet's failed token request), `written` (set, delete, release), `error`,
+        /// `timeout`.
         outcome: &'static str,
         /// How long it took, in ms.
         ms: f64,

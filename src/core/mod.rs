@@ -1,18 +1,23 @@
-//! The pure core: no JavaScript types, no I/O of its own. Time, waiting, the transport and
-//! the shared store are traits ([`Runtime`], [`Transport`], [`TokenStore`]): native tests
-//! drive the one async driver ([`TokenClient`]) with fakes, the wasm build with web-sys.
+//! The pure core: no JavaScript types, no I/O of its own. Time, waiting, the transport,
+//! the shared store and its seal are traits ([`Runtime`], [`Transport`], [`TokenStore`],
+//! [`Sealer`]): native tests drive the one async driver ([`TokenClient`]) with fakes, the
+//! wasm build with web-sys.
 
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod events;
 pub mod retry;
+pub mod seal;
 pub mod store;
 pub mod token;
 
-pub use client::{CachedToken, Clock, Latch, LocalFuture, Next, Runtime, TokenClient, Transport, TransportError};
+pub use client::{
+    CachedToken, Clock, Latch, LocalFuture, Next, Runtime, SharedStore, TokenClient, Transport, TransportError,
+};
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
 pub use events::{Event, Events, Stats};
-pub use store::{StoreAnswer, StoredToken, TokenStore};
+pub use seal::{Derived, KeyMaterial, Sealer, SealingKey};
+pub use store::{SealedEntry, StoreAnswer, StoredToken, StoredValue, TokenStore};
 pub use token::{process_token_response, HttpRequest, HttpResponse, Scalar, Token, TokenAnswer};

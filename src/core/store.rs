@@ -2,26 +2,121 @@
 //!
 //! Lookup order is memory, then the store, then the token endpoint. A store is only an
 //! optimisation: one that fails or is slow degrades to the endpoint, never fails a call.
+//! What a store keeps is a [`SealedEntry`] (see [`super::seal`]): it learns when the
+//! token expires, and nothing usable.
+
+use serde::{Deserialize, Serialize};
 
 use super::client::LocalFuture;
-use super::error::Error;
+use super::error::{Error, ErrorCode};
+use super::token::Scalar;
 
-/// A token as a store keeps it.
+/// A token as a store shares it, once opened.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredToken {
     /// The access token.
     pub access_token: String,
     /// When it expires, in ms since the epoch.
     pub expires_at: f64,
-    /// Its whole lifetime in seconds (`expires_in`), when the store kept it: the refresh
-    /// window of a short-lived token is then `min(refreshSkewSeconds, expires_in / 2)`,
-    /// as for a token from the endpoint. Without it, the whole `refreshSkewSeconds`.
+    /// Its whole lifetime in seconds (`expires_in`), when known: the refresh window of a
+    /// short-lived token is then `min(refreshSkewSeconds, expires_in / 2)`, as for a
+    /// token from the endpoint. Without it, the whole `refreshSkewSeconds`.
     pub expires_in: Option<f64>,
     /// From when on the token is refreshed before use, in ms since the epoch, as the
     /// instance that fetched it decided (its refresh window): every reader of the store
     /// (the library and the shipped stores) uses this one point, so a fleet whose
-    /// instances or stores are configured with different skews still shares one token.
+    /// instances are configured with different skews still shares one token.
     pub refresh_at: Option<f64>,
+}
+
+/// The one definition of the stored form: what the library hands to a store's `set` and
+/// takes back from its `get`, `{ sealed, expiresAt, refreshAt }`. A store reads only the
+/// two times (to expire the entry); `sealed` is opaque to it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SealedEntry {
+    /// The token and its lifetime sealed with AES-256-GCM: nonce, ciphertext and tag,
+    /// base64url without padding.
+    pub sealed: String,
+    /// When the token expires, in ms since the epoch.
+    pub expires_at: f64,
+    /// From when on the fleet refreshes it (ms since the epoch): a store hands the entry
+    /// out until then.
+    pub refresh_at: f64,
+}
+
+impl SealedEntry {
+    /// Whether a store may still hand the entry out at `now`: before both its times.
+    pub fn current_at(&self, now: f64) -> bool {
+        now < self.refresh_at && now < self.expires_at
+    }
+}
+
+/// A value as a store's `get` hands it back (in the wasm, read from its own properties
+/// only): a [`SealedEntry`], or the failure of the fleet's shared token request (a
+/// broker's) `{ failure: "<code>", message, status?, retryAfter? }`.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+pub struct StoredValue {
+    sealed: Scalar,
+    expires_at: Scalar,
+    refresh_at: Scalar,
+    failure: Scalar,
+    message: Scalar,
+    status: Scalar,
+    retry_after: Scalar,
+}
+
+impl StoredValue {
+    /// Whether a store hands this value out at `now`: finite `expiresAt` and `refreshAt`,
+    /// both ahead. The shipped stores (stores/stored-token.mjs) apply the same rule,
+    /// held to this one by the fixtures in tests/fixtures/stored-values.json.
+    pub fn current_at(&self, now: f64) -> bool {
+        match (number(&self.expires_at), number(&self.refresh_at)) {
+            (Some(expires_at), Some(refresh_at)) if expires_at.is_finite() && refresh_at.is_finite() => {
+                now < refresh_at && now < expires_at
+            }
+            _ => false,
+        }
+    }
+
+    /// What the client makes of the value: a shared failure, an entry to open, or
+    /// [`StoreAnswer::Invalid`] for anything else (a plain token of the old form, fields
+    /// of the wrong type).
+    pub fn into_answer(self) -> StoreAnswer {
+        if let Scalar::String(code) = &self.failure {
+            return StoreAnswer::Failed(self.shared_failure(code));
+        }
+        match (self.sealed, number(&self.expires_at), number(&self.refresh_at)) {
+            (Scalar::String(sealed), Some(expires_at), Some(refresh_at)) => StoreAnswer::Entry(SealedEntry {
+                sealed,
+                expires_at,
+                refresh_at,
+            }),
+            _ => StoreAnswer::Invalid,
+        }
+    }
+
+    /// The error of a failure the store shares: its code (`server_error` when unknown),
+    /// its message, status and `retryAfter`.
+    fn shared_failure(&self, code: &str) -> Error {
+        let code = ErrorCode::from_code(code).unwrap_or(ErrorCode::ServerError);
+        let detail = self.message.as_str().unwrap_or("no detail");
+        let mut error = Error::new(code, ["the fleet's shared token request failed: ", detail].concat());
+        error.status = number(&self.status)
+            .filter(|s| (100.0..600.0).contains(s))
+            .map(|s| s as u16);
+        error.retry_after = number(&self.retry_after).filter(|s| s.is_finite() && *s >= 0.0);
+        error
+    }
+}
+
+/// A number field, when it is one.
+fn number(value: &Scalar) -> Option<f64> {
+    match value {
+        Scalar::Number(n) => Some(*n),
+        _ => None,
+    }
 }
 
 /// A stored token longer than this is not used (a header that large is refused by
@@ -31,11 +126,13 @@ pub const MAX_STORED_TOKEN_LEN: usize = 4096;
 /// What a store answers a lookup with.
 #[derive(Debug)]
 pub enum StoreAnswer {
-    /// A token (the client still checks it is usable).
-    Token(StoredToken),
-    /// Nothing usable: the client asks the endpoint (after a store that locks on a miss
-    /// chose it to).
+    /// A sealed entry (the client opens it and checks the token is usable).
+    Entry(SealedEntry),
+    /// Nothing: the client asks the endpoint (after a store that locks on a miss chose
+    /// it to).
     Miss,
+    /// Something that is not a stored value of this form: a miss, reported as `invalid`.
+    Invalid,
     /// The fleet's shared token request failed (a broker's, with its `retryAfter`): the
     /// client ends with this error (or its grace token) instead of asking the endpoint
     /// itself, so a failing endpoint is not asked by every instance.
@@ -56,15 +153,76 @@ impl Drop for StoredToken {
 /// the client bounds every call with `timeoutMs`, and a call it gave up on is dropped
 /// (the wasm store then aborts the signal it handed the call).
 pub trait TokenStore {
-    /// The token under `key`, if the store has a usable one.
+    /// The entry under `key`, if the store has a current one.
     fn get(&self, key: &str) -> LocalFuture<StoreAnswer>;
-    /// Keeps `token` under `key` for `ttl_seconds`; `false` when the store failed.
-    fn set(&self, key: &str, token: &StoredToken, ttl_seconds: f64) -> LocalFuture<bool>;
-    /// Drops the token under `key` (the API refused it); `false` when the store failed.
+    /// Keeps `entry` under `key` for `ttl_seconds`; `false` when the store failed.
+    fn set(&self, key: &str, entry: &SealedEntry, ttl_seconds: f64) -> LocalFuture<bool>;
+    /// Drops the entry under `key` (the API refused its token); `false` when the store failed.
     fn delete(&self, key: &str) -> LocalFuture<bool>;
     /// The token request that followed a miss (`get` found nothing usable) ended
     /// without a token to `set`: it failed, or its token is not to be shared (use-once).
     /// A store that locks on a miss unlocks here, so nobody waits for that token.
     /// `false` when the store failed.
     fn release(&self, key: &str) -> LocalFuture<bool>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fixtures the shipped stores are tested with too (tests/fleet/stored-values.test.mjs):
+    /// one rule for when a value is current, and what the library makes of it.
+    #[test]
+    fn stored_value_fixtures() {
+        #[derive(Deserialize)]
+        struct Fixture {
+            name: String,
+            value: serde_json::Value,
+            now: f64,
+            current: bool,
+            library: String,
+        }
+        let text = include_str!("../../tests/fixtures/stored-values.json");
+        let fixtures: Vec<Fixture> = serde_json::from_str(text).unwrap();
+        assert!(fixtures.len() >= 10);
+        for f in fixtures {
+            let value: StoredValue = match f.value.is_object() {
+                true => serde_json::from_value(f.value).unwrap(),
+                false => {
+                    assert_eq!(f.library, "invalid", "{}", f.name);
+                    assert!(!f.current, "{}", f.name);
+                    continue;
+                }
+            };
+            assert_eq!(value.current_at(f.now), f.current, "{}", f.name);
+            let library = match value.into_answer() {
+                StoreAnswer::Entry(e) if e.current_at(f.now) => "entry",
+                StoreAnswer::Entry(_) => "stale",
+                StoreAnswer::Failed(_) => "failure",
+                StoreAnswer::Invalid => "invalid",
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(library, f.library, "{}", f.name);
+        }
+    }
+
+    #[test]
+    fn a_shared_failure_keeps_its_code_status_and_retry_after_within_bounds() {
+        let value: StoredValue =
+            serde_json::from_str(r#"{"failure":"rate_limited","message":"slow down","status":429,"retryAfter":30}"#)
+                .unwrap();
+        let StoreAnswer::Failed(e) = value.into_answer() else {
+            panic!()
+        };
+        assert_eq!(
+            (e.code, e.status, e.retry_after),
+            (ErrorCode::RateLimited, Some(429), Some(30.0))
+        );
+        assert!(e.message.ends_with("slow down"));
+        let value: StoredValue = serde_json::from_str(r#"{"failure":"weird","status":9999,"retryAfter":-1}"#).unwrap();
+        let StoreAnswer::Failed(e) = value.into_answer() else {
+            panic!()
+        };
+        assert_eq!((e.code, e.status, e.retry_after), (ErrorCode::ServerError, None, None));
+    }
 }

@@ -285,6 +285,7 @@ async fn authed_fetch(
     // A stream is used up by the first send: no retry then, and no redirect that keeps it.
     let resendable = first.body.dyn_ref::<ReadableStream>().is_none();
     let mut retried = false;
+    let mut cooldown = false;
     let started = inner.client.runtime().now_ms();
     let (response, deadline) = 'attempts: loop {
         let token = Rc::clone(&inner.client)
@@ -364,10 +365,12 @@ async fn authed_fetch(
                 continue;
             }
             if (status == 401 || status == 419) && resendable && !retried {
-                inner.client.invalidate(token.id);
-                discard(&response);
-                retried = true;
-                continue 'attempts;
+                if inner.client.refused(token.id) {
+                    discard(&response);
+                    retried = true;
+                    continue 'attempts;
+                }
+                cooldown = true;
             }
             break 'attempts (response, deadline);
         }
@@ -378,6 +381,7 @@ async fn authed_fetch(
         status: response.status(),
         ms: inner.client.runtime().now_ms() - started,
         retried,
+        cooldown,
     });
     Ok((response, deadline))
 }

@@ -3,7 +3,8 @@
 //! The core decides and drives (cache, single flight, retries, grace, the store); this
 //! layer gives it the JavaScript platform ([`runtime::WebRuntime`]: `Date.now`,
 //! `setTimeout`, `wasm-bindgen-futures`; [`transport::WebTransport`]: web-sys `fetch`;
-//! [`store::JsStore`]: the `tokenStore` option), and turns results into promises.
+//! [`store::JsStore`]: the `tokenStore` option; [`seal::WebCrypto`]: Web Crypto, which seals
+//! what the store keeps), and turns results into promises.
 //!
 //! Every exported method takes `&self` and returns at once: the work runs in a task of
 //! its own that holds an `Rc` of the state, so user code it calls (the `fetch` option, a
@@ -15,6 +16,7 @@ mod body;
 mod error;
 mod options;
 mod runtime;
+mod seal;
 mod store;
 mod transport;
 mod typings;
@@ -29,7 +31,7 @@ use web_sys::Url;
 
 use crate::core::client::Flight;
 use crate::core::events::bump;
-use crate::core::{CachedToken, Error, ErrorCode, Event, Events, Runtime, TokenClient, TokenStore};
+use crate::core::{CachedToken, Error, ErrorCode, Event, Events, Runtime, TokenClient};
 use error::{js_error, set, to_js};
 use runtime::{JsLatch, WebRuntime};
 use transport::WebTransport;
@@ -107,7 +109,6 @@ impl CedatoAuth {
             .map_err(|_| js_error(ErrorCode::InvalidConfig, "baseUrl must be an absolute http(s) URL"))?;
         config.base_url = url.href();
         let origin = url.origin();
-        let store = options.store.map(|s| Rc::new(s) as Rc<dyn TokenStore>);
         let sink = options
             .on_event
             .map(|on_event| Box::new(move |e: &Event| report(&on_event, e)) as _);
@@ -118,7 +119,7 @@ impl CedatoAuth {
                 config,
                 WebRuntime::detect(),
                 WebTransport { fetch: options.fetch },
-                store,
+                options.store,
                 Events::new(sink),
             ),
             memo: RefCell::default(),

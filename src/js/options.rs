@@ -6,14 +6,15 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::seal::WebCrypto;
 use super::store::JsStore;
-use crate::core::{Config, Error, ErrorCode, OptionValue, RawOptions};
+use crate::core::{Config, Error, ErrorCode, OptionValue, RawOptions, SharedStore};
 
 /// Validated options and the JavaScript objects among them.
 pub struct Options {
     pub config: Config,
     pub fetch: Option<Function>,
-    pub store: Option<JsStore>,
+    pub store: Option<SharedStore>,
     pub on_event: Option<Function>,
 }
 
@@ -49,7 +50,7 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
     raw.on_event = kind(&on_event, raw.on_event);
     let config = Config::from_options(raw)?;
     let store = match config.token_store {
-        true => Some(JsStore::new(token_store)?),
+        true => Some(shared_store(token_store)?),
         false => None,
     };
     Ok(Options {
@@ -57,6 +58,21 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
         fetch: fetch.dyn_into::<Function>().ok(),
         store,
         on_event: on_event.dyn_into::<Function>().ok(),
+    })
+}
+
+/// The `tokenStore` option and the engine's Web Crypto, which seals what it keeps.
+fn shared_store(store: JsValue) -> Result<SharedStore, Error> {
+    let store = JsStore::new(store)?;
+    let crypto = WebCrypto::detect().ok_or_else(|| {
+        config_error(
+            "tokenStore needs the engine's Web Crypto (crypto.subtle) to seal the tokens it shares, \
+             and this runtime has none (browsers offer it only on https pages and localhost)",
+        )
+    })?;
+    Ok(SharedStore {
+        store: std::rc::Rc::new(store),
+        sealer: std::rc::Rc::new(crypto),
     })
 }
 
@@ -164,7 +180,7 @@ impl RequestOptions {
 /// serde-wasm-bindgen looks fields up with `in` and `[]`, which would also find what a
 /// polluted `Object.prototype` holds (`Object.prototype.baseUrl = …`), and would run a
 /// getter that throws. `None` when reading a property threw.
-fn own_properties(object: &JsValue) -> Option<JsValue> {
+pub(super) fn own_properties(object: &JsValue) -> Option<JsValue> {
     let bare: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
     js_sys::Object::try_assign(&bare, object.unchecked_ref())
         .ok()

@@ -1,44 +1,15 @@
 //! The `tokenStore` option as the core's [`TokenStore`]: its methods called through
-//! js-sys, what they return awaited, stored values read with serde-wasm-bindgen.
+//! js-sys, what they return awaited, stored values read from their own properties with
+//! serde-wasm-bindgen into the core's one stored form.
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
 
-use crate::core::{Error, ErrorCode, LocalFuture, Scalar, StoreAnswer, StoredToken, TokenStore};
-
-/// What a store's `get` hands back: a token (the `StoredToken` of the typings), or the
-/// failure of the fleet's shared token request (a broker's), `{ failure: "<code>",
-/// message, status?, retryAfter? }`.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct StoredValue {
-    access_token: Scalar,
-    token_type: Scalar,
-    expires_at: Scalar,
-    expires_in: Scalar,
-    refresh_at: Scalar,
-    failure: Scalar,
-    message: Scalar,
-    status: Scalar,
-    retry_after: Scalar,
-}
-
-/// A token as the library hands it to `set`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredValueOut<'a> {
-    access_token: &'a str,
-    token_type: &'static str,
-    expires_at: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expires_in: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refresh_at: Option<f64>,
-}
+use super::options::own_properties;
+use crate::core::{Error, ErrorCode, LocalFuture, SealedEntry, StoreAnswer, StoredValue, TokenStore};
 
 /// The user's store object and its methods.
 pub struct JsStore {
@@ -124,58 +95,18 @@ impl JsStore {
     }
 }
 
-/// Reads `{ accessToken, tokenType?, expiresAt, expiresIn?, refreshAt? }` (a token type
-/// other than bearer, or fields of the wrong type, make it a miss; an `expiresIn` or
-/// `refreshAt` that is not a number is left out), or `{ failure }`.
+/// What a store's `get` resolved with, read from its own properties only (a polluted
+/// `Object.prototype` adds nothing): `null` or `undefined` is a miss; anything that is
+/// not a stored value (a plain token, a getter that throws) is [`StoreAnswer::Invalid`].
 fn stored_answer(value: JsValue) -> StoreAnswer {
-    if !value.is_object() {
+    if value.is_undefined() || value.is_null() {
         return StoreAnswer::Miss;
     }
-    // A copy as plain data first (getters run, and may throw, here, where it is caught).
-    let data = js_sys::JSON::stringify(&value)
-        .ok()
-        .and_then(|text| super::api::parse_json(&text).ok());
-    let Some(stored) = data.and_then(|data| serde_wasm_bindgen::from_value::<StoredValue>(data).ok()) else {
-        return StoreAnswer::Miss;
+    let stored = match value.is_object() {
+        true => own_properties(&value).and_then(|own| serde_wasm_bindgen::from_value::<StoredValue>(own).ok()),
+        false => None,
     };
-    if let Scalar::String(code) = &stored.failure {
-        return StoreAnswer::Failed(shared_failure(code, &stored));
-    }
-    let bearer = match &stored.token_type {
-        Scalar::Null => true,
-        Scalar::String(t) => t.eq_ignore_ascii_case("bearer"),
-        _ => false,
-    };
-    match (stored.access_token, number(&stored.expires_at)) {
-        (Scalar::String(access_token), Some(expires_at)) if bearer => StoreAnswer::Token(StoredToken {
-            access_token,
-            expires_at,
-            expires_in: number(&stored.expires_in),
-            refresh_at: number(&stored.refresh_at),
-        }),
-        _ => StoreAnswer::Miss,
-    }
-}
-
-/// The error of a failure the store shares: its code (`server_error` when unknown), its
-/// message, status and `retryAfter`.
-fn shared_failure(code: &str, stored: &StoredValue) -> Error {
-    let code = ErrorCode::from_code(code).unwrap_or(ErrorCode::ServerError);
-    let detail = stored.message.as_str().unwrap_or("no detail");
-    let mut error = Error::new(code, ["the fleet's shared token request failed: ", detail].concat());
-    error.status = number(&stored.status)
-        .filter(|s| (100.0..600.0).contains(s))
-        .map(|s| s as u16);
-    error.retry_after = number(&stored.retry_after).filter(|s| s.is_finite() && *s >= 0.0);
-    error
-}
-
-/// A number field, when it is one.
-fn number(value: &Scalar) -> Option<f64> {
-    match value {
-        Scalar::Number(n) => Some(*n),
-        _ => None,
-    }
+    stored.map_or(StoreAnswer::Invalid, StoredValue::into_answer)
 }
 
 impl TokenStore for JsStore {
@@ -184,15 +115,8 @@ impl TokenStore for JsStore {
         Box::pin(async move { read.await.map_or(StoreAnswer::Unavailable, stored_answer) })
     }
 
-    fn set(&self, key: &str, token: &StoredToken, ttl_seconds: f64) -> LocalFuture<bool> {
-        let value = StoredValueOut {
-            access_token: &token.access_token,
-            token_type: "bearer",
-            expires_at: token.expires_at,
-            expires_in: token.expires_in,
-            refresh_at: token.refresh_at,
-        };
-        let Ok(value) = serde_wasm_bindgen::to_value(&value) else {
+    fn set(&self, key: &str, entry: &SealedEntry, ttl_seconds: f64) -> LocalFuture<bool> {
+        let Ok(value) = serde_wasm_bindgen::to_value(entry) else {
             return Box::pin(async { false });
         };
         let write = self.call(&self.set, &[key.into(), value, ttl_seconds.into()]);

@@ -20,12 +20,21 @@ export interface CedatoAuthOptions {
   timeoutMs?: number;
   /** Retries of a token request after network errors, timeouts, 5xx and 429. Default 2; 0 to 10. */
   maxRetries?: number;
+  /**
+   * After the API refused a token (401/419) and it was replaced, how long a refused token
+   * is kept instead of being replaced again, in ms (default 5000; 0: every refusal gets a
+   * new token). An API that refuses every token then costs one token request per
+   * instance per cool-down, not one per call.
+   */
+  unauthorizedCooldownMs?: number;
   /** The fetch to use. Default: the global fetch. */
   fetch?: (input: Request | string, init?: RequestInit) => Promise<Response>;
   /**
    * A store shared by many instances (isolates, processes) so they share one token.
    * Lookup order: memory, then the store, then the token endpoint. A store that throws,
-   * rejects or takes longer than timeoutMs is skipped; it never fails a call.
+   * rejects or takes longer than timeoutMs is skipped; it never fails a call. What it
+   * keeps is sealed under the credentials (see StoredToken). Needs the engine's Web
+   * Crypto (crypto.subtle): without it the constructor throws invalid_config.
    */
   tokenStore?: TokenStore;
   /**
@@ -91,6 +100,11 @@ export interface CedatoApiEvent {
   ms: number;
   /** Whether a 401/419 answer was retried once with a new token. */
   retried: boolean;
+  /**
+   * Whether a 401/419 answer is the result without a retry because this instance replaced
+   * a refused token less than `unauthorizedCooldownMs` ago.
+   */
+  cooldown: boolean;
 }
 
 /** A tokenStore call ended. */
@@ -98,11 +112,12 @@ export interface CedatoStoreEvent {
   type: "store";
   op: "get" | "set" | "delete" | "release";
   /**
-   * get: "hit", "miss", or "failure" (the store shared the fleet's failed token request);
-   * set, delete, release: "written"; any: "error" (threw or rejected) or "timeout"
-   * (no answer within timeoutMs).
+   * get: "hit", "miss", "invalid" (a value that does not open under these credentials:
+   * another client's, altered, of an older format; a miss), or "failure" (the store shared
+   * the fleet's failed token request); set, delete, release: "written"; any: "error"
+   * (threw or rejected, or no Web Crypto key) or "timeout" (no answer within timeoutMs).
    */
-  outcome: "hit" | "miss" | "failure" | "written" | "error" | "timeout";
+  outcome: "hit" | "miss" | "invalid" | "failure" | "written" | "error" | "timeout";
   ms: number;
 }
 
@@ -135,25 +150,36 @@ export interface CedatoAuthStats {
   apiRetries: number;
 }
 
-/** A token as a shared store keeps it. */
+/**
+ * What a shared store keeps, as CedatoAuth hands it to `set` and takes it back from `get`:
+ * the token sealed under the credentials, and its two times. A store reads only the times
+ * (to expire the entry) and keeps the whole value as it is; it learns when the token
+ * expires, and nothing usable. Only an instance with the same clientId, secret and
+ * baseUrl opens it; one that does not open is a miss (a `store` event "invalid").
+ *
+ * @example
+ * // under "cedato-auth:v2:<baseUrl>:<clientId>:<fingerprint: 43 base64url characters>"
+ * {
+ *   "sealed": "r5RA1OuNkkdp6sxJjykUBKh_xkzjB-W-4p-Pk2vGD_ovhRAh2QIKBuV5mAeDX3II1BMah7QtPgQBQlC-EtgVNv1j5VDBvtUtHU89e0tUOw",
+ *   "expiresAt": 1796662164913,
+ *   "refreshAt": 1796662104913
+ * }
+ */
 export interface StoredToken {
-  accessToken: string;
-  /** Always "bearer". */
-  tokenType: string;
-  /** When it expires, in ms since the epoch. */
-  expiresAt: number;
   /**
-   * Its whole lifetime in seconds (the endpoint's expires_in), as CedatoAuth hands it to
-   * `set`: a reader then refreshes it `min(refreshSkewSeconds, expiresIn / 2)` before it
-   * expires, as it would a token it fetched. Without it, `refreshSkewSeconds` before.
+   * AES-256-GCM of the token and its lifetime, under a key derived from the credentials
+   * (HKDF-SHA-256), with the store key and both times as associated data: nonce,
+   * ciphertext and tag, base64url. Opaque.
    */
-  expiresIn?: number;
+  readonly sealed: string;
+  /** When the token expires, in ms since the epoch. */
+  readonly expiresAt: number;
   /**
-   * From when on the token is refreshed before use, in ms since the epoch: the refresh
-   * window of the instance that fetched it, as CedatoAuth hands it to `set`. Every reader
-   * (CedatoAuth and the shipped stores) uses this one point instead of a skew of its own.
+   * From when on the fleet refreshes the token, in ms since the epoch: the refresh
+   * window of the instance that fetched it. A store hands the value out until then;
+   * every reader uses this one point instead of a skew of its own.
    */
-  refreshAt?: number;
+  readonly refreshAt: number;
 }
 
 /**
@@ -176,14 +202,16 @@ export interface TokenStoreCallOptions {
 }
 
 /**
- * Where a fleet shares its token. Keys derive from baseUrl and clientId, never the secret.
- * A fetched token is handed to its callers at once; `set` (and `delete`, `release`) run in
- * the background, each within timeoutMs.
+ * Where a fleet shares its token. The key is `cedato-auth:v2:<baseUrl>:<clientId>:<fingerprint>`,
+ * the fingerprint a one-way HKDF-SHA-256 derivation of the credentials: another secret is
+ * another key. A fetched token is sealed, handed to its callers, and `set` (and `delete`,
+ * `release`) run in the background, each within timeoutMs. Values are read from their own
+ * properties only.
  */
 export interface TokenStore {
-  /** The token, nothing (`null`), or the failure of the fleet's shared token request. */
+  /** The stored value as `set` got it, nothing (`null`), or the failure of the fleet's shared token request. */
   get(key: string, options?: TokenStoreCallOptions): Promise<StoredToken | SharedFailure | null | undefined>;
-  set(key: string, token: StoredToken, ttlSeconds: number, options?: TokenStoreCallOptions): Promise<void>;
+  set(key: string, value: StoredToken, ttlSeconds: number, options?: TokenStoreCallOptions): Promise<void>;
   /** Called when the API refused the stored token (401/419). */
   delete?(key: string, options?: TokenStoreCallOptions): Promise<void>;
   /**

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Miniflare } from "miniflare";
 import { startMockServer } from "../mock/server.mjs";
+import { open } from "../support/sealed.mjs";
 import { bundleWorker, callWorker, credentials, fleetBindings, makeProject, storeKey, tokensOf, workerOptions } from "./setup.mjs";
 
 const WORKERS = ["k1", "k2", "k3"];
@@ -44,10 +45,9 @@ test("kv: after the first worker fetched the token, the other workers reuse it",
   await fleet(sequential);
   const first = tokensOf(await call("k1", 1));
   assert.equal(mock.client(sequential.clientId).stats().tokenRequests, 1);
-  const stored = await (await mf.getKVNamespace("TOKENS", "k1")).get(`fleet-test:${storeKey(mock.baseUrl, sequential.clientId)}`, "json");
-  assert.deepEqual(Object.keys(stored).sort(), ["accessToken", "expiresAt", "expiresIn", "refreshAt", "tokenType"]);
-  assert.equal(stored.accessToken, [...first][0]);
-  assert.equal(stored.expiresIn, 3600);
+  const stored = await (await mf.getKVNamespace("TOKENS", "k1")).get(`fleet-test:${storeKey(mock.baseUrl, sequential)}`, "json");
+  assert.deepEqual(Object.keys(stored).sort(), ["expiresAt", "refreshAt", "sealed"]);
+  assert.deepEqual(open(sequential, mock.baseUrl, stored), { accessToken: [...first][0], expiresIn: 3600 });
   const others = tokensOf([...(await call("k2", 20)), ...(await call("k3", 20))]);
   assert.deepEqual(others, first, "k2 and k3 used k1's token");
   const stats = mock.client(sequential.clientId).stats();
@@ -104,8 +104,8 @@ test("kv: a write that outlasts the request that fetched the token is kept alive
   await fleet(creds, await bundleWorker(dir, "kv-slow-worker.mjs"));
   const first = tokensOf(await call("k1", 1)); // answered before its 300 ms write ends
   await new Promise((resolve) => setTimeout(resolve, 800));
-  const stored = await (await mf.getKVNamespace("TOKENS", "k1")).get(`fleet-test:${storeKey(mock.baseUrl, creds.clientId)}`, "json");
-  assert.equal(stored?.accessToken, [...first][0], "the write finished after the request ended");
+  const stored = await (await mf.getKVNamespace("TOKENS", "k1")).get(`fleet-test:${storeKey(mock.baseUrl, creds)}`, "json");
+  assert.equal(stored && open(creds, mock.baseUrl, stored).accessToken, [...first][0], "the write finished after the request ended");
   assert.deepEqual(tokensOf(await call("k2", 5)), first, "k2 used it");
   const { tokenRequests } = mock.client(creds.clientId).stats();
   t.diagnostic(`kv with 300 ms writes: 1 request to k1, then 5 to k2 -> ${tokenRequests} token request(s)`);

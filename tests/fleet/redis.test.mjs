@@ -9,6 +9,7 @@ import { after, before, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { createClient } from "redis";
 import { startMockServer } from "../mock/server.mjs";
+import { open } from "../support/sealed.mjs";
 import { credentials, makeProject, PKG_DIR, sleep, startRedis, storeKey } from "./setup.mjs";
 
 let mock;
@@ -123,10 +124,10 @@ test("redis: 8 processes x 100 concurrent callers, cold, make exactly one token 
   );
   assert.equal(stats.tokenRequests, 1, JSON.stringify(stats));
   assert.equal(fetchers, 1);
-  const stored = JSON.parse(await admin.get(storeKey(mock.baseUrl, creds.clientId)));
-  assert.equal(stored.accessToken, [...tokens][0]);
+  const stored = JSON.parse(await admin.get(storeKey(mock.baseUrl, creds)));
+  assert.equal(open(creds, mock.baseUrl, stored).accessToken, [...tokens][0]);
   await Promise.all(fleet.map((m) => m.exited));
-  assert.equal(await admin.get(`${storeKey(mock.baseUrl, creds.clientId)}:lock`), null, "the lock was released");
+  assert.equal(await admin.get(`${storeKey(mock.baseUrl, creds)}:lock`), null, "the lock was released");
 });
 
 test("redis: the lock holder is killed mid-request; the others take over after lockMs", async (t) => {
@@ -148,7 +149,7 @@ test("redis: the lock holder is killed mid-request; the others take over after l
     assert.ok(i < 200, "the holder's token request reaches the mock");
     await sleep(10);
   }
-  const lockKey = `${storeKey(mock.baseUrl, creds.clientId)}:lock`;
+  const lockKey = `${storeKey(mock.baseUrl, creds)}:lock`;
   assert.notEqual(await admin.get(lockKey), null, "the fetching process holds the lock");
   holder.child.kill("SIGKILL");
   const killed = await holder.exited;
@@ -206,6 +207,46 @@ test("redis: after a revocation the stored token is replaced once, not by every 
   }
 });
 
+test("redis: while the API refuses every token for 2 s, 6 processes x 10 callers make at most 12 token requests", async (t) => {
+  // Each process replaces a refused token once per unauthorizedCooldownMs (5 s); with no
+  // cool-down (the behaviour before it) every refused call fetched a new token. The Redis
+  // lock slows such a storm down; processes without a shared store show it whole.
+  const storm = async (tag, options, store = undefined) => {
+    const creds = credentials(tag);
+    const client = mock.client(creds.clientId);
+    const fleet = await startFleet(6, {
+      redisUrl: redisServer.url,
+      baseUrl: mock.baseUrl,
+      clientId: creds.clientId,
+      callers: 10,
+      callMs: 2_000,
+      options,
+      store,
+    });
+    client.configure({ refuseTokensMs: 2_000 });
+    for (const m of fleet) m.child.stdin.write("go\n");
+    const results = await Promise.all(fleet.map((m) => m.next("done")));
+    for (const r of results) assert.deepEqual(r.failures, [], `pid ${r.pid}`);
+    const refused = results.reduce((n, r) => n + (r.statuses[401] ?? 0), 0);
+    return { ...client.stats(), refused };
+  };
+  const runs = {
+    "no cool-down, Redis store": await storm("storm-0-redis", { unauthorizedCooldownMs: 0 }),
+    "no cool-down, no store": await storm("storm-0", { unauthorizedCooldownMs: 0 }, false),
+    "5 s cool-down, Redis store": await storm("storm-5s-redis", {}),
+    "5 s cool-down, no store": await storm("storm-5s", {}, false),
+  };
+  for (const [name, r] of Object.entries(runs)) {
+    t.diagnostic(`401 storm, 6 processes x 10 callers, 2 s, ${name}: ${r.tokenRequests} token requests, ${r.apiUnauthorized} API 401s`);
+  }
+  for (const name of ["5 s cool-down, Redis store", "5 s cool-down, no store"]) {
+    assert.ok(runs[name].tokenRequests <= 12, `${name}: ${JSON.stringify(runs[name])}`);
+    assert.ok(runs[name].refused > 0, "the callers met the refusals");
+  }
+  const before = runs["no cool-down, no store"];
+  assert.ok(before.tokenRequests > 12, `without a cool-down the storm is real: ${JSON.stringify(before)}`);
+});
+
 test("redis: ioredis-style clients (positional SET ... PX ms NX, EVAL numkeys) work too", async () => {
   const c = createClient({ url: redisServer.url });
   await c.connect();
@@ -221,20 +262,18 @@ test("redis: ioredis-style clients (positional SET ... PX ms NX, EVAL numkeys) w
       eval: (script, keys, ...rest) => send(["EVAL", script, keys, ...rest]),
     };
     const store = redisTokenStore(ioredisLike, { prefix: "io:", lockMs: 3000 });
-    const key = "cedato-auth:v1:http://127.0.0.1/api/:t-io";
+    const key = "cedato-auth:v2:http://127.0.0.1/api/:t-io:fingerprint";
     assert.equal(await store.get(key), null, "nothing stored: this caller gets the lock");
     const pttl = await c.pTTL(`io:${key}:lock`);
     assert.ok(pttl > 0 && pttl <= 3000, `lock with PX: ${pttl}`);
-    const token = { accessToken: "tok-1", tokenType: "bearer", expiresAt: Date.now() + 3600_000 };
-    await store.set(key, token, 3600);
+    const now = Date.now();
+    const value = { sealed: "opaque-to-the-store", expiresAt: now + 3600_000, refreshAt: now + 3540_000 };
+    await store.set(key, value, 3600);
     assert.equal(await c.exists(`io:${key}:lock`), 0, "set released the lock");
     const ttl = await c.pTTL(`io:${key}`);
-    assert.ok(ttl > 3_500_000 && ttl <= 3_540_000, `kept until 60 s before expiry: ${ttl}`);
-    // What get hands CedatoAuth carries the store's refresh point (60 s before expiry here:
-    // the token came without one).
-    const { refreshAt, ...got } = await store.get(key);
-    assert.deepEqual(got, token);
-    assert.ok(Math.abs(refreshAt - (token.expiresAt - 60_000)) < 1000, `refreshAt ${refreshAt}`);
+    assert.ok(ttl > 3_530_000 && ttl <= 3_540_000, `kept until its refreshAt: ${ttl}`);
+    // get hands CedatoAuth the value as it was stored.
+    assert.deepEqual(await store.get(key), value);
     await store.delete(key);
     assert.equal(await c.exists(`io:${key}`), 0);
     assert.ok(calls.includes("EVAL"), "compare-and-delete ran as a script");
@@ -247,7 +286,7 @@ test("redis: a waiter gives up after maxWaitMs when the lock is never released",
   const c = createClient({ url: redisServer.url });
   await c.connect();
   try {
-    const key = "cedato-auth:v1:http://127.0.0.1/api/:t-stuck";
+    const key = "cedato-auth:v2:http://127.0.0.1/api/:t-stuck:fingerprint";
     await c.set(`${key}:lock`, "someone-else", { PX: 60_000 });
     const store = redisTokenStore(c, { maxWaitMs: 400, pollMs: 50 });
     const started = Date.now();
@@ -308,7 +347,7 @@ test("redis: use-once tokens (expires_in 0) cost no wait for the lock", async (t
   }
 });
 
-test("redis: a fleet with refreshSkewSeconds 65 (the stores' own skew is 60) still makes one token request per refresh", async (t) => {
+test("redis: a fleet with refreshSkewSeconds 65 (above the default 60) still makes one token request per refresh", async (t) => {
   const { installClock } = await import("../js/helpers.mjs");
   const creds = credentials("redis-skew");
   const clock = installClock();
@@ -392,8 +431,8 @@ test("redis: the lock winner reads the token once more: one stored between its r
   const c = createClient({ url: redisServer.url });
   await c.connect();
   try {
-    const key = "cedato-auth:v1:http://127.0.0.1/api/:t-race";
-    const token = { accessToken: "stored-meanwhile", tokenType: "bearer", expiresAt: Date.now() + 3600_000 };
+    const key = "cedato-auth:v2:http://127.0.0.1/api/:t-race:fingerprint";
+    const value = { sealed: "stored-meanwhile", expiresAt: Date.now() + 3600_000, refreshAt: Date.now() + 3540_000 };
     let reads = 0;
     // node-redis, but the first read of the token key misses while another holder stores
     // the token right after it.
@@ -404,7 +443,7 @@ test("redis: the lock winner reads the token once more: one stored between its r
       eval: (...args) => c.eval(...args),
       get: async (k) => {
         if (k === key && reads++ === 0) {
-          await c.set(key, JSON.stringify({ ...token, refreshAt: token.expiresAt - 60_000 }), { PX: 60_000 });
+          await c.set(key, JSON.stringify(value), { PX: 60_000 });
           return null;
         }
         return c.get(k);
@@ -412,7 +451,7 @@ test("redis: the lock winner reads the token once more: one stored between its r
     };
     const store = redisTokenStore(racing, { lockMs: 3000 });
     const got = await store.get(key);
-    assert.equal(got?.accessToken, "stored-meanwhile", "the token stored meanwhile, not a second token request");
+    assert.equal(got?.sealed, "stored-meanwhile", "the value stored meanwhile, not a second token request");
     assert.equal(await c.exists(`${key}:lock`), 0, "the lock went back");
   } finally {
     await c.quit();
@@ -421,7 +460,7 @@ test("redis: the lock winner reads the token once more: one stored between its r
 
 test("redis: a get() CedatoAuth gave up on stops: it takes no lock when the other holder's goes", async () => {
   const creds = credentials("redis-abort");
-  const key = storeKey(mock.baseUrl, creds.clientId);
+  const key = storeKey(mock.baseUrl, creds);
   // A use-once token: nothing gets stored that the abandoned get() could find instead.
   mock.client(creds.clientId).configure({ expiresIn: 0 });
   await admin.set(`${key}:lock`, "someone-else", { PX: 10_000 });

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildWorker, workerModules } from "../../tools/worker-bundle.mjs";
 import { credentials as freshCredentials, freePort, sleep } from "../support/common.mjs";
+import { storeKeyOf } from "../support/sealed.mjs";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const PKG_DIR = join(ROOT, "pkg");
@@ -21,8 +22,8 @@ export { sleep } from "../support/common.mjs";
 /** Credentials the mock accepts and no other test uses (`t-fleet-<tag>-…`). */
 export const credentials = (tag) => freshCredentials(`fleet-${tag}`);
 
-/** The store key CedatoAuth uses for these credentials. */
-export const storeKey = (baseUrl, clientId) => `cedato-auth:v1:${baseUrl}:${clientId}`;
+/** The store key CedatoAuth uses for these credentials (tests/support/sealed.mjs). */
+export const storeKey = (baseUrl, creds) => storeKeyOf(creds, baseUrl);
 
 /**
  * build/fleet/<name>/ with node_modules/cedato-auth linked to pkg/ and the given fixture

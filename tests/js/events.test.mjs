@@ -126,7 +126,7 @@ test("api events: method, the path without the query, status, ms; a 401 retried 
   const r = recording("ev-api");
   await r.auth.request(REPORT, { query: { start: "2024-01-01", end: "2024-01-31", limit: 2 } });
   const first = r.events.find((e) => e.type === "api");
-  assert.deepEqual({ ...first, ms: 0 }, { type: "api", method: "GET", path: "/api/reports/supplies/extended", status: 200, ms: 0, retried: false });
+  assert.deepEqual({ ...first, ms: 0 }, { type: "api", method: "GET", path: "/api/reports/supplies/extended", status: 200, ms: 0, retried: false, cooldown: false });
   const token = await r.auth.getToken();
   await r.client.revoke();
   const response = await r.auth.fetch(`${REPORT}?start=2024-01-01&end=2024-01-31&limit=1`, { method: "GET" });

@@ -1,7 +1,7 @@
 // SPEC section 3, "Authenticated calls": auth.fetch() and auth.request().
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { TEST_TIMEOUT, countingServer, instanceFactory, rejectsWith, settles, suiteMock, timed, timedRejection } from "./helpers.mjs";
+import { TEST_TIMEOUT, countingServer, installClock, instanceFactory, rejectsWith, settles, suiteMock, timed, timedRejection } from "./helpers.mjs";
 
 const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
@@ -189,6 +189,49 @@ for (const status of [401, 419]) {
   });
 }
 
+test("fetch/request: an API that refuses every token gets one new token per unauthorizedCooldownMs", T, async () => {
+  const clock = installClock();
+  try {
+    const events = [];
+    const { auth, client } = setup("cooldown", { onEvent: (e) => events.push(e) });
+    await auth.getToken();
+    await client.apiScript(Array.from({ length: 30 }, () => ({ status: 401, body: { error: "invalid_token" } })));
+    const api = () => events.filter((e) => e.type === "api").map((e) => [e.status, e.retried, e.cooldown]);
+    // The first refusal: a new token and one retry, which is refused too.
+    assert.equal((await auth.fetch("echo")).status, 401);
+    assert.equal((await client.stats()).tokenRequests, 2);
+    // Inside the cool-down (5 s by default) the refused token is kept: the 401 is the answer.
+    clock.advance(4_000);
+    for (let i = 0; i < 10; i++) assert.equal((await auth.fetch("echo")).status, 401);
+    await rejectsWith(auth.request("echo"), { code: "http", status: 401 });
+    let stats = await client.stats();
+    assert.equal(stats.tokenRequests, 2, "no token request while cooling down");
+    assert.equal(stats.apiRequests, 2 + 11);
+    assert.deepEqual(api(), [[401, true, false], ...Array(11).fill([401, false, true])]);
+    // Once it is over, a refusal gets one new token again.
+    clock.advance(1_000);
+    assert.equal((await auth.fetch("echo")).status, 401);
+    stats = await client.stats();
+    assert.equal(stats.tokenRequests, 3);
+    assert.deepEqual(api().at(-1), [401, true, false]);
+    assert.equal(auth.stats.apiRetries, 2);
+  } finally {
+    clock.restore();
+  }
+});
+
+test("fetch: unauthorizedCooldownMs 0 gets a new token for every refusal; a bad value is invalid_config", T, async () => {
+  const { auth, client } = setup("no-cooldown", { unauthorizedCooldownMs: 0 });
+  await auth.getToken();
+  await client.apiScript(Array.from({ length: 6 }, () => ({ status: 401 })));
+  for (let i = 0; i < 3; i++) assert.equal((await auth.fetch("echo")).status, 401);
+  assert.equal((await client.stats()).tokenRequests, 4);
+  for (const bad of [-1, "5s", Infinity]) {
+    assert.throws(() => setup("bad-cooldown", { unauthorizedCooldownMs: bad }), (err) =>
+      err.code === "invalid_config" && err.message.startsWith("unauthorizedCooldownMs"));
+  }
+});
+
 test("fetch: the retry after a 401 resends a string body", T, async () => {
   const { auth, client } = setup("retry-body");
   await auth.getToken();
@@ -374,8 +417,15 @@ test("request: a 401 gets one new token and one retry", T, async () => {
   const echo = await auth.request("echo", { method: "POST", body: { again: true } });
   assert.deepEqual(JSON.parse(echo.body), { again: true }, "the JSON body was resent");
   assert.notEqual(await auth.getToken(), first);
-  await client.apiScript([{ status: 419 }]);
-  assert.equal((await auth.request("echo")).headers.token_valid, true);
+  // The next refusal after the cool-down (unauthorizedCooldownMs) gets a new token too.
+  const clock = installClock();
+  try {
+    clock.advance(5_000);
+    await client.apiScript([{ status: 419 }]);
+    assert.equal((await auth.request("echo")).headers.token_valid, true);
+  } finally {
+    clock.restore();
+  }
   assert.equal((await client.stats()).tokenRequests, 3);
 });
 

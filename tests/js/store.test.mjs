@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
+import { open, seal, storeKeyOf } from "../support/sealed.mjs";
 import { TEST_TIMEOUT, VISIBLE_ASCII, instanceFactory, suiteMock, throwsWith, timed } from "./helpers.mjs";
 
 const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
@@ -39,7 +40,9 @@ function memoryStore({ withDelete = true } = {}) {
 /** A second instance with the same credentials and store (another isolate or process). */
 const sibling = (first, store) => new CedatoAuth({ ...first.creds, baseUrl: mock().baseUrl, timeoutMs: 500, maxRetries: 0, tokenStore: store });
 
-const keyOf = ({ clientId }) => `cedato-auth:v1:${mock().baseUrl}:${clientId}`;
+const keyOf = (creds) => storeKeyOf(creds, mock().baseUrl);
+/** The token in a stored value, opened with the credentials of `creds`. */
+const tokenIn = (creds, value) => open(creds, mock().baseUrl, value).accessToken;
 
 test("the store is read before the endpoint, and a fetched token is written to it", T, async () => {
   const { store, calls } = memoryStore();
@@ -51,7 +54,11 @@ test("the store is read before the endpoint, and a fetched token is written to i
   assert.deepEqual(calls.map(([name, k]) => [name, k]), [["get", key], ["set", key]]);
   const [, , value, ttlSeconds] = calls[1];
   const refreshAt = a.auth.expiresAt - 60_000; // the instance's own refresh point
-  assert.deepEqual(value, { accessToken: token, tokenType: "bearer", expiresAt: a.auth.expiresAt, expiresIn: 3600, refreshAt });
+  // The store sees the times and a sealed value; the token only with the credentials.
+  assert.deepEqual(Object.keys(value), ["sealed", "expiresAt", "refreshAt"]);
+  assert.deepEqual({ ...value, sealed: "" }, { sealed: "", expiresAt: a.auth.expiresAt, refreshAt });
+  assert.ok(!JSON.stringify(value).includes(token));
+  assert.deepEqual(open(a.creds, mock().baseUrl, value), { accessToken: token, expiresIn: 3600 });
   assert.ok(Number.isInteger(ttlSeconds) && ttlSeconds >= 3598 && ttlSeconds <= 3600, `ttl ${ttlSeconds}`);
 
   // Another instance takes it from the store: no token request.
@@ -74,14 +81,15 @@ test("a short-lived token is shared too: a stored token has the refresh window o
   assert.equal(await b.getToken(), token, "the stored 60 s token, not a new one");
   assert.equal(await a.requests(), 1);
 
-  // A value without expiresIn (written by something else): its lifetime is unknown, so
-  // it is refreshed the whole refreshSkewSeconds (60) before it expires.
+  // A value sealed with the same credentials by another writer: used until its own
+  // refresh point, whatever the reader's skew.
   const key = keyOf(a.creds);
-  map.set(key, { accessToken: "foreign-90s", tokenType: "bearer", expiresAt: Date.now() + 90_000 });
-  assert.equal(await sibling(a, store).getToken(), "foreign-90s");
-  map.set(key, { accessToken: "foreign-59s", tokenType: "bearer", expiresAt: Date.now() + 59_000 });
+  const now = Date.now();
+  map.set(key, seal(a.creds, mock().baseUrl, { accessToken: "other-writer-90s", expiresIn: 90, expiresAt: now + 90_000, refreshAt: now + 80_000 }));
+  assert.equal(await sibling(a, store).getToken(), "other-writer-90s");
+  map.set(key, seal(a.creds, mock().baseUrl, { accessToken: "other-writer-59s", expiresIn: 60, expiresAt: now + 59_000, refreshAt: now - 1 }));
   const c = sibling(a, store);
-  assert.notEqual(await c.getToken(), "foreign-59s");
+  assert.notEqual(await c.getToken(), "other-writer-59s");
   assert.equal(await a.requests(), 2);
 });
 
@@ -94,6 +102,9 @@ test("a store that throws, rejects, hangs or holds garbage never fails a call", 
     "get holds garbage": { get: async () => ({ accessToken: 42, expiresAt: "soon" }), set: async () => {} },
     "get holds a non-bearer token": { get: async () => ({ accessToken: "mac-token", tokenType: "mac", expiresAt: Date.now() + 3_600_000 }), set: async () => {} },
     "get holds an expired token": { get: async () => ({ accessToken: "old", tokenType: "bearer", expiresAt: Date.now() - 1 }), set: async () => {} },
+    "get holds a plain token of the old form": { get: async () => ({ accessToken: "old", tokenType: "bearer", expiresAt: Date.now() + 3_600_000, refreshAt: Date.now() + 3_500_000 }), set: async () => {} },
+    "get holds a string": { get: async () => "old", set: async () => {} },
+    "get holds an object whose getter throws": { get: async () => ({ get sealed() { throw new Error("boom"); } }), set: async () => {} },
     "set throws": { get: async () => null, set: () => { throw new Error("boom"); } },
     "set hangs": { get: async () => null, set: never },
   };
@@ -121,13 +132,13 @@ test("a 401 from the API deletes the stored token once; refresh() does not read 
   const second = await a.auth.getToken();
   assert.notEqual(second, first);
   assert.deepEqual(calls.map(([name]) => name), ["get", "set", "delete", "get", "set"]);
-  assert.equal(map.get(key).accessToken, second, "the new token is stored");
+  assert.equal(tokenIn(a.creds, map.get(key)), second, "the new token is stored");
 
   calls.length = 0;
   const third = await a.auth.refresh();
   assert.notEqual(third, second);
   assert.deepEqual(calls.map(([name]) => name), ["set"], "refresh() skips the store read");
-  assert.equal(map.get(key).accessToken, third);
+  assert.equal(tokenIn(a.creds, map.get(key)), third);
 });
 
 test("a store without delete: a 401 still gets its retry with a new token", T, async () => {
@@ -176,14 +187,17 @@ test("a store call the library gives up on sees its signal abort; a call it fini
 });
 
 test("stored values beyond the bounds are not used: a token over 4 KB, an expiry 50 years ahead", T, async () => {
-  for (const [tag, value] of [
-    ["store-large", { accessToken: "x".repeat(5000), tokenType: "bearer", expiresAt: Date.now() + 3600_000 }],
-    ["store-far", { accessToken: "far-future-token", tokenType: "bearer", expiresAt: Date.now() + 50 * 365 * 86_400_000 }],
+  const now = Date.now();
+  for (const [tag, token] of [
+    ["store-large", { accessToken: "x".repeat(5000), expiresAt: now + 3600_000, refreshAt: now + 3500_000 }],
+    ["store-far", { accessToken: "far-future-token", expiresAt: now + 50 * 365 * 86_400_000, refreshAt: now + 3500_000 }],
   ]) {
-    const store = { get: async () => value, set: async () => {} };
-    const { auth, requests } = setup(tag, { tokenStore: store });
-    const token = await auth.getToken();
-    assert.notEqual(token, value.accessToken, tag);
+    let value;
+    const tokenStore = { get: async () => value, set: async () => {} };
+    const { auth, requests, creds } = setup(tag, { tokenStore });
+    value = seal(creds, mock().baseUrl, token);
+    const got = await auth.getToken();
+    assert.notEqual(got, token.accessToken, tag);
     assert.equal(await requests(), 1, `${tag}: fetched from the endpoint`);
   }
 });
@@ -192,13 +206,15 @@ test("the refresh point the writer stored wins over the reader's own skew", T, a
   // 30 s left: a reader with refreshSkewSeconds 10 would use it, but its writer (skew 65)
   // put its refresh point in the past.
   const now = Date.now();
-  const value = { accessToken: "writers-token", tokenType: "bearer", expiresAt: now + 30_000, expiresIn: 3600, refreshAt: now - 1 };
-  const { auth, requests } = setup("store-point", { refreshSkewSeconds: 10, tokenStore: { get: async () => value, set: async () => {} } });
+  let value;
+  const tokenStore = { get: async () => value, set: async () => {} };
+  const { auth, requests, creds } = setup("store-point", { refreshSkewSeconds: 10, tokenStore });
+  value = seal(creds, mock().baseUrl, { accessToken: "writers-token", expiresAt: now + 30_000, refreshAt: now - 1 });
   assert.notEqual(await auth.getToken(), "writers-token");
   assert.equal(await requests(), 1);
   // And one still before its refresh point is used as it is.
-  const fresh = { ...value, accessToken: "still-fresh", refreshAt: Date.now() + 20_000 };
-  const other = setup("store-point-b", { refreshSkewSeconds: 10, tokenStore: { get: async () => fresh, set: async () => {} } });
+  const other = setup("store-point-b", { refreshSkewSeconds: 10, tokenStore });
+  value = seal(other.creds, mock().baseUrl, { accessToken: "still-fresh", expiresAt: now + 30_000, refreshAt: Date.now() + 20_000 });
   assert.equal(await other.auth.getToken(), "still-fresh");
   assert.equal(await other.requests(), 0);
 });
@@ -216,4 +232,52 @@ test("release(key) follows a miss whose token request had nothing to share", T, 
   await new Promise((resolve) => setTimeout(resolve, 20));
   assert.deepEqual(calls, [["get", keyOf(creds)], ["release", keyOf(creds)]]);
   throwsWith(() => new CedatoAuth({ ...creds, tokenStore: { ...store, release: 1 } }), { code: "invalid_config" });
+});
+
+test("a value that does not open is an invalid miss: another secret's, altered, moved, plain", T, async () => {
+  const { store, map } = memoryStore();
+  const events = [];
+  const a = setup("store-invalid-values", { tokenStore: store, onEvent: (e) => e.type === "store" && events.push(e) });
+  const key = keyOf(a.creds);
+  const now = Date.now();
+  const token = { accessToken: "sealed-token", expiresAt: now + 3_600_000, refreshAt: now + 3_540_000 };
+  const good = seal(a.creds, mock().baseUrl, token);
+  const flip = (text) => text.slice(0, 20) + (text[20] === "A" ? "B" : "A") + text.slice(21);
+  const bad = {
+    "sealed with another secret": seal({ ...a.creds, clientSecret: "another-secret" }, mock().baseUrl, token),
+    "sealed for another baseUrl": seal(a.creds, "https://other.example/api/", token),
+    "an altered byte": { ...good, sealed: flip(good.sealed) },
+    "a later expiresAt": { ...good, expiresAt: good.expiresAt + 1000 },
+    "a later refreshAt": { ...good, refreshAt: good.refreshAt + 1000 },
+    "not base64url": { ...good, sealed: "not base64url!" },
+    "a plain token of the old form": { accessToken: "plain", tokenType: "bearer", expiresAt: good.expiresAt, expiresIn: 3600, refreshAt: good.refreshAt },
+  };
+  let n = 0;
+  for (const [name, value] of Object.entries(bad)) {
+    map.set(key, value);
+    events.length = 0;
+    a.auth.clear();
+    const got = await a.auth.getToken();
+    assert.notEqual(got, "sealed-token", name);
+    assert.equal(await a.requests(), ++n, `${name}: one token request`);
+    assert.deepEqual(events.map((e) => `${e.op} ${e.outcome}`).slice(0, 1), ["get invalid"], name);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(tokenIn(a.creds, map.get(key)), got, `${name}: replaced by the new token`);
+  }
+  map.set(key, good);
+  a.auth.clear();
+  assert.equal(await a.auth.getToken(), "sealed-token", "the unaltered value opens");
+  assert.equal(await a.requests(), n);
+});
+
+test("with no Web Crypto a tokenStore is invalid_config that says why; without a store nothing needs it", T, () => {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, "crypto");
+  Object.defineProperty(globalThis, "crypto", { value: undefined, configurable: true, writable: true });
+  try {
+    const err = throwsWith(() => setup("store-no-crypto", { tokenStore: memoryStore().store }), { code: "invalid_config" });
+    assert.match(err.message, /Web Crypto \(crypto\.subtle\)/);
+    assert.ok(setup("store-no-crypto-b").auth);
+  } finally {
+    Object.defineProperty(globalThis, "crypto", descriptor);
+  }
 });

@@ -294,6 +294,9 @@ export async function startMockServer({ port = 0, host = "127.0.0.1" } = {}) {
   async function handleApi(req, res, url) {
     const auth = authenticate(req);
     const state = stateOf(auth.clientId);
+    // A timed refusal (config `refuseTokensMs`): the API answers 401 to every token of the
+    // client, valid ones too (a permission problem, a node that does not know them yet).
+    if (auth.ok && state.config.refuseTokensUntil && realNow() < state.config.refuseTokensUntil) auth.ok = false;
     if (!auth.ok) {
       state.counters.apiUnauthorized++;
       return send(res, 401, { error: "invalid_token" }, { "www-authenticate": 'Bearer error="invalid_token"' });
@@ -342,6 +345,7 @@ export async function startMockServer({ port = 0, host = "127.0.0.1" } = {}) {
         configure: (config) => {
           Object.assign(state.config, config);
           if (typeof config.outageMs === "number") state.config.outageUntil = realNow() + config.outageMs;
+          if (typeof config.refuseTokensMs === "number") state.config.refuseTokensUntil = realNow() + config.refuseTokensMs;
           return handle;
         },
         revoke() {

@@ -254,6 +254,20 @@ test("api: missing, unknown, malformed and revoked tokens get 401 invalid_token"
   assert.deepEqual(mock.client("t-auth").stats(), { tokenRequests: 2, tokensIssued: 2, apiRequests: 2, apiUnauthorized: 1 });
 });
 
+test("api: config refuseTokensMs answers 401 to every token of the client, fresh ones too, for that long", async () => {
+  const token = await getToken("t-refuse");
+  mock.client("t-refuse").configure({ refuseTokensMs: 300 });
+  assert.equal((await api("echo", token)).status, 401);
+  const fresh = await getToken("t-refuse");
+  const refused = await api("echo", fresh);
+  assert.equal(refused.status, 401);
+  assert.deepEqual(await refused.json(), { error: "invalid_token" });
+  assert.equal((await api("echo", await getToken("t-auth"))).status, 200, "other clients are served");
+  await new Promise((resolve) => setTimeout(resolve, 350));
+  assert.equal((await api("echo", fresh)).status, 200, "served again afterwards");
+  assert.equal(mock.client("t-refuse").stats().apiUnauthorized, 2);
+});
+
 test("api: supplies report pages through navigation.next until null", async () => {
   const token = await getToken("t-pages");
   const seen = new Map();

@@ -199,7 +199,7 @@ export function checkScenario(result, mock, clientId) {
   assert.deepEqual(result.report, { status: "OK", rows: 5, total: 57, limit: 5, firstKeys: REPORT_ROW_KEYS });
   assert.deepEqual(result.events, [
     { type: "token", source: "endpoint", attempts: 1, ms: "number", expiresAt: true },
-    { type: "api", method: "GET", path: "/api/reports/supplies/extended", status: 200, ms: "number", retried: false },
+    { type: "api", method: "GET", path: "/api/reports/supplies/extended", status: 200, ms: "number", retried: false, cooldown: false },
   ]);
   assert.deepEqual(result.stats, {
     tokenRequests: 1,

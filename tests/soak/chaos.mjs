@@ -197,11 +197,11 @@ export class ChaosStore {
     }).then(() => value);
   }
 
-  set(key, token, ttlSeconds, options) {
+  set(key, value, ttlSeconds, options) {
     this.sets += 1;
-    if (typeof token?.accessToken === "string") this.onToken(token);
+    if (typeof value?.sealed === "string") this.onToken(value);
     return this.#call("set", key, options, () => {
-      this.#map.set(key, token);
+      this.#map.set(key, value);
       return "written";
     });
   }

@@ -23,6 +23,7 @@ import { CedatoAuth } from "../../pkg/node.mjs";
 import { initSync } from "../../pkg/cedato_auth.js";
 import { startMockServer } from "../mock/server.mjs";
 import { facesOf } from "../support/common.mjs";
+import { open } from "../support/sealed.mjs";
 import { ChaosStore, Histogram, ScriptQueue, SecretScanner, bump, mulberry32 } from "./chaos.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -138,8 +139,10 @@ export async function runSoak(options = {}) {
   // before it but written to the store after it ("late").
   const revocations = []; // { at, stored: 0 | 1, late }
   let windowOutage = null; // the timer of a "window" fault
-  store.onToken = ({ accessToken, expiresAt }) => {
-    scanner.rememberToken(accessToken);
+  // The store sees sealed values: the soak opens them with the credentials, as an instance would.
+  store.onToken = (value) => {
+    const { expiresAt } = value;
+    scanner.rememberToken(open(creds, mock.baseUrl, value).accessToken);
     const sentAt = expiresAt - cfg.tokenLifetimeS * 1000; // SPEC: expiresAt = sent + expires_in
     const revokedBy = revocations.find((r) => r.at > sentAt);
     if (revokedBy) revokedBy.late += 1;

@@ -17,11 +17,11 @@ const SHAPES = {
   retry: { type: string, attempt: number, code, status: optionalNumber, waitMs: number, retryAfter: optionalNumber },
   grace: { type: string, code },
   failure: { type: string, code, status: optionalNumber, attempts: number, ms: number },
-  api: { type: string, method: string, path: (v) => string(v) && v.startsWith("/") && !/[?#]/.test(v), status: number, ms: number, retried: (v) => typeof v === "boolean" },
+  api: { type: string, method: string, path: (v) => string(v) && v.startsWith("/") && !/[?#]/.test(v), status: number, ms: number, retried: (v) => typeof v === "boolean", cooldown: (v) => typeof v === "boolean" },
   store: {
     type: string,
     op: (v) => ["get", "set", "delete", "release"].includes(v),
-    outcome: (v) => ["hit", "miss", "failure", "written", "error", "timeout"].includes(v),
+    outcome: (v) => ["hit", "miss", "invalid", "failure", "written", "error", "timeout"].includes(v),
     ms: number,
   },
 };

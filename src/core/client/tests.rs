@@ -2,11 +2,13 @@
 
 use super::*;
 use crate::core::config::{OptionValue, RawOptions};
-use crate::core::store::{StoreAnswer, StoredToken, TokenStore};
+use crate::core::seal::Derived;
+use crate::core::store::{SealedEntry, StoreAnswer, StoredToken, TokenStore};
 use futures::channel::oneshot;
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::task::LocalSpawnExt;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 
 thread_local! {
     // Each test runs on a thread of its own: one executor per test, which the fake
@@ -214,7 +216,13 @@ fn client_with_store(f: impl FnOnce(&mut RawOptions), store: Option<Rc<dyn Token
     let config = Config::from_options(raw).unwrap();
     let (clock, transport) = (FakeClock::new(), FakeTransport::default());
     (
-        TokenClient::new(config, clock.clone(), transport.clone(), store, Events::default()),
+        TokenClient::new(
+            config,
+            clock.clone(),
+            transport.clone(),
+            sealed(store),
+            Events::default(),
+        ),
         clock,
         transport,
     )
@@ -378,7 +386,7 @@ fn refresh_replaces_a_valid_token_and_joins_a_flight() {
 }
 
 #[test]
-fn clear_and_invalidate() {
+fn clear_and_refused() {
     let (c, _, _) = client();
     let first = run(Rc::clone(&c).get_token()).unwrap();
     c.clear();
@@ -386,10 +394,45 @@ fn clear_and_invalidate() {
     assert!(c.fresh_token().is_none());
     let second = run(Rc::clone(&c).get_token()).unwrap();
     assert_eq!(second.access_token, "tok-2");
-    c.invalidate(first.id); // an old token: the newer one stays
-    assert!(c.fresh_token().is_some());
-    c.invalidate(second.id);
+    assert!(c.refused(first.id), "an old token: retry with the newer one");
+    assert!(c.fresh_token().is_some(), "which stays");
+    assert!(c.refused(second.id));
     assert!(c.fresh_token().is_none());
+}
+
+#[test]
+fn a_refused_token_is_replaced_at_most_once_per_cooldown() {
+    let (c, clock, transport) = client_with(|o| o.unauthorized_cooldown_ms = OptionValue::Num(5_000.0));
+    let first = run(Rc::clone(&c).get_token()).unwrap();
+    assert!(c.refused(first.id), "the first refusal gets a new token");
+    let second = run(Rc::clone(&c).get_token()).unwrap();
+    assert_eq!((second.access_token.as_str(), transport.count()), ("tok-2", 2));
+    // The API refuses the new token too: it is kept, the 401 is the answer, until the
+    // cool-down ends, however many calls meet it.
+    clock.advance(1_000.0);
+    for _ in 0..50 {
+        assert!(!c.refused(second.id), "cooling down");
+    }
+    assert_eq!(c.fresh_token().map(|t| t.id), Some(second.id));
+    clock.advance(3_999.0);
+    assert!(!c.refused(second.id), "1 ms before the end");
+    clock.advance(1.0);
+    assert!(c.refused(second.id), "the cool-down is over");
+    assert!(c.fresh_token().is_none());
+    assert_eq!(run(Rc::clone(&c).get_token()).unwrap().access_token, "tok-3");
+    assert_eq!(transport.count(), 3, "one token request per cool-down");
+    // A refusal of a token already replaced never waits: the call retries with the new one.
+    assert!(c.refused(first.id));
+}
+
+#[test]
+fn a_zero_cooldown_replaces_every_refused_token() {
+    let (c, _, transport) = client_with(|o| o.unauthorized_cooldown_ms = OptionValue::Num(0.0));
+    for n in 1..=3 {
+        let token = run(Rc::clone(&c).get_token()).unwrap();
+        assert!(c.refused(token.id));
+        assert_eq!(transport.count(), n);
+    }
 }
 
 #[test]
@@ -658,12 +701,80 @@ fn a_hidden_redirect_is_http_without_status() {
     assert_eq!(t.count(), 1);
 }
 
-/// A store in memory; `broken` makes every call fail (None), `hang` never answers.
+/// A keyed 8-byte digest of `parts` (each hashed with its length, so unambiguous).
+fn digest(parts: &[&[u8]]) -> [u8; 8] {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    parts.iter().for_each(|p| p.hash(&mut h));
+    h.finish().to_be_bytes()
+}
+
+/// A stand-in for HKDF and AES-GCM with their contract, not their strength: every input
+/// of the key material changes both keys, and a value opens only under the key and the
+/// associated data it was sealed with, unaltered. `fails` makes derivation fail, `hangs`
+/// never finish.
+#[derive(Default)]
+struct FakeSealer {
+    derivations: Rc<Cell<u32>>,
+    fails: Rc<Cell<bool>>,
+    hangs: Rc<Cell<bool>>,
+}
+
+impl Sealer for FakeSealer {
+    fn derive(&self, m: KeyMaterial) -> LocalFuture<Option<Derived>> {
+        self.derivations.set(self.derivations.get() + 1);
+        if self.hangs.get() {
+            return Box::pin(std::future::pending());
+        }
+        let derived = (!self.fails.get()).then(|| Derived {
+            fingerprint: digest(&[m.salt, &m.secret, &m.fingerprint_info]).repeat(4),
+            key: Rc::new(FakeKey(digest(&[m.salt, &m.secret, &m.seal_info]).to_vec())),
+        });
+        Box::pin(async move { derived })
+    }
+}
+
+struct FakeKey(Vec<u8>);
+
+impl FakeKey {
+    fn tag(&self, nonce: &[u8], associated: &[u8], ciphertext: &[u8]) -> Vec<u8> {
+        digest(&[&self.0, nonce, associated, ciphertext]).repeat(2)
+    }
+    fn xor(&self, bytes: &[u8]) -> Vec<u8> {
+        bytes.iter().zip(self.0.iter().cycle()).map(|(b, k)| b ^ k).collect()
+    }
+}
+
+impl SealingKey for FakeKey {
+    fn seal(&self, plaintext: Zeroizing<Vec<u8>>, associated: Vec<u8>) -> LocalFuture<Option<Vec<u8>>> {
+        let nonce = [9u8; seal::NONCE_LEN];
+        let ciphertext = self.xor(&plaintext);
+        let sealed = [&nonce[..], &ciphertext, &self.tag(&nonce, &associated, &ciphertext)].concat();
+        Box::pin(async move { Some(sealed) })
+    }
+    fn open(&self, sealed: Vec<u8>, associated: Vec<u8>) -> LocalFuture<Option<Zeroizing<Vec<u8>>>> {
+        let (nonce, rest) = sealed.split_at(seal::NONCE_LEN);
+        let (ciphertext, tag) = rest.split_at(rest.len() - 16);
+        let opened = (self.tag(nonce, &associated, ciphertext) == tag).then(|| Zeroizing::new(self.xor(ciphertext)));
+        Box::pin(async move { opened })
+    }
+}
+
+/// `store` with a fake sealer.
+fn sealed(store: Option<Rc<dyn TokenStore>>) -> Option<SharedStore> {
+    store.map(|store| SharedStore {
+        store,
+        sealer: Rc::new(FakeSealer::default()),
+    })
+}
+
+/// A store in memory; `broken` makes every call fail (None), `hang` never answers,
+/// `plain` answers every get with a value that is not of the stored form.
 #[derive(Clone, Default)]
 struct MemoryStore {
-    map: Rc<RefCell<HashMap<String, (StoredToken, f64)>>>,
+    map: Rc<RefCell<HashMap<String, (SealedEntry, f64)>>>,
     broken: Rc<Cell<bool>>,
     hang: Rc<Cell<bool>>,
+    plain: Rc<Cell<bool>>,
     failure: Rc<RefCell<Option<Error>>>,
     calls: Rc<RefCell<Vec<String>>>,
 }
@@ -680,17 +791,20 @@ impl TokenStore for MemoryStore {
         if self.broken.get() {
             return Box::pin(async { StoreAnswer::Unavailable });
         }
+        if self.plain.get() {
+            return Box::pin(async { StoreAnswer::Invalid });
+        }
         let v = self.map.borrow().get(key).map(|(t, _)| t.clone());
-        Box::pin(async move { v.map_or(StoreAnswer::Miss, StoreAnswer::Token) })
+        Box::pin(async move { v.map_or(StoreAnswer::Miss, StoreAnswer::Entry) })
     }
-    fn set(&self, key: &str, token: &StoredToken, ttl: f64) -> LocalFuture<bool> {
+    fn set(&self, key: &str, entry: &SealedEntry, ttl: f64) -> LocalFuture<bool> {
         self.calls.borrow_mut().push(format!("set {key} {ttl}"));
         if self.hang.get() {
             return Box::pin(std::future::pending());
         }
         let written = !self.broken.get();
         if written {
-            self.map.borrow_mut().insert(key.to_owned(), (token.clone(), ttl));
+            self.map.borrow_mut().insert(key.to_owned(), (entry.clone(), ttl));
         }
         Box::pin(async move { written })
     }
@@ -705,16 +819,32 @@ impl TokenStore for MemoryStore {
     }
 }
 
-const KEY: &str = "cedato-auth:v1:https://api.cedato.com/api/:id";
+/// The store key of clientId "id" and the secret `secret` under the fake sealer.
+fn key_of(secret: &str) -> String {
+    let (c, _, _) = client_with(|o| o.client_secret = OptionValue::Str(secret.into()));
+    let derived = run(FakeSealer::default().derive(KeyMaterial::of(c.config()))).unwrap();
+    seal::store_key(c.config(), &derived.fingerprint)
+}
+
+/// The store key of the test clients (clientId "id", secret "s3cret").
+fn key() -> String {
+    key_of("s3cret")
+}
+
+/// The entry `c` would store for `token`, sealed under its credentials.
+fn seal_for(c: &Rc<Client>, token: &StoredToken) -> SealedEntry {
+    run(c.seal(c.store.as_ref().unwrap(), token)).unwrap().1
+}
 
 #[test]
 fn the_store_is_read_before_the_endpoint_and_written_after() {
     let store = MemoryStore::default();
     let (c, _, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
     assert_eq!(token(&c).unwrap(), "tok-1");
+    let key = key();
     assert_eq!(
         *store.calls.borrow(),
-        vec![format!("get {KEY}"), format!("set {KEY} 3600")]
+        vec![format!("get {key}"), format!("set {key} 3600")]
     );
     // A second instance sharing the store makes no token request.
     let (c2, _, t2) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
@@ -726,36 +856,262 @@ fn the_store_is_read_before_the_endpoint_and_written_after() {
 }
 
 #[test]
+fn the_store_keeps_a_sealed_entry_under_a_key_with_the_credentials_fingerprint() {
+    let store = MemoryStore::default();
+    let (c, _, _) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(c.store_key(), None, "nothing derived before the first store use");
+    let held = run(Rc::clone(&c).get_token()).unwrap();
+    let key = c.store_key().unwrap();
+    assert!(
+        key.starts_with("cedato-auth:v2:https://api.cedato.com/api/:id:"),
+        "{key}"
+    );
+    assert_eq!(key.len(), "cedato-auth:v2:https://api.cedato.com/api/:id:".len() + 43);
+    let (entry, _) = store.map.borrow().get(&key).cloned().unwrap();
+    assert_eq!((entry.expires_at, entry.refresh_at), (held.expires_at, held.refresh_at));
+    let sealed = seal::sealed_bytes(&entry.sealed).unwrap();
+    assert!(!entry.sealed.contains("tok-1") && !sealed.windows(5).any(|w| w == b"tok-1"));
+    // Another secret, clientId or baseUrl is another key.
+    assert_ne!(key_of("other"), key);
+    let (by_id, _, _) = client_with_store(
+        |o| o.client_id = OptionValue::Str("id2".into()),
+        Some(Rc::new(store.clone())),
+    );
+    let (by_url, _, _) = client_with_store(
+        |o| o.base_url = OptionValue::Str("https://eu.example.com/api/".into()),
+        Some(Rc::new(store.clone())),
+    );
+    for other in [by_id, by_url] {
+        token(&other).unwrap();
+        assert_ne!(other.store_key().unwrap(), key);
+    }
+}
+
+#[test]
+fn another_secret_never_gets_the_stored_token() {
+    let store = MemoryStore::default();
+    let (owner, _, _) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(token(&owner).unwrap(), "tok-1");
+    // Same clientId and baseUrl, wrong secret: its own key, so its own token request.
+    let (intruder, _, t) = client_with_store(
+        |o| o.client_secret = OptionValue::Str("guess".into()),
+        Some(Rc::new(store.clone())),
+    );
+    assert_eq!(
+        token(&intruder).unwrap(),
+        "tok-1",
+        "the intruder's own transport's first token"
+    );
+    assert_eq!(t.count(), 1, "it asked the endpoint");
+    assert_eq!(store.map.borrow().len(), 2);
+    // Even the owner's entry copied under the intruder's key does not open.
+    let (owner_entry, _) = store.map.borrow().get(&key()).cloned().unwrap();
+    store.map.borrow_mut().insert(key_of("guess"), (owner_entry, 1.0));
+    intruder.clear();
+    assert_eq!(token(&intruder).unwrap(), "tok-2");
+    assert_eq!(t.count(), 2);
+}
+
+#[test]
+fn values_that_do_not_open_are_invalid_misses_and_get_replaced() {
+    let store = MemoryStore::default();
+    let ((c, _, t), events) = client_recording(|_| {}, Some(Rc::new(store.clone())));
+    let stored = StoredToken {
+        access_token: "stored".into(),
+        expires_at: T0 + 3_600_000.0,
+        expires_in: Some(3600.0),
+        refresh_at: Some(T0 + 3_540_000.0),
+    };
+    let good = seal_for(&c, &stored);
+    let mut tampered = good.clone();
+    let last = if tampered.sealed.ends_with('A') { "B" } else { "A" };
+    tampered.sealed.replace_range(tampered.sealed.len() - 1.., last);
+    let later = SealedEntry {
+        expires_at: good.expires_at + 1000.0,
+        ..good.clone()
+    };
+    let earlier_refresh = SealedEntry {
+        refresh_at: good.refresh_at - 1000.0,
+        ..good.clone()
+    };
+    let not_base64 = SealedEntry {
+        sealed: "not base64!".into(),
+        ..good.clone()
+    };
+    let short = SealedEntry {
+        sealed: "AAAA".into(),
+        ..good.clone()
+    };
+    let (intruder, _, _) = client_with_store(
+        |o| o.client_secret = OptionValue::Str("x".into()),
+        Some(Rc::new(store.clone())),
+    );
+    let others = seal_for(&intruder, &stored);
+    let bad = [tampered, later, earlier_refresh, not_base64, short, others];
+    let n = bad.len();
+    for (i, entry) in bad.into_iter().enumerate() {
+        store.map.borrow_mut().insert(key(), (entry, 1.0));
+        c.clear();
+        events.borrow_mut().clear();
+        assert_eq!(token(&c).unwrap(), format!("tok-{}", i + 1), "entry {i}");
+        stall();
+        assert_eq!(
+            store_events(&events),
+            [
+                r#"{"type":"store","op":"get","outcome":"invalid","ms":0.0}"#,
+                r#"{"type":"store","op":"set","outcome":"written","ms":0.0}"#,
+            ],
+            "entry {i}"
+        );
+    }
+    assert_eq!(t.count(), n, "one token request per bad value, no more");
+    // The last write replaced the bad value: the next instance has a hit.
+    let (next, _, t2) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(token(&next).unwrap(), format!("tok-{n}"));
+    assert_eq!(t2.count(), 0);
+    // The untouched entry opens.
+    store.map.borrow_mut().insert(key(), (good, 1.0));
+    c.clear();
+    assert_eq!(token(&c).unwrap(), "stored");
+    // A value of another form (a plain token, as v1 stored it) is invalid too.
+    store.plain.set(true);
+    c.clear();
+    events.borrow_mut().clear();
+    assert_eq!(token(&c).unwrap(), format!("tok-{}", n + 1));
+    assert_eq!(
+        store_events(&events)[0],
+        r#"{"type":"store","op":"get","outcome":"invalid","ms":0.0}"#
+    );
+}
+
+#[test]
+fn keys_are_derived_once_at_the_first_store_use_and_a_failed_derivation_skips_the_store() {
+    let store = MemoryStore::default();
+    let sealer = FakeSealer::default();
+    let derivations = Rc::clone(&sealer.derivations);
+    let raw = RawOptions {
+        client_id: OptionValue::Str("id".into()),
+        client_secret: OptionValue::Str("s3cret".into()),
+        ..RawOptions::default()
+    };
+    let shared = SharedStore {
+        store: Rc::new(store.clone()),
+        sealer: Rc::new(sealer),
+    };
+    let (clock, t) = (FakeClock::new(), FakeTransport::default());
+    let c = TokenClient::new(
+        Config::from_options(raw.clone()).unwrap(),
+        clock.clone(),
+        t.clone(),
+        Some(shared),
+        Events::default(),
+    );
+    assert_eq!(derivations.get(), 0, "nothing derived by the constructor");
+    token(&c).unwrap();
+    clock.advance(3_600_000.0);
+    token(&c).unwrap();
+    let _ = run(Rc::clone(&c).refresh());
+    assert_eq!(derivations.get(), 1);
+    // free(): the keys go with the secret, and are not derived again.
+    c.wipe();
+    assert_eq!(c.store_key(), None);
+    // No Web Crypto: the store is skipped, the endpoint still serves.
+    let sealer = FakeSealer::default();
+    sealer.fails.set(true);
+    let shared = SharedStore {
+        store: Rc::new(store.clone()),
+        sealer: Rc::new(sealer),
+    };
+    let recorded: Recorded = Rc::default();
+    let sink = Rc::clone(&recorded);
+    let events = Events::new(Some(Box::new(move |e: &Event| {
+        sink.borrow_mut().push(serde_json::to_string(e).unwrap());
+    })));
+    let c = TokenClient::new(Config::from_options(raw).unwrap(), clock, t, Some(shared), events);
+    store.calls.borrow_mut().clear();
+    assert!(token(&c).is_ok());
+    stall();
+    assert!(store.calls.borrow().is_empty(), "{:?}", store.calls.borrow());
+    assert_eq!(
+        store_events(&recorded),
+        [
+            r#"{"type":"store","op":"get","outcome":"error","ms":0.0}"#,
+            r#"{"type":"store","op":"set","outcome":"error","ms":0.0}"#,
+        ]
+    );
+}
+
+#[test]
+fn a_derivation_that_never_ends_costs_timeout_ms_at_most_and_the_caller_gets_its_token() {
+    let store = MemoryStore::default();
+    let sealer = FakeSealer::default();
+    sealer.hangs.set(true);
+    let shared = SharedStore {
+        store: Rc::new(store.clone()),
+        sealer: Rc::new(sealer),
+    };
+    let raw = RawOptions {
+        client_id: OptionValue::Str("id".into()),
+        client_secret: OptionValue::Str("s3cret".into()),
+        timeout_ms: OptionValue::Num(500.0),
+        ..RawOptions::default()
+    };
+    let recorded: Recorded = Rc::default();
+    let sink = Rc::clone(&recorded);
+    let events = Events::new(Some(Box::new(move |e: &Event| {
+        sink.borrow_mut().push(serde_json::to_string(e).unwrap());
+    })));
+    let (clock, t) = (FakeClock::new(), FakeTransport::default());
+    let c = TokenClient::new(
+        Config::from_options(raw).unwrap(),
+        clock.clone(),
+        t.clone(),
+        Some(shared),
+        events,
+    );
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    assert_eq!(
+        *clock.sleeps.borrow(),
+        vec![500.0, 500.0],
+        "the read, then the seal, each gave up"
+    );
+    assert_eq!(
+        store_events(&recorded),
+        [
+            r#"{"type":"store","op":"get","outcome":"timeout","ms":500.0}"#,
+            r#"{"type":"store","op":"set","outcome":"timeout","ms":500.0}"#,
+        ]
+    );
+    assert!(store.calls.borrow().is_empty());
+}
+
+#[test]
 fn stored_tokens_obey_the_skew_and_bad_ones_are_ignored() {
     let store = MemoryStore::default();
-    let put = |tok: &str, at: f64| {
-        store.map.borrow_mut().insert(
-            KEY.into(),
-            (
-                StoredToken {
-                    access_token: tok.into(),
-                    expires_at: at,
-                    expires_in: None,
-                    refresh_at: None,
-                },
-                1.0,
-            ),
-        );
-    };
     let (c, clock, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
-    put("fresh", T0 + 90_000.0); // 90 s left, outside the 60 s refresh window
+    let put = |tok: &str, at: f64, refresh_at: f64| {
+        let stored = StoredToken {
+            access_token: tok.into(),
+            expires_at: at,
+            expires_in: Some(3600.0),
+            refresh_at: Some(refresh_at),
+        };
+        store.map.borrow_mut().insert(key(), (seal_for(&c, &stored), 1.0));
+    };
+    put("fresh", T0 + 90_000.0, T0 + 30_000.0); // 30 s before its refresh point
     assert_eq!(token(&c).unwrap(), "fresh");
     assert_eq!(c.expires_at(), Some(T0 + 90_000.0));
-    clock.advance(30_000.0); // now inside the window: memory and store are both too old
+    clock.advance(30_000.0); // now at its refresh point: memory and store are both too old
     assert_eq!(token(&c).unwrap(), "tok-1");
     c.clear();
-    put("inside-window", clock.now.get() + 59_000.0);
+    let now = clock.now.get();
+    put("past-refresh-point", now + 59_000.0, now - 1.0);
     assert_eq!(token(&c).unwrap(), "tok-2");
     c.clear();
-    put("bad token", T0 + 3_600_000.0);
+    put("bad token", T0 + 3_600_000.0, T0 + 3_500_000.0);
     assert_eq!(token(&c).unwrap(), "tok-3");
     c.clear();
-    put("nan", f64::NAN);
+    put("nan", f64::NAN, f64::NAN);
     assert_eq!(token(&c).unwrap(), "tok-4");
     assert_eq!(t.count(), 4);
 }
@@ -779,20 +1135,21 @@ fn a_broken_or_hanging_store_degrades_to_the_endpoint() {
 }
 
 #[test]
-fn refresh_skips_the_store_read_and_invalidate_deletes() {
+fn refresh_skips_the_store_read_and_a_refusal_deletes() {
     let store = MemoryStore::default();
     let (c, _, _) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
     let first = run(Rc::clone(&c).get_token()).unwrap();
-    assert_eq!(run(Rc::clone(&c).refresh()).unwrap().access_token, "tok-2");
-    assert_eq!(
-        store.map.borrow().get(KEY).map(|(t, _)| t.access_token.clone()),
-        Some("tok-2".into())
-    );
-    c.invalidate(first.id); // an old token: nothing deleted
-    assert!(store.map.borrow().contains_key(KEY));
+    let second = run(Rc::clone(&c).refresh()).unwrap();
+    assert_eq!(second.access_token, "tok-2");
+    // The store holds the new token: another instance gets it without a request.
+    let (reader, _, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!((token(&reader).unwrap(), t.count()), ("tok-2".into(), 0));
+    let key = key();
+    assert!(c.refused(first.id)); // an old token: nothing deleted
+    assert!(store.map.borrow().contains_key(&key));
     let current = c.fresh_token().unwrap();
-    c.invalidate(current.id);
-    assert!(!store.map.borrow().contains_key(KEY));
+    assert!(c.refused(current.id));
+    assert!(!store.map.borrow().contains_key(&key));
     assert!(c.fresh_token().is_none());
 }
 
@@ -805,7 +1162,7 @@ fn a_request_that_followed_a_miss_releases_the_store_when_it_has_nothing_to_shar
     stall();
     assert_eq!(
         *store.calls.borrow(),
-        vec![format!("get {KEY}"), format!("release {KEY}")]
+        vec![format!("get {}", key()), format!("release {}", key())]
     );
     // A use-once token: nothing to set, the store is released.
     store.calls.borrow_mut().clear();
@@ -814,7 +1171,7 @@ fn a_request_that_followed_a_miss_releases_the_store_when_it_has_nothing_to_shar
     stall();
     assert_eq!(
         *store.calls.borrow(),
-        vec![format!("get {KEY}"), format!("release {KEY}")]
+        vec![format!("get {}", key()), format!("release {}", key())]
     );
     // refresh() skips the read: no miss, nothing to release.
     store.calls.borrow_mut().clear();
@@ -980,7 +1337,7 @@ fn client_recording(f: impl FnOnce(&mut RawOptions), store: Option<Rc<dyn TokenS
     })));
     let (clock, transport) = (FakeClock::new(), FakeTransport::default());
     let config = Config::from_options(raw).unwrap();
-    let c = TokenClient::new(config, clock.clone(), transport.clone(), store, events);
+    let c = TokenClient::new(config, clock.clone(), transport.clone(), sealed(store), events);
     ((c, clock, transport), recorded)
 }
 

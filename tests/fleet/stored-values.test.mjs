@@ -1,0 +1,44 @@
+// One stored form for every language: the shipped stores' rule (stores/stored-token.mjs)
+// fed the fixtures that src/core/store.rs's native test feeds the library's reader. Each
+// says whether a store hands the value out at `now` (`current`, checked on both sides)
+// and what the library makes of it (`library`, checked on the Rust side; here only
+// whether it is a shared failure).
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { currentValue, refreshPointOf, sharedFailure, timesOf } from "../../pkg/stores/stored-token.mjs";
+
+const fixtures = JSON.parse(readFileSync(new URL("../fixtures/stored-values.json", import.meta.url), "utf8"));
+
+test("stored values: the stores' rule agrees with the library's on every fixture", () => {
+  assert.ok(fixtures.length >= 10);
+  for (const f of fixtures) {
+    assert.equal(currentValue(f.value, f.now) !== null, f.current, f.name);
+    if (f.current) assert.equal(currentValue(f.value, f.now), f.value, `${f.name}: handed out as it is`);
+    assert.equal(sharedFailure(f.value) !== null, f.library === "failure", f.name);
+  }
+});
+
+test("stored values: only own properties count, whatever Object.prototype holds", () => {
+  const polluted = { expiresAt: 9e15, refreshAt: 9e15, failure: "token_rejected", sealed: "x" };
+  for (const [name, value] of Object.entries(polluted)) Object.prototype[name] = value;
+  try {
+    assert.equal(timesOf({}), null);
+    assert.equal(currentValue({ sealed: "x" }, 1000), null);
+    assert.equal(sharedFailure({ sealed: "x", expiresAt: 5000, refreshAt: 4000 }), null);
+    assert.throws(() => refreshPointOf("testStore", { sealed: "x" }), TypeError);
+    const own = { sealed: "x", expiresAt: 5000, refreshAt: 4000 };
+    assert.equal(currentValue(own, 1000), own);
+    assert.equal(refreshPointOf("testStore", own), 4000);
+  } finally {
+    for (const name of Object.keys(polluted)) delete Object.prototype[name];
+  }
+});
+
+test("stored values: a store keeps a value until its refresh point, never past expiry", () => {
+  assert.equal(refreshPointOf("testStore", { sealed: "x", expiresAt: 5000, refreshAt: 4000 }), 4000);
+  assert.equal(refreshPointOf("testStore", { sealed: "x", expiresAt: 5000, refreshAt: 6000 }), 5000);
+  for (const bad of [null, "text", [], {}, { expiresAt: 5000 }, { accessToken: "plain", expiresAt: 5000 }]) {
+    assert.throws(() => refreshPointOf("testStore", bad), /testStore: set\(\) takes the value CedatoAuth hands over/);
+  }
+});
