@@ -35,11 +35,11 @@ export async function checkBundlePage(suite, dir, path, runtime) {
 }
 
 /**
- * The copies of the wasm in a built bundle `dist`: each emitted `.wasm` file, and each
- * occurrence of the installed package's base64 copy in the emitted JavaScript. A bundle
- * should carry it once (`copies.length === 1`).
+ * The copies of the wasm in a built bundle `dist` (or in its `files`, paths relative to
+ * it): each emitted `.wasm` file, and each occurrence of the installed package's base64
+ * copy in the emitted JavaScript. A bundle should carry it once (`copies.length === 1`).
  */
-export async function wasmCopies(dist) {
+export async function wasmCopies(dist, files) {
   const inline = await readFile(join(CONSUMERS, "node_modules", "cedato-auth", "cedato_auth_inline.mjs"), "utf8");
   const base64 = /wasmBase64 = "([A-Za-z0-9+/=]+)"/.exec(inline)?.[1];
   assert.ok(base64, "the installed package's base64 copy of the wasm");
@@ -47,7 +47,7 @@ export async function wasmCopies(dist) {
   // bundler wraps around the string.
   const marker = base64.slice(base64.length / 2, base64.length / 2 + 96);
   const copies = [];
-  for (const file of await listFiles(dist)) {
+  for (const file of files ?? (await listFiles(dist))) {
     if (file.endsWith(".wasm")) copies.push(file);
     if (/\.[cm]?js$/.test(file)) {
       const hits = (await readFile(join(dist, file), "utf8")).split(marker).length - 1;
@@ -57,8 +57,8 @@ export async function wasmCopies(dist) {
   return copies;
 }
 
-/** Asserts that the bundle in `dist` carries the wasm once (see wasmCopies). */
-export async function assertWasmOnce(dist) {
-  const copies = await wasmCopies(dist);
+/** Asserts that the bundle in `dist` (or its `files`) carries the wasm once (see wasmCopies). */
+export async function assertWasmOnce(dist, files) {
+  const copies = await wasmCopies(dist, files);
   assert.equal(copies.length, 1, `the wasm ships once; the bundle has: ${copies.join(", ") || "none"}`);
 }
