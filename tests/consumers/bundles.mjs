@@ -1,31 +1,10 @@
-// What the browser-bundle suites (webpack, Rollup, Parcel) share: the mock and one
-// headless Chromium per file, and the check that a bundle carries the wasm once.
+// What the browser-bundle suites (webpack, Rollup, Parcel, Next.js) share: the page check
+// and the check that a bundle carries the wasm once. (Each file starts the mock and one
+// Chromium with startBrowsers() of setup.mjs.)
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startMockServer } from "../mock/server.mjs";
-import { launchChromium } from "../support/chromium.mjs";
 import { CONSUMERS, checkScenarioPage, listFiles, serveStatic } from "./setup.mjs";
-
-/**
- * The mock server and headless Chromium of one suite file: `{ mock, browser, cleanups,
- * close() }`. A test pushes what it started onto `cleanups`; `close()` runs them, last
- * first, then closes Chromium and the mock.
- */
-export async function startBrowsers() {
-  const [mock, browser] = await Promise.all([startMockServer({ port: 0 }), launchChromium()]);
-  const cleanups = [];
-  return {
-    mock,
-    browser,
-    cleanups,
-    async close() {
-      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
-      await browser.close();
-      await mock.close();
-    },
-  };
-}
 
 /** Serves `dir` and runs the scenario page at `path` in the suite's Chromium (checkScenarioPage). */
 export async function checkBundlePage(suite, dir, path, runtime) {

@@ -14,7 +14,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { assertWasmOnce, startBrowsers } from "./bundles.mjs";
+import { assertWasmOnce } from "./bundles.mjs";
 import {
   checkScenario,
   checkScenarioPage,
@@ -23,6 +23,7 @@ import {
   credentialsFor,
   pageQuery,
   runOk,
+  startBrowsers,
   toolBin,
   toolVersion,
 } from "./setup.mjs";

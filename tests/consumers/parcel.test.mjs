@@ -2,8 +2,8 @@
 // script and what that imports) into dist/, loaded in headless Chromium.
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { assertWasmOnce, checkBundlePage, startBrowsers } from "./bundles.mjs";
-import { consumerEnv, consumerProject, runOk, toolBin, toolVersion } from "./setup.mjs";
+import { assertWasmOnce, checkBundlePage } from "./bundles.mjs";
+import { consumerEnv, consumerProject, runOk, startBrowsers, toolBin, toolVersion } from "./setup.mjs";
 
 let suite;
 before(async () => {

@@ -1,11 +1,10 @@
 // webpack 5 with webpack-cli, set up as webpack's getting-started guide does: no
 // configuration file (src/index.js -> dist/main.js) and a hand-written dist/index.html,
 // loaded in headless Chromium.
-import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { assertWasmOnce, checkBundlePage, startBrowsers } from "./bundles.mjs";
-import { consumerEnv, consumerProject, runOk, toolBin, toolVersion } from "./setup.mjs";
+import { assertWasmOnce, checkBundlePage } from "./bundles.mjs";
+import { consumerEnv, consumerProject, runOk, startBrowsers, toolBin, toolVersion } from "./setup.mjs";
 
 let suite;
 before(async () => {

@@ -321,19 +321,17 @@ export function pageQuery(mock, { clientId, clientSecret }) {
 }
 
 /**
- * What a browser suite starts before its tests, all at once: the mock server, headless
- * Chromium and the consumer project build/pkgtest/<name>/ with fixtures/<fixture>/.
- * Resolves `{ mock, browser, dir, cleanups, close() }`: a test pushes onto `cleanups` what
- * it started (servers' close functions); `close()` runs them, last first, then closes
- * Chromium and the mock.
+ * The mock server and headless Chromium of a browser suite, started together. Resolves
+ * `{ mock, browser, cleanups, close() }`: a test pushes onto `cleanups` what it started
+ * (servers' close functions); `close()` runs them, last first, then closes Chromium and
+ * the mock.
  */
-export async function startBrowserSuite(name, fixture) {
-  const [mock, browser, dir] = await Promise.all([startMockServer({ port: 0 }), launchChromium(), makeProject(name, { fixture })]);
+export async function startBrowsers() {
+  const [mock, browser] = await Promise.all([startMockServer({ port: 0 }), launchChromium()]);
   const cleanups = [];
   return {
     mock,
     browser,
-    dir,
     cleanups,
     async close() {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -341,6 +339,15 @@ export async function startBrowserSuite(name, fixture) {
       await mock.close();
     },
   };
+}
+
+/**
+ * What a browser suite of the package starts before its tests, all at once: startBrowsers()
+ * and the consumer project build/pkgtest/<name>/ with fixtures/<fixture>/ (as `dir`).
+ */
+export async function startBrowserSuite(name, fixture) {
+  const [suite, dir] = await Promise.all([startBrowsers(), makeProject(name, { fixture })]);
+  return Object.assign(suite, { dir });
 }
 
 /**
