@@ -22,9 +22,14 @@ export async function wasmCopies(dist, files) {
   const inline = await readFile(join(CONSUMERS, "node_modules", "cedato-auth", "cedato_auth_inline.mjs"), "utf8");
   const base64 = /wasmBase64 = "([A-Za-z0-9+/=]+)"/.exec(inline)?.[1];
   assert.ok(base64, "the installed package's base64 copy of the wasm");
-  // A stretch from the middle of the module: the same whichever quotes or line breaks a
-  // bundler wraps around the string.
-  const marker = base64.slice(base64.length / 2, base64.length / 2 + 96);
+  // A stretch of the string that occurs in it once (the module has runs of repeated
+  // bytes): the same whichever quotes or line breaks a bundler wraps around the string.
+  let marker;
+  for (let at = Math.floor(base64.length / 2); !marker && at + 96 <= base64.length; at += 96) {
+    const stretch = base64.slice(at, at + 96);
+    if (base64.indexOf(stretch) === base64.lastIndexOf(stretch)) marker = stretch;
+  }
+  assert.ok(marker, "a stretch of the base64 copy that occurs once");
   const copies = [];
   for (const file of files ?? (await listFiles(dist))) {
     if (file.endsWith(".wasm")) copies.push(file);

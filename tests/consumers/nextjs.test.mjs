@@ -96,6 +96,7 @@ const version = await toolVersion("next");
 for (const [bundler, flags] of [["Turbopack", []], ["webpack", ["--webpack"]]]) {
   const id = `next-${bundler.toLowerCase()}`;
   test(`Next.js ${version} (${bundler})`, { timeout: 900_000 }, async (t) => {
+    t.diagnostic(`next ${version} (${bundler}), setup needed: none`);
     const dir = await consumerProject(id, { fixture: "nextjs" });
 
     await t.test(`next build${flags.map((f) => " " + f).join("")}`, async () => {

@@ -11,7 +11,10 @@ before(async () => {
 }, { timeout: 120_000 });
 after(() => suite?.close());
 
-test(`Parcel ${await toolVersion("parcel")} (zero config)`, { timeout: 300_000 }, async (t) => {
+const version = await toolVersion("parcel");
+
+test(`Parcel ${version} (zero config)`, { timeout: 300_000 }, async (t) => {
+  t.diagnostic(`parcel ${version}, setup needed: none`);
   const dir = await consumerProject("parcel");
   await t.test("parcel build index.html", async () => {
     await runOk(toolBin("parcel"), ["build", "index.html", "--cache-dir", ".parcel-cache"], { cwd: dir, env: consumerEnv, timeout: 240_000 });

@@ -12,7 +12,10 @@ before(async () => {
 }, { timeout: 120_000 });
 after(() => suite?.close());
 
-test(`Rollup ${await toolVersion("rollup")} (node-resolve, browser)`, { timeout: 300_000 }, async (t) => {
+const version = await toolVersion("rollup");
+
+test(`Rollup ${version} (node-resolve, browser)`, { timeout: 300_000 }, async (t) => {
+  t.diagnostic(`rollup ${version}, setup needed: none`);
   const dir = await consumerProject("rollup");
   await t.test("rollup -c builds dist/main.js", async () => {
     await runOk(toolBin("rollup"), ["-c"], { cwd: dir, env: consumerEnv, timeout: 240_000 });

@@ -12,7 +12,10 @@ before(async () => {
 }, { timeout: 120_000 });
 after(() => suite?.close());
 
-test(`webpack ${await toolVersion("webpack")} (webpack-cli, no config)`, { timeout: 300_000 }, async (t) => {
+const version = await toolVersion("webpack");
+
+test(`webpack ${version} (webpack-cli, no config)`, { timeout: 300_000 }, async (t) => {
+  t.diagnostic(`webpack ${version}, setup needed: none`);
   const dir = await consumerProject("webpack");
   await t.test("webpack builds dist/main.js", async () => {
     await runOk(toolBin("webpack"), [], { cwd: dir, env: consumerEnv, timeout: 240_000 });
