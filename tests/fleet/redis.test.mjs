@@ -24,7 +24,7 @@ before(async () => {
   [mock, redisServer, dir] = await Promise.all([
     startMockServer({ port: 0 }),
     startRedis(),
-    makeProject("redis", ["redis-member.mjs"]),
+    makeProject("redis", ["redis-member.mjs", "clock-offset.mjs"]),
   ]);
   admin = createClient({ url: redisServer.url });
   admin.on("error", () => {});
@@ -45,9 +45,12 @@ after(async () => {
  * A fleet member process (fixtures/redis-member.mjs): `{ child, pid, events, next(name),
  * exited }`, where next(name) resolves the first event of that name (past or future).
  */
-function startMember(config) {
-  const child = spawn(process.execPath, [join(dir, "redis-member.mjs"), JSON.stringify(config)], {
+function startMember(config, { clockOffsetMs = 0 } = {}) {
+  // The member's wall clock, set clockOffsetMs away (fixtures/clock-offset.mjs).
+  const clock = ["--import", pathToFileURL(join(dir, "clock-offset.mjs")).href];
+  const child = spawn(process.execPath, [...clock, join(dir, "redis-member.mjs"), JSON.stringify(config)], {
     cwd: dir,
+    env: { ...process.env, CLOCK_OFFSET_MS: String(clockOffsetMs) },
     stdio: ["pipe", "pipe", "pipe"],
   });
   const events = [];
@@ -245,6 +248,46 @@ test("redis: while the API refuses every token for 2 s, 6 processes x 10 callers
   }
   const before = runs["no cool-down, no store"];
   assert.ok(before.tokenRequests > 12, `without a cool-down the storm is real: ${JSON.stringify(before)}`);
+});
+
+test("redis: members 10 min and 60 s apart serve no expired token, and make one token request per refresh window", async (t) => {
+  // Issue 19: readers judged the writer's absolute times on their own clocks. A member
+  // behind served the token after it expired (API 401s); one ahead refused a fresh one
+  // and fetched its own. Now the time left is Redis's: the value and its PTTL together.
+  const creds = credentials("redis-clocks");
+  const client = mock.client(creds.clientId);
+  const expiresIn = 10; // a 5 s refresh window (min(refreshSkewSeconds, expires_in / 2))
+  const callMs = 20_000;
+  client.configure({ expiresIn });
+  const offsets = [-600_000, -60_000, 0, 60_000, 600_000];
+  const config = {
+    redisUrl: redisServer.url,
+    baseUrl: mock.baseUrl,
+    clientId: creds.clientId,
+    callers: 2,
+    callMs,
+    pauseMs: 50,
+    store: { lockMs: 3000, pollMs: 20 },
+  };
+  const fleet = offsets.map((clockOffsetMs) => startMember(config, { clockOffsetMs }));
+  await Promise.all(fleet.map((m) => m.next("ready")));
+  for (const m of fleet) m.child.stdin.write("go\n");
+  const results = await Promise.all(fleet.map((m) => m.next("done")));
+  const stats = client.stats();
+  const ok = results.reduce((n, r) => n + (r.statuses[200] ?? 0), 0);
+  const refused = results.reduce((n, r) => n + (r.statuses[401] ?? 0), 0);
+  const windows = callMs / ((expiresIn / 2) * 1000);
+  t.diagnostic(
+    `redis, 5 members at ${offsets.map((o) => o / 1000).join("/")} s, ${expiresIn} s tokens, ${callMs / 1000} s ` +
+      `(${windows} refresh windows): ${stats.tokenRequests} token requests, ${stats.apiUnauthorized} API 401s ` +
+      `(expired tokens served), ${ok} calls answered 200, ${refused} callers saw a 401`,
+  );
+  for (const r of results) assert.deepEqual(r.failures, [], `pid ${r.pid}`);
+  assert.ok(ok > 0);
+  assert.equal(stats.apiUnauthorized, 0, "no expired token served");
+  // At most one per refresh window for the fleet, two on the cold start.
+  assert.ok(stats.tokenRequests <= windows + 2, JSON.stringify(stats));
+  await Promise.all(fleet.map((m) => m.exited));
 });
 
 test("redis: ioredis-style clients (positional SET ... PX ms NX, EVAL numkeys) work too", async () => {
