@@ -315,8 +315,11 @@ test("redis: ioredis-style clients (positional SET ... PX ms NX, EVAL numkeys) w
     assert.equal(await c.exists(`io:${key}:lock`), 0, "set released the lock");
     const ttl = await c.pTTL(`io:${key}`);
     assert.ok(ttl > 3_530_000 && ttl <= 3_540_000, `kept until its refreshAt: ${ttl}`);
-    // get hands CedatoAuth the value as it was stored.
-    assert.deepEqual(await store.get(key), value);
+    // get hands CedatoAuth the value as it was stored, with the time it has left by
+    // Redis's clock (the key's PTTL, read with it in one script, plus the refresh window).
+    const { expiresInMs, ...got } = await store.get(key);
+    assert.deepEqual(got, value);
+    assert.ok(expiresInMs > 3_590_000 && expiresInMs <= 3_600_000, `time left by Redis: ${expiresInMs}`);
     await store.delete(key);
     assert.equal(await c.exists(`io:${key}`), 0);
     assert.ok(calls.includes("EVAL"), "compare-and-delete ran as a script");
@@ -391,26 +394,29 @@ test("redis: use-once tokens (expires_in 0) cost no wait for the lock", async (t
 });
 
 test("redis: a fleet with refreshSkewSeconds 65 (above the default 60) still makes one token request per refresh", async (t) => {
-  const { installClock } = await import("../js/helpers.mjs");
   const creds = credentials("redis-skew");
-  const clock = installClock();
+  const key = storeKey(mock.baseUrl, creds);
   const members = [];
   try {
     const writer = await memberHere(creds, { refreshSkewSeconds: 65 });
     members.push(writer);
     const first = await writer.auth.getToken();
     await sleep(50); // the background write
-    // 63 s before expiry: inside the fleet's 65 s refresh window, outside the stores' 60 s.
-    clock.advance(3600_000 - 63_000);
+    // Redis keeps the value until the fleet's refresh point, 65 s before expiry (PX:
+    // Redis's clock, not a reader's), and no longer.
+    const pttl = await admin.pTTL(key);
+    assert.ok(pttl > 3_530_000 && pttl <= 3_535_000, `kept until the refresh point: ${pttl}`);
+    // Redis's clock reaches that point (as 3535 s later): the key expires.
+    await admin.pExpire(key, 1);
+    await sleep(20);
     for (let i = 0; i < 5; i++) members.push(await memberHere(creds, { refreshSkewSeconds: 65 }));
     const tokens = await Promise.all(members.slice(1).map((m) => m.auth.getToken()));
     const requests = mock.client(creds.clientId).stats().tokenRequests;
-    t.diagnostic(`5 instances inside the refresh window -> ${requests - 1} token request(s)`);
+    t.diagnostic(`5 instances at the refresh point -> ${requests - 1} token request(s)`);
     assert.equal(new Set(tokens).size, 1, "they share one new token");
     assert.notEqual(tokens[0], first);
     assert.equal(requests, 2, "one request for the fleet's refresh");
   } finally {
-    clock.restore();
     await Promise.all(members.map((m) => m.close()));
   }
 });
