@@ -3,6 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use cedato_auth::core::config::{normalize_base_url, Config, OptionValue, RawOptions};
+use cedato_auth::core::response::{charset, is_json};
 use cedato_auth::core::retry::{backoff_ms, parse_retry_after};
 use cedato_auth::core::token::{is_visible_ascii, process_token_response, TokenAnswer, MAX_EXPIRES_IN};
 use cedato_auth::core::ErrorCode;
@@ -150,5 +151,18 @@ proptest! {
         }
         let wait = backoff_ms(n, r);
         prop_assert!((0.0..=5000.0).contains(&wait));
+    }
+
+    #[test]
+    fn content_types_never_panic(
+        t in "\\PC{0,40}|[a-zA-Z+/.-]{1,12}/[a-zA-Z+.-]{0,12}(; ?[a-zA-Z-]{0,8}=(\"[^\"]{0,8}\"?|[a-zA-Z0-9-]{0,8})){0,3}",
+    ) {
+        // A JSON type has a JSON essence whatever parameters follow it.
+        let essence = t.split(';').next().unwrap_or_default();
+        prop_assert_eq!(is_json(&t), is_json(essence));
+        if let Some(label) = charset(&t) {
+            prop_assert!(!label.is_empty());
+            prop_assert!(t.to_ascii_lowercase().contains("charset"));
+        }
     }
 }

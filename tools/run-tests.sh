@@ -107,7 +107,7 @@ guard=(env "NODE_OPTIONS=--import=$PWD/tests/support/event-guard.mjs")
 suite node-api node "${guard[@]}" node --test --test-concurrency=2 tests/js/
 suite package node node --test tests/package/
 # The package in the projects users have (Jest, Next.js, webpack, Bun, ...): a line per tool.
-suite consumers node node --test tests/consumers/
+suite consumers node node --test tests/consumers/*.test.mjs
 tool_lines "$out/consumers.log"
 suite cli node "${guard[@]}" node --test tests/cli/
 for dir in security fleet worker demo; do

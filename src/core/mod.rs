@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod response;
 pub mod retry;
 pub mod seal;
 pub mod store;
@@ -18,6 +19,7 @@ pub use client::{
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
 pub use events::{Event, Events, Stats};
+pub use response::ResponseType;
 pub use seal::{Derived, KeyMaterial, Sealer, SealingKey};
 pub use store::{SealedEntry, StoreAnswer, StoredToken, StoredValue, TokenStore};
 pub use token::{process_token_response, HttpRequest, HttpResponse, Scalar, Token, TokenAnswer};

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{JsString, Object, Reflect, JSON};
+use js_sys::{ArrayBuffer, JsString, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -16,6 +16,7 @@ use super::options::{Query, QueryValue, RequestOptions};
 use super::transport::{describe, send, string_field, Deadline};
 use super::Inner;
 use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
+use crate::core::response::{self, charset};
 use crate::core::retry::parse_retry_after;
 use crate::core::{Clock, Error, ErrorCode, Event, OptionValue};
 
@@ -24,6 +25,14 @@ extern "C" {
     // JSON.parse of a JS string: a 2xx body stays in the engine, never copied into wasm.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub(super) fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
+
+    /// The engine's `TextDecoder` (web-sys's `decode` would copy the text into wasm).
+    type TextDecoder;
+    // Throws a RangeError for a label the engine does not know.
+    #[wasm_bindgen(constructor, catch)]
+    fn new(label: &str) -> Result<TextDecoder, JsValue>;
+    #[wasm_bindgen(method)]
+    fn decode(this: &TextDecoder, input: &ArrayBuffer) -> JsString;
 }
 
 /// Most redirects followed (`fetch`'s own limit); the answer after them is the result.
@@ -61,13 +70,15 @@ pub async fn fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<Js
     Ok(response.into())
 }
 
-/// A JSON call through `fetch`: the parsed body of a 2xx answer (`undefined` when
-/// empty), else an `http` error; each attempt and the body within `timeoutMs`.
+/// A call through `fetch`: the body of a 2xx answer as `responseType` says (JSON,
+/// `undefined` when empty; or text), else an `http` error; each attempt and the body
+/// within `timeoutMs`.
 pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let Some(path_text) = path.as_string() else {
         return Err(inner.invalid("request() takes a path string", None));
     };
     let options = RequestOptions::read(&options).map_err(|e| inner.fail(e, None))?;
+    let response_type = response::ResponseType::from_option(&options.response_type).map_err(|e| inner.fail(e, None))?;
     let url = resolve(&inner, &path)?;
     match options.query {
         Query::Missing => {}
@@ -125,10 +136,25 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
         return Err(inner.fail(Error::new(ErrorCode::Http, message).with_status(status), None));
     }
     let ok = (200..=299).contains(&status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let as_json = response_type.parses_json(&content_type);
+    // Text is decoded as the content-type's charset when the engine knows it, else as UTF-8
+    // (as `text()` does, and as the vendor's Python client falls back for a charset it does
+    // not know). Malformed bytes become U+FFFD; a leading BOM is dropped.
+    let known = charset(&content_type).and_then(|label| TextDecoder::new(label).ok());
     let read = async {
         if ok {
-            let text = JsFuture::from(response.text()?).await?;
-            Ok::<_, JsValue>((text.unchecked_into::<JsString>(), String::new()))
+            let decoder = match known {
+                Some(decoder) => decoder,
+                None => TextDecoder::new("utf-8")?,
+            };
+            let bytes = JsFuture::from(response.array_buffer()?).await?;
+            Ok::<_, JsValue>((decoder.decode(bytes.unchecked_ref()), String::new()))
         } else {
             // Of an error answer, only what the error keeps is read.
             let (start, _) = read_limited(&response, ERROR_BODY_LIMIT).await?;
@@ -159,6 +185,9 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
         error.retry_after =
             retry_after.and_then(|v| parse_retry_after(&v, runtime.now_ms(), |d| runtime.parse_http_date(d)));
         return Err(inner.fail(error, None));
+    }
+    if !as_json {
+        return Ok(text.into());
     }
     if text.length() == 0 {
         return Ok(JsValue::UNDEFINED);

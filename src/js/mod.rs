@@ -191,9 +191,10 @@ impl CedatoAuth {
         promise(api::fetch(Rc::clone(&self.inner), input, init))
     }
 
-    /// A JSON call through `fetch`: resolves with the parsed body of a 2xx answer
-    /// (`undefined` when empty), rejects with `http` on another status.
-    #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
+    /// A call through `fetch`: resolves with the body of a 2xx answer, parsed as JSON
+    /// (`undefined` when empty) or as text by `options.responseType`; rejects with `http`
+    /// on another status. Typed by overloads in the typings (`"text"` gives a string).
+    #[wasm_bindgen(skip_typescript)]
     pub fn request(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue,

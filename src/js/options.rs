@@ -152,6 +152,9 @@ pub struct RequestOptions {
     /// Extra headers (anything `new Headers()` takes).
     #[serde(with = "serde_wasm_bindgen::preserve")]
     pub headers: JsValue,
+    /// `"json"` (default), `"text"` or `"auto"`: what a 2xx body becomes.
+    #[serde(rename = "responseType")]
+    pub response_type: OptionValue,
 }
 
 impl RequestOptions {

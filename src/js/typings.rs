@@ -257,6 +257,32 @@ export interface RequestOptions {
   body?: unknown;
   /** Extra request headers. Authorization is always the library's. */
   headers?: Record<string, string>;
+  /**
+   * What a 2xx body becomes. "json" (default): parsed as JSON whatever the content-type,
+   * `undefined` when empty. "text": the body as a string whatever the content-type, ""
+   * when empty (CSV reports). "auto": as "json" when the content-type is a JSON type
+   * (application/json, text/json, any "+json"), else as "text". The body is decoded as the
+   * content-type's charset, or as UTF-8 when it names none or one the runtime cannot decode.
+   */
+  responseType?: "json" | "text" | "auto";
+}
+
+/** `auth.request()`'s overloads: merged into the class (`responseType: "text"` gives a string). */
+export interface CedatoAuth {
+  /**
+   * A call through `auth.fetch` (same origin rule and 401/419 retry), within `timeoutMs`
+   * per attempt, body included. Resolves with the 2xx body as text; rejects with a
+   * `CedatoError` (`http` with `status` and `body` for another status).
+   */
+  request(path: string, options: RequestOptions & { responseType: "text" }): Promise<string>;
+  /**
+   * A call through `auth.fetch` (same origin rule and 401/419 retry), within `timeoutMs`
+   * per attempt, body included. Resolves with the 2xx body as `options.responseType` says
+   * (parsed JSON by default, `undefined` when empty); rejects with a `CedatoError`
+   * (`http` with `status` and `body` for another status, `invalid_response` for a body
+   * that should be JSON and is not).
+   */
+  request(path: string, options?: RequestOptions): Promise<unknown>;
 }
 
 /** What `err.code` can be. */

@@ -4,12 +4,13 @@
 // Also: output through a pipe and on a pseudo-terminal (script(1)), and `npx cedato-auth`
 // from the packed tarball installed in a fresh project.
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
-import { access, constants, readFile } from "node:fs/promises";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { access, constants, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { startMockServer } from "../mock/server.mjs";
+import { startMockServer, streamedReport } from "../mock/server.mjs";
 import { credentials, freePort } from "../support/common.mjs";
 import { makeProject, npmEnv } from "../package/setup.mjs";
 
@@ -216,7 +217,7 @@ describe("--help and --version", { concurrency: true }, () => {
       const r = await cli([flag]);
       assert.equal(r.code, 0);
       assert.equal(r.stderr, "");
-      for (const needle of ["cedato-auth token", "cedato-auth request <path>", "--query k=v", "--method M", "--data JSON", "--header", "--json", "--verbose", "CEDATO_CLIENT_ID", "CEDATO_CLIENT_SECRET", "CEDATO_BASE_URL", "CEDATO_TIMEOUT_MS"]) {
+      for (const needle of ["cedato-auth token", "cedato-auth request <path>", "--query k=v", "--method M", "--data JSON", "--header", "--json", "--verbose", "--raw", "--output FILE", "CEDATO_CLIENT_ID", "CEDATO_CLIENT_SECRET", "CEDATO_BASE_URL", "CEDATO_TIMEOUT_MS"]) {
         assert.ok(r.stdout.includes(needle), `--help mentions ${needle}`);
       }
       for (const status of [0, 2, 3, 4, 5, 6]) assert.match(r.stdout, new RegExp(`^ +${status} +\\S`, "m"), `exit status ${status}`);
@@ -232,7 +233,7 @@ describe("--help and --version", { concurrency: true }, () => {
   test("the npm README documents the command line and its exit statuses", async () => {
     const readme = await readFile(join(ROOT, "pkg", "README.md"), "utf8");
     assert.match(readme, /^## Command line$/m);
-    for (const name of ["CEDATO_CLIENT_ID", "CEDATO_CLIENT_SECRET", "CEDATO_BASE_URL", "CEDATO_TIMEOUT_MS", "--verbose"]) {
+    for (const name of ["CEDATO_CLIENT_ID", "CEDATO_CLIENT_SECRET", "CEDATO_BASE_URL", "CEDATO_TIMEOUT_MS", "--verbose", "--raw", "--output FILE"]) {
       assert.ok(readme.includes(name), `README mentions ${name}`);
     }
     for (const status of [0, 2, 3, 4, 5, 6]) assert.match(readme, new RegExp(`^\\| ${status} \\| \\S`, "m"), `exit status ${status}`);
@@ -390,8 +391,10 @@ describe("exit status 6: network, timeout, server", { concurrency: true }, () =>
     assert.ok(performance.now() - started < 2900, "CEDATO_TIMEOUT_MS is used");
   });
 
-  test("an API answer that is not JSON: invalid_response", async () => {
-    assertFailure(await cli(["request", "text"], account("text").env), 6, "invalid_response", /not JSON/);
+  test("a JSON content-type with a body that is not JSON: invalid_response", async () => {
+    const a = account("not-json");
+    a.client.apiScript([{ status: 200, body: "{not json" }]); // sent as application/json
+    assertFailure(await cli(["request", "echo"], a.env), 6, "invalid_response", /not JSON/);
   });
 });
 
@@ -444,6 +447,184 @@ describe("output format", { concurrency: true }, () => {
     const a = account("tty-exit");
     const r = await spawnWith("script", ["-qec", `"$NODE" "$BIN" request demand/1`, "/dev/null"], { NODE: process.execPath, BIN, ...a.env });
     assert.equal(r.code, 5);
+  });
+});
+
+describe("non-JSON answers, --raw and --output (streamed)", { concurrency: true }, () => {
+  const RANGE = ["--query", "start=2024-01-01", "--query", "end=2024-01-07"];
+  const CSV = ["request", "reports/supplies/extended", "--query", "format=csv", ...RANGE];
+
+  /** The answer as the mock sends it (fetched directly with the CLI's token). */
+  async function fromMock(path, env) {
+    const token = (await cli(["token"], env)).stdout.trim();
+    const res = await fetch(new URL(path, mock.baseUrl), { headers: { authorization: `Bearer ${token}` } });
+    return Buffer.from(await res.arrayBuffer()).toString("utf8");
+  }
+
+  /** A new empty directory for --output files (removed after the tests). */
+  const dirs = [];
+  after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+  const outDir = async () => {
+    dirs.push(await mkdtemp(join(tmpdir(), "cedato-cli-out-")));
+    return dirs.at(-1);
+  };
+
+  test("a CSV report to a pipe: printed as is, byte for byte", async () => {
+    const a = account("csv-pipe");
+    const expected = await fromMock("reports/supplies/extended?format=csv&start=2024-01-01&end=2024-01-07", a.env);
+    const reader = `let s = ""; process.stdin.setEncoding("utf8").on("data", (c) => (s += c)).on("end", () => process.stdout.write(s));`;
+    const r = await shell(`"$NODE" "$BIN" ${CSV.join(" ")} | "$NODE" -e '${reader}'`, a.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, expected);
+    const lines = r.stdout.split("\r\n");
+    assert.equal(lines[0], "supply_id,supply_name,impressions,requests,fill_rate,revenue,ecpm");
+    assert.equal(lines.length, 59, "57 rows, the header and nothing after the last CRLF (no newline added)");
+  });
+
+  test("--output FILE: the whole report, no temporary file left; an existing FILE is replaced", async () => {
+    const a = account("csv-file");
+    const dir = await outDir();
+    const file = join(dir, "supplies.csv");
+    await writeFile(file, "old content\n");
+    const r = await cli([...CSV, "--output", file], a.env);
+    assert.deepEqual({ code: r.code, stdout: r.stdout, stderr: r.stderr }, { code: 0, stdout: "", stderr: "" });
+    assert.equal(await readFile(file, "utf8"), await fromMock("reports/supplies/extended?format=csv&start=2024-01-01&end=2024-01-07", a.env));
+    assert.deepEqual(await readdir(dir), ["supplies.csv"]);
+    // -o, and a JSON answer: written as it would be printed into a pipe.
+    const json = join(dir, "demand.json");
+    assert.equal((await cli(["request", "demand/7001", "-o", json], a.env)).code, 0);
+    assert.equal(JSON.parse(await readFile(json, "utf8")).data.demand.demand_id, 7001);
+    assert.match(await readFile(json, "utf8"), /^\{"status":"OK".*\}\n$/s);
+  });
+
+  test("a stream that fails halfway: exit 6 network; --output leaves no partial file, the old FILE intact", async () => {
+    const a = account("csv-broken");
+    const dir = await outDir();
+    const file = join(dir, "report.csv");
+    await writeFile(file, "yesterday's report\n");
+    const broken = ["request", "reports/stream", "--query", "bytes=8000000", "--query", "failAt=3000000"];
+    const toFile = await cli([...broken, "--output", file], a.env);
+    assertFailure(toFile, 6, "network", /reading the API answer failed/);
+    assert.equal(await readFile(file, "utf8"), "yesterday's report\n");
+    assert.deepEqual(await readdir(dir), ["report.csv"], "no temporary file left behind");
+    const fresh = join(dir, "new.csv");
+    assertFailure(await cli([...broken, "-o", fresh], a.env), 6, "network");
+    assert.deepEqual(await readdir(dir), ["report.csv"], "no FILE, no temporary file");
+    // Into a pipe: a start of the answer, then the error line and exit status 6. (Not
+    // necessarily all 3 MB that arrived: a web stream that errors drops the chunks queued
+    // in it, so what the CLI had not taken yet is lost.)
+    const status = join(dir, "status");
+    const out = join(dir, "piped.csv");
+    const r = await shell(`{ "$NODE" "$BIN" ${broken.join(" ")}; echo $? > "$STATUS"; } | cat > "$OUT"`, { ...a.env, STATUS: status, OUT: out });
+    assert.match(r.stderr, /^cedato-auth: network: reading the API answer failed/);
+    assert.equal(await readFile(status, "utf8"), "6\n");
+    const piped = await readFile(out);
+    assert.ok(piped.length > 0 && piped.length <= 3_000_000, `${piped.length} bytes`);
+    assert.ok(piped.equals(Buffer.concat([...streamedReport(8_000_000)]).subarray(0, piped.length)), "a start of the answer");
+    await rm(status);
+    await rm(out);
+  });
+
+  test("a body slower than CEDATO_TIMEOUT_MS: exit 6 timeout, no --output file", async () => {
+    const a = account("csv-slow", { CEDATO_TIMEOUT_MS: "400" });
+    a.client.apiScript([{ stallBody: true }, { stallBody: true }]);
+    const dir = await outDir();
+    const started = performance.now();
+    assertFailure(await cli(["request", "echo", "--raw", "-o", join(dir, "x.csv")], a.env), 6, "timeout", /timeoutMs/);
+    assert.ok(performance.now() - started < 10_000, "ended by the time limit, not the test's");
+    assert.deepEqual(await readdir(dir), []);
+    const r = await cli(["request", "echo", "--raw"], a.env);
+    assert.equal(r.code, 6);
+    assert.match(r.stderr, /^cedato-auth: timeout: /m);
+  });
+
+  test("Ctrl-C (SIGINT) or SIGTERM during --output: the temporary file goes, exit 130 / 143", async () => {
+    const a = account("csv-signal");
+    a.client.apiScript([{ stallBody: true }, { stallBody: true }]);
+    for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]]) {
+      const dir = await outDir();
+      const child = spawn(process.execPath, [BIN, "request", "echo", "--raw", "-o", join(dir, "r.csv")], {
+        env: { PATH: process.env.PATH, ...a.env },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      const exited = new Promise((done) => child.on("exit", (code) => done(code)));
+      // Interrupted while the answer streams: the temporary file exists, part of it written.
+      const started = performance.now();
+      while ((await readdir(dir)).length === 0 || (await stat(join(dir, (await readdir(dir))[0]))).size === 0) {
+        assert.ok(performance.now() - started < 10_000, "the download started");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.match((await readdir(dir))[0], /^\.r\.csv\.\d+-[0-9a-f]{8}\.part$/);
+      child.kill(signal);
+      assert.equal(await exited, status, stderr);
+      assert.deepEqual(await readdir(dir), []);
+      assertNoSecrets(stderr, a.env);
+    }
+  });
+
+  test("--raw prints a JSON answer as is (no reformatting, no newline added); without it, compact JSON", async () => {
+    const a = account("raw");
+    const body = '{ "spaced" : [1, 2],\n  "kept": "as sent" }';
+    a.client.apiScript([{ status: 200, body }, { status: 200, body }]);
+    const raw = await cli(["request", "echo", "--raw"], a.env);
+    assert.deepEqual({ code: raw.code, stdout: raw.stdout, stderr: raw.stderr }, { code: 0, stdout: body, stderr: "" });
+    const parsed = await cli(["request", "echo"], a.env);
+    assert.equal(parsed.stdout, '{"spaced":[1,2],"kept":"as sent"}\n');
+    // A text answer without --raw, and an empty one with it.
+    assert.equal((await cli(["request", "text"], a.env)).stdout, "not json");
+    assert.deepEqual(await cli(["request", "empty", "--raw"], a.env), { code: 0, stdout: "", stderr: "" });
+  });
+
+  test("an HTTP error: exit 5, its body (redacted) in the error line, nothing on stdout or in FILE", async () => {
+    const a = account("http-body");
+    const dir = await outDir();
+    a.client.apiScript([
+      { status: 422, body: "error,detail\r\nbad_range,end before start\r\n", headers: { "content-type": "text/csv" } },
+      { status: 500, body: `internal error for ${a.clientSecret}`, headers: { "content-type": "text/plain" } },
+    ]);
+    const r = await cli([...CSV, "--raw", "-o", join(dir, "r.csv")], a.env);
+    assertFailure(r, 5, "http", /answered HTTP 422: error,detail bad_range,end before start$/m);
+    assert.deepEqual(await readdir(dir), []);
+    const echoed = await cli([...CSV], a.env);
+    assertFailure(echoed, 5, "http", /HTTP 500: internal error for .*redacted/);
+    // Control characters of the body are escaped (no terminal sequence gets through).
+    a.client.apiScript([{ status: 503, body: "down\x1b]0;pwned\x07\x1b[2J now\x9b", headers: { "content-type": "text/plain" } }]);
+    const escaped = await cli(["request", "echo"], a.env);
+    assertFailure(escaped, 5, "http", /HTTP 503: down\\u001b\]0;pwned\\u0007\\u001b\[2J now\\u009b$/m);
+    assert.doesNotMatch(escaped.stderr.slice(0, -1), /[\x00-\x08\x0a-\x1f\x7f-\x9f]/);
+  });
+
+  test("--output in a directory that does not exist: exit 2, nothing sent", async () => {
+    const a = account("no-dir");
+    const r = await cli([...CSV, "--output", join(tmpdir(), "cedato-no-such-dir", "r.csv")], a.env);
+    assertFailure(r, 2, "usage", /--output/);
+    assert.deepEqual(a.client.stats(), { tokenRequests: 0, tokensIssued: 0, apiRequests: 0, apiUnauthorized: 0 });
+    assertFailure(await cli(["token", "--output", "x"], a.env), 2, "usage", /--output belongs to 'request'/);
+  });
+
+  test("peak memory of a 200 MB answer streamed to a pipe stays bounded (< 150 MB RSS)", { timeout: 120_000 }, async (t) => {
+    const a = account("peak", { CEDATO_TIMEOUT_MS: "100000" });
+    const dir = await outDir();
+    const bytes = 200 * 1024 * 1024;
+    const env = { ...a.env, PEAK_RSS_FILE: join(dir, "rss"), PRELOAD: join(ROOT, "tests", "support", "peak-rss.mjs") };
+    const r = await shell(`"$NODE" --import "$PRELOAD" "$BIN" request reports/stream --query bytes=${bytes} | wc -c`, env);
+    assert.equal(r.stderr, "");
+    assert.equal(Number(r.stdout.trim()), bytes, "every byte came through");
+    const peakMb = Number(await readFile(env.PEAK_RSS_FILE, "utf8")) / 1024;
+    t.diagnostic(`peak RSS of the CLI streaming ${bytes / 2 ** 20} MB to a pipe: ${peakMb.toFixed(1)} MB`);
+    assert.ok(peakMb > 10 && peakMb < 150, `peak RSS ${peakMb.toFixed(1)} MB`);
+  });
+
+  test("a streamed answer arrives byte for byte (16 MB through --output)", { timeout: 60_000 }, async () => {
+    const a = account("exact");
+    const file = join(await outDir(), "big.csv");
+    const bytes = 16 * 1024 * 1024 + 7;
+    const r = await cli(["request", "reports/stream", "--query", `bytes=${bytes}`, "-o", file], a.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok((await readFile(file)).equals(Buffer.concat([...streamedReport(bytes)])));
   });
 });
 

@@ -14,7 +14,16 @@ import { existsSync } from "node:fs";
 import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FIXTURES as PACKAGE_FIXTURES, npmEnv, packTarball, runOk, withLock } from "../package/setup.mjs";
+import {
+  checkScenario,
+  credentialsFor,
+  FIXTURES as PACKAGE_FIXTURES,
+  npmEnv,
+  packTarball,
+  ROOT,
+  runOk,
+  withLock,
+} from "../package/setup.mjs";
 
 export * from "../package/setup.mjs";
 
@@ -23,13 +32,15 @@ export const CONSUMER_FIXTURES = join(CONSUMERS, "fixtures");
 export const CONSUMER_PROJECTS = join(CONSUMERS, "build");
 const MODULES = join(CONSUMERS, "node_modules");
 
-/** The environment of every tool run: offline, no telemetry, no update checks. */
+/**
+ * The environment of every tool run: offline, no telemetry, no update checks. (wrangler
+ * 4.86 has no switch for its update check: wrangler.test.mjs adds what stops it.)
+ */
 export const consumerEnv = {
   ...npmEnv,
   npm_config_offline: "true",
   NEXT_TELEMETRY_DISABLED: "1",
   WRANGLER_SEND_METRICS: "false",
-  WRANGLER_DISABLE_UPDATE_CHECK: "true",
   DO_NOT_TRACK: "1",
   PARCEL_WORKERS: "1",
   NO_COLOR: "1",
@@ -60,7 +71,10 @@ export function installPackage() {
     assert.ok(existsSync(MODULES), "tests/consumers/node_modules is missing: run tools/bootstrap.sh test");
     const stamp = join(MODULES, ".cedato-auth-key");
     await withLock(join(CONSUMERS, "install.lock"), async () => {
-      if ((await readFile(stamp, "utf8").catch(() => "")) === key) return;
+      // An npm install in tests/consumers since (a tool added) prunes the --no-save
+      // package but leaves the stamp: it is checked too.
+      const current = (await readFile(stamp, "utf8").catch(() => "")) === key;
+      if (current && existsSync(join(MODULES, "cedato-auth", "package.json"))) return;
       await runOk("npm", ["install", "--no-save", "--offline", "--ignore-scripts", tarball], {
         cwd: CONSUMERS,
         env: npmEnv,
@@ -92,4 +106,51 @@ export async function consumerProject(name, { fixture = name, packageJson = { ty
     await writeFile(join(dir, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
   }
   return dir;
+}
+
+/**
+ * The scenario modules of a project run by a tool (Jest, Vitest, Bun, Node scripts):
+ * scenario.js (a copy of the shared tests/package/fixtures/scenario.mjs under the name that
+ * babel-jest transforms), env-scenario.js (fixtures/env-scenario.js: the scenario driven by
+ * the environment, see scenarioRun) and env-scenario.cjs, esbuild's CommonJS bundle of the
+ * two for the `require()` consumers: one source for every module system.
+ */
+export async function writeScenarioModules(dir) {
+  await cp(join(dir, "scenario.mjs"), join(dir, "scenario.js"));
+  await cp(join(CONSUMER_FIXTURES, "env-scenario.js"), join(dir, "env-scenario.js"));
+  await runOk(join(ROOT, "node_modules", ".bin", "esbuild"), [
+    join(dir, "env-scenario.js"),
+    "--bundle",
+    "--platform=node",
+    "--format=cjs",
+    "--log-level=warning",
+    `--outfile=${join(dir, "env-scenario.cjs")}`,
+  ]);
+}
+
+/**
+ * Writes the scenario modules into the project `dir` (writeScenarioModules) and resolves
+ * what its env-scenario.js needs: the environment it reads (CEDATO_BASE_URL,
+ * CEDATO_CLIENT_ID, CEDATO_CLIENT_SECRET: credentials of `runtime`'s own) and SCENARIO_OUT,
+ * the file it writes its result to. `check()` reads that file and asserts it with
+ * checkScenario.
+ */
+export async function scenarioRun(mock, runtime, dir) {
+  await writeScenarioModules(dir);
+  const creds = credentialsFor(runtime);
+  const out = join(dir, `${runtime}.result.json`);
+  return {
+    creds,
+    env: {
+      ...consumerEnv,
+      CEDATO_BASE_URL: mock.baseUrl,
+      CEDATO_CLIENT_ID: creds.clientId,
+      CEDATO_CLIENT_SECRET: creds.clientSecret,
+      SCENARIO_OUT: out,
+    },
+    async check() {
+      const text = await readFile(out, "utf8").catch(() => assert.fail(`the tool's test wrote no result to ${out}`));
+      checkScenario(JSON.parse(text), mock, creds.clientId);
+    },
+  };
 }

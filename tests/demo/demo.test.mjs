@@ -4,7 +4,7 @@
 // test-output/screenshots/.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ROOT, start } from "../../tools/demo.mjs";
@@ -202,6 +202,51 @@ test("Activity: auth.stats and the library's events, newest first, with no secre
   assert.equal((await shownStats()).apiCalls, 3);
 });
 
+/** The report table's rows, cell texts. */
+const tableRows = () => page.locator("#report-rows tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+
+/** Clicks Download CSV; resolves the downloaded file's name and text. */
+async function downloadCsv() {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+  return { name: download.suggestedFilename(), csv: await readFile(await download.path(), "utf8") };
+}
+
+/** Asserts that the CSV's rows are the table's, cell by cell (formatted as the page formats them). */
+function assertCsvMatchesTable(csv, table) {
+  const lines = csv.split("\r\n");
+  assert.equal(lines.at(-1), "", "CRLF after every line");
+  const [header, ...rows] = lines.slice(0, -1).map((line) => line.split(","));
+  assert.deepEqual(header, ["supply_id", "supply_name", "impressions", "requests", "fill_rate", "revenue", "ecpm"]);
+  assert.equal(rows.length, table.length);
+  const number = new Intl.NumberFormat("en-US");
+  const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+  const percent = new Intl.NumberFormat("en-US", { style: "percent", maximumFractionDigits: 1 });
+  rows.forEach(([id, name, impressions, requests, fillRate, revenue, ecpm], i) => {
+    const shown = [id, name, number.format(requests), number.format(impressions), percent.format(fillRate), money.format(revenue), money.format(ecpm)];
+    assert.deepEqual(shown, table[i], `row ${i + 1}`);
+  });
+}
+
+let directCsv; // the CSV the mock served, compared with the one built in proxy mode
+
+test("Download CSV: the report through the library as text (format=csv), the table's rows", BOUNDED, async () => {
+  const from = requests.length;
+  const apiBefore = demo.mock.client("demo-client").stats().apiRequests;
+  const { name, csv } = await downloadCsv();
+  assert.equal(name, "supplies-2024-01-01-2024-01-07.csv");
+  assertCsvMatchesTable(csv, await tableRows());
+  assert.equal((await tableRows()).length, 57);
+  // One call, for the whole range as CSV, through the library (the token is cached).
+  const calls = requests.slice(from).filter((r) => new URL(r.url).pathname.endsWith("/reports/supplies/extended"));
+  assert.equal(calls.length, 1, JSON.stringify(calls.map((r) => r.url)));
+  assert.equal(new URL(calls[0].url).searchParams.get("format"), "csv");
+  assert.match(calls[0].headers.authorization ?? "", /^Bearer /);
+  assert.equal(demo.mock.client("demo-client").stats().apiRequests, apiBefore + 1);
+  assert.match(await text("#csv-note"), /^supplies-2024-01-01-2024-01-07\.csv: 57 rows, as CSV from the API \(responseType: "text"\)\.$/);
+  directCsv = csv;
+  await assertNoFullToken();
+});
+
 test("keyboard only: Tab through the credentials, Enter gets a token", BOUNDED, async () => {
   await page.getByRole("button", { name: "Clear", exact: true }).click();
   assert.equal(await text("#token-state"), "No token");
@@ -299,6 +344,16 @@ test("worker proxy mode: the report comes back through the worker, no credential
   assert.equal(proxyRows.length, 3);
   await assertNoFullToken();
   await shot("06-proxy.png");
+});
+
+test("worker proxy mode: Download CSV builds the file from the table's JSON rows, the same file", BOUNDED, async () => {
+  const from = requests.length;
+  const { name, csv } = await downloadCsv();
+  assert.equal(name, "supplies-2024-01-01-2024-01-07.csv");
+  assertCsvMatchesTable(csv, await tableRows());
+  assert.equal(csv, directCsv, "the mock's CSV and the one built from the JSON rows are the same");
+  assert.deepEqual(requests.slice(from).map((r) => r.url).filter((url) => !url.startsWith("blob:")), [], "nothing sent");
+  assert.match(await text("#csv-note"), /57 rows, built from the table's JSON rows\.$/);
 });
 
 test("worker proxy mode: errors of the worker show code, status and message", BOUNDED, async () => {

@@ -1,5 +1,6 @@
-// The npm README's events example, run as written (only its import points at pkg/): its
-// stderr is JSON lines, one per event, then the stats, against the mock server.
+// The npm README's examples, run as written (only their import points at pkg/) against the
+// mock server: the events example's stderr is JSON lines, one per event, then the stats;
+// the CSV report example writes the report's rows as CSV. Then its figures and names.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -26,16 +27,29 @@ async function example(heading) {
   return match[1];
 }
 
-test("README: the events example logs JSON lines (token, api) and the stats", { timeout: TEST_TIMEOUT }, async () => {
-  const code = await example("## Events and counters");
-  assert.ok(code.split("\n").filter(Boolean).length <= 12, "a ten-line example");
+/**
+ * Runs a README example as written (only its import points at pkg/) in a new directory,
+ * with credentials of its own (`tag`) and the mock's base URL in CEDATO_*; calls
+ * `check({ stderr, dir, creds })`, then removes the directory.
+ */
+async function runExample(code, tag, check) {
   const dir = await mkdtemp(join(tmpdir(), "cedato-readme-"));
   try {
     const file = join(dir, "example.mjs");
     await writeFile(file, code.replace('from "cedato-auth"', `from ${JSON.stringify(join(ROOT, "pkg", "node.mjs"))}`));
-    const creds = credentials("readme");
+    const creds = credentials(tag);
     const env = { ...process.env, CEDATO_CLIENT_ID: creds.clientId, CEDATO_CLIENT_SECRET: creds.clientSecret, CEDATO_BASE_URL: mock().baseUrl };
-    const { stderr } = await promisify(execFile)(process.execPath, [file], { env, timeout: 10_000 });
+    const { stderr } = await promisify(execFile)(process.execPath, [file], { env, cwd: dir, timeout: 10_000 });
+    await check({ stderr, dir, creds });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test("README: the events example logs JSON lines (token, api) and the stats", { timeout: TEST_TIMEOUT }, async () => {
+  const code = await example("## Events and counters");
+  assert.ok(code.split("\n").filter(Boolean).length <= 12, "a ten-line example");
+  await runExample(code, "readme", ({ stderr, creds }) => {
     const lines = stderr.trim().split("\n").map((line) => JSON.parse(line));
     assert.deepEqual(
       lines.slice(0, -1).map((e) => e.type),
@@ -45,9 +59,19 @@ test("README: the events example logs JSON lines (token, api) and the stats", { 
     assert.ok(!Number.isNaN(Date.parse(lines[0].at)));
     assert.deepEqual(lines.at(-1), { tokenRequests: 1, storeHits: 0, cacheHits: 0, retries: 0, failures: 0, graceServed: 0, apiCalls: 1, apiRetries: 0 });
     assert.ok(!stderr.includes(creds.clientSecret));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
+});
+
+test("README: the CSV report example writes supplies.csv, the report's rows as CSV", { timeout: TEST_TIMEOUT }, async () => {
+  const code = await example("### A CSV report");
+  const statements = code.split("\n").filter((line) => line && !line.startsWith("import") && !line.startsWith("const {"));
+  assert.equal(statements.length, 3, "the report in three lines");
+  await runExample(code, "readme-csv", async ({ dir }) => {
+    const lines = (await readFile(join(dir, "supplies.csv"), "utf8")).split("\r\n");
+    assert.equal(lines[0], "supply_id,supply_name,impressions,requests,fill_rate,revenue,ecpm");
+    assert.equal(lines.length, 1 + 57 + 1);
+    assert.match(lines[1], /^3001,Homepage Outstream 640x360,\d+,\d+,/);
+  });
 });
 
 test("README: its size figure is the shipped wasm and glue, gzipped", { timeout: TEST_TIMEOUT }, async () => {

@@ -3,6 +3,8 @@
 import { createServer } from "node:http";
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
+// The demo page writes its CSV with the same function (www/csv.mjs).
+import { toCsv } from "../../www/csv.mjs";
 
 // Captured at load time so test suites that install fake timers (which replace these
 // globals) can neither freeze the mock's delays nor shift its token expiry clock.
@@ -12,6 +14,7 @@ const realClearTimeout = globalThis.clearTimeout;
 
 const DEFAULT_EXPIRES_IN = 3600;
 const JSON_TYPE = "application/json; charset=utf-8";
+const CSV_TYPE = "text/csv; charset=utf-8";
 const DEFAULT_ALLOWED_HEADERS = ["Authorization", "Content-Type", "api-version", "accept"];
 
 // ---------------------------------------------------------------- sample data
@@ -98,15 +101,22 @@ const parseCount = (text, fallback) => (text === null ? fallback : /^\d{1,9}$/.t
 
 function reportPage(report, req, url) {
   const range = parseRange(url.searchParams);
-  const limit = parseCount(url.searchParams.get("limit"), 25);
+  const format = url.searchParams.get("format") ?? "json";
+  const csv = format === "csv";
+  // A CSV report is the whole range unless limit/offset are given (no navigation to follow).
+  const limit = parseCount(url.searchParams.get("limit"), csv ? report.total : 25);
   const offset = parseCount(url.searchParams.get("offset"), 0);
-  if (!range || !limit || offset === null) {
-    const error_description = "start/end must be YYYY-MM-DD with start <= end; limit >= 1; offset >= 0";
+  if (!range || !limit || offset === null || !["json", "csv"].includes(format)) {
+    const error_description = "start/end must be YYYY-MM-DD with start <= end; limit >= 1; offset >= 0; format json or csv";
     return [400, { status: "ERROR", error: "invalid_request", error_description }];
   }
-  const size = Math.min(limit, 100);
+  const size = csv ? limit : Math.min(limit, 100);
   const rows = [];
   for (let i = offset; i < Math.min(offset + size, report.total); i++) rows.push(report.row(i, range));
+  if (csv) {
+    const filename = `${report.key}-${range.start}-${range.end}.csv`;
+    return [200, toCsv(rows), { "content-type": CSV_TYPE, "content-disposition": `attachment; filename="${filename}"` }];
+  }
   let next = null;
   if (offset + size < report.total) {
     // Built from the Host header the client used, so the link works through any alias.
@@ -177,16 +187,66 @@ const corsHeaders = (req) => ({
   vary: "Origin",
 });
 
+/** Header names in lower case; a `null` value removes the header (e.g. the default content-type). */
 const lowerKeys = (headers) =>
-  Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]));
+  Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), value === null ? null : String(value)]));
+const withoutNulls = (headers) => Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== null));
 
-/** Sends a string as is or any other value as JSON; the given headers win over defaults. */
+/**
+ * Sends a string as is (UTF-8), a Buffer as its bytes, or any other value as JSON; the
+ * given headers win over defaults.
+ */
 function send(res, status, body, headers = {}) {
   if (res.destroyed || res.headersSent) return;
   const noBody = status === 204 || status === 304 || body === undefined;
   const contentType = noBody ? {} : { "content-type": JSON_TYPE };
-  res.writeHead(status, { ...corsHeaders(res.req), ...contentType, ...lowerKeys(headers) });
-  res.end(noBody ? "" : typeof body === "string" ? body : JSON.stringify(body));
+  res.writeHead(status, withoutNulls({ ...corsHeaders(res.req), ...contentType, ...lowerKeys(headers) }));
+  res.end(noBody ? "" : typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body));
+}
+
+/** The CSV lines of `GET reports/stream`, 64 KB at a time, `bytes` in all (the last line may be cut). */
+export function* streamedReport(bytes) {
+  const lines = ["row,supply_id,revenue\r\n"];
+  for (let i = 0, size = lines[0].length; size < 65_536; i++) {
+    const line = `${i},${3001 + (i % SUPPLY_COUNT)},${((i * 7919) % 100_000) / 100}\r\n`;
+    lines.push(line);
+    size += line.length;
+  }
+  const block = Buffer.from(lines.join(""));
+  for (let sent = 0; sent < bytes; sent += block.length) yield block.subarray(0, Math.min(block.length, bytes - sent));
+}
+
+/** Resolves when `res` can take more data, or is gone. */
+function drainOrClose(res) {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done).off("close", done);
+      resolve();
+    };
+    res.on("drain", done).on("close", done);
+  });
+}
+
+/** Streams `bytes` of CSV with backpressure; after `failAt` bytes the socket is destroyed. */
+async function streamReport(res, url) {
+  const bytes = parseCount(url.searchParams.get("bytes"), 1 << 20);
+  const failAt = parseCount(url.searchParams.get("failAt"), null);
+  if (bytes === null) return send(res, 400, { status: "ERROR", error: "invalid_request", error_description: "bytes >= 0" });
+  res.writeHead(200, { ...corsHeaders(res.req), "content-type": CSV_TYPE });
+  let written = 0;
+  for (const chunk of streamedReport(bytes)) {
+    const part = failAt === null ? chunk : chunk.subarray(0, Math.max(0, failAt - written));
+    if (res.destroyed) return;
+    if (!res.write(part)) await drainOrClose(res);
+    written += part.length;
+    if (failAt !== null && written >= failAt) {
+      // Let what was written reach the client, then break the connection mid-body.
+      await new Promise((resolve) => res.socket ? res.socket.write("", resolve) : resolve());
+      res.socket?.destroy();
+      return;
+    }
+  }
+  res.end();
 }
 
 async function readBody(req) {
@@ -240,7 +300,7 @@ export async function startMockServer({ port = 0, host = "127.0.0.1" } = {}) {
       return true;
     }
     if (entry.status !== undefined && !entry.ok) {
-      send(res, entry.status, entry.body ?? {}, entry.headers);
+      send(res, entry.status, entry.base64 !== undefined ? Buffer.from(entry.base64, "base64") : entry.body ?? {}, entry.headers);
       return true;
     }
     return false;
@@ -305,8 +365,10 @@ export async function startMockServer({ port = 0, host = "127.0.0.1" } = {}) {
     const entry = state.apiScript.shift() ?? {};
     const body = await readBody(req);
     if (await playScripted(entry, res)) return;
+    if (url.pathname === "/api/reports/stream") return streamReport(res, url);
     const [status, answer, headers] = route(req, url, body, auth);
-    send(res, entry.status ?? status, entry.body ?? answer, { ...headers, ...entry.headers });
+    const scripted = entry.base64 !== undefined ? Buffer.from(entry.base64, "base64") : entry.body;
+    send(res, entry.status ?? status, scripted ?? answer, { ...headers, ...entry.headers });
   }
 
   /** The Platform API proper; returns [status, body, headers?]. Methods are not checked. */

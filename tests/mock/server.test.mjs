@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startMockServer } from "./server.mjs";
+import { startMockServer, streamedReport } from "./server.mjs";
 
 let mock;
 before(async () => {
@@ -384,6 +384,74 @@ test("api: empty answers 204 and text answers text/plain", async () => {
   assert.equal(text.status, 200);
   assert.match(text.headers.get("content-type"), /^text\/plain/);
   assert.equal(await text.text(), "not json");
+});
+
+test("api: format=csv answers a report as text/csv, every row of the range unless limit/offset", async () => {
+  const token = await getToken("t-csv");
+  const range = "start=2024-01-01&end=2024-01-07";
+  const json = await (await api(`reports/supplies/extended?${range}&limit=100`, token)).json();
+  const res = await api(`reports/supplies/extended?${range}&format=csv`, token);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/csv; charset=utf-8");
+  assert.match(res.headers.get("content-disposition"), /filename="supplies-2024-01-01-2024-01-07\.csv"/);
+  const lines = (await res.text()).split("\r\n");
+  assert.equal(lines.at(-1), "", "every line ends with CRLF");
+  const [header, ...rows] = lines.slice(0, -1);
+  assert.equal(header, "supply_id,supply_name,impressions,requests,fill_rate,revenue,ecpm");
+  assert.equal(rows.length, 57);
+  assert.deepEqual(
+    rows.map((line) => line.split(",")),
+    json.data.supplies.map((r) => [r.supply_id, r.supply_name, r.impressions, r.requests, r.fill_rate, r.revenue, r.ecpm].map(String)),
+  );
+  const page = await (await api(`reports/demands/basic?${range}&format=csv&limit=5&offset=30`, token)).text();
+  assert.deepEqual(page.split("\r\n").slice(1, -1).map((line) => line.split(",")[0]), ["7031", "7032", "7033"]);
+  assert.equal((await api(`reports/supplies/extended?${range}&format=xml`, token)).status, 400);
+});
+
+test("api: reports/stream sends N bytes of CSV with backpressure; failAt breaks the connection", async () => {
+  const token = await getToken("t-stream");
+  const bytes = 3 * 65_536 + 123;
+  const res = await api(`reports/stream?bytes=${bytes}`, token);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/csv; charset=utf-8");
+  const body = Buffer.from(await res.arrayBuffer());
+  assert.equal(body.length, bytes);
+  assert.ok(body.equals(Buffer.concat([...streamedReport(bytes)])));
+  assert.match(body.toString("latin1", 0, 40), /^row,supply_id,revenue\r\n0,3001,0\r\n/);
+  // A slow reader still gets every byte (the mock waits for 'drain' between chunks).
+  const slow = await api("reports/stream?bytes=4000000", token);
+  const reader = slow.body.getReader();
+  let received = 0;
+  for (let chunk; !(chunk = await reader.read()).done; ) {
+    received += chunk.value.length;
+    if (received < 200_000) await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(received, 4_000_000);
+  // Broken off after failAt bytes: the body rejects once those have arrived.
+  const broken = await api("reports/stream?bytes=1000000&failAt=300000", token);
+  assert.equal(broken.status, 200);
+  let got = 0;
+  const partial = broken.body.getReader();
+  await assert.rejects(async () => {
+    for (let chunk; !(chunk = await partial.read()).done; ) got += chunk.value.length;
+  }, TypeError);
+  assert.equal(got, 300_000);
+  assert.equal((await api("reports/stream?bytes=-1", token)).status, 400);
+});
+
+test("api script: base64 sends exact bytes; a null header removes a default one", async () => {
+  const token = await getToken("t-bytes");
+  const latin1 = Buffer.from("café", "latin1");
+  mock.client("t-bytes").apiScript([
+    { status: 200, base64: latin1.toString("base64"), headers: { "content-type": "text/plain; charset=iso-8859-1" } },
+    { status: 200, body: "no type", headers: { "content-type": null } },
+  ]);
+  const first = await api("echo", token);
+  assert.equal(first.headers.get("content-type"), "text/plain; charset=iso-8859-1");
+  assert.ok(Buffer.from(await first.arrayBuffer()).equals(latin1));
+  const second = await api("echo", token);
+  assert.equal(second.headers.get("content-type"), null);
+  assert.equal(await second.text(), "no type");
 });
 
 test("api script: a scripted 401, then normal answers", async () => {

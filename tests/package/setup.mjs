@@ -352,16 +352,20 @@ export async function checkScenarioPage({ browser, mock }, url, runtime) {
 export const RESOLUTION = {
   bundler: ["--module", "esnext", "--moduleResolution", "bundler"],
   node16: ["--module", "node16", "--moduleResolution", "node16"],
+  nodenext: ["--module", "nodenext", "--moduleResolution", "nodenext"],
+  // Bundler resolution where `import x = require()` (a .cts file) is CommonJS.
+  preserve: ["--module", "preserve", "--moduleResolution", "bundler"],
 };
 
 /**
  * `tsc --strict --noEmit` on `files` in `dir` with the given module resolution (no
- * skipLibCheck: the shipped .d.ts files are checked too). Resolves `{ code, output,
- * errors: [{ file, line, col, code, message }] }`.
+ * skipLibCheck: the shipped .d.ts files are checked too), by the TypeScript at `bin`
+ * (default: the root install's). Resolves `{ code, output, errors: [{ file, line, col,
+ * code, message }] }`.
  */
-export async function tsc(dir, files, resolution, extra = []) {
+export async function tsc(dir, files, resolution, extra = [], { bin = BIN.tsc } = {}) {
   const args = [
-    BIN.tsc,
+    bin,
     "--strict",
     "--noEmit",
     "--pretty",
@@ -381,4 +385,36 @@ export async function tsc(dir, files, resolution, extra = []) {
     errors.push({ file: m[1], line: Number(m[2]), col: Number(m[3]), code: m[4], message: m[5] });
   }
   return { code: r.code, output, errors };
+}
+
+/**
+ * Asserts `tsc`'s result `r` on the misuse file `file` (its text is `source`): each line
+ * marked `// misuse TSxxxx:` is reported with that error code, and no other line, nor any
+ * other file, has an error. Resolves the number of misuse lines.
+ */
+export function checkMisuses(file, source, r) {
+  const expected = new Map();
+  source.split("\n").forEach((text, i) => {
+    const m = text.match(/\/\/ misuse (TS\d+):/);
+    if (m) expected.set(i + 1, m[1]);
+  });
+  assert.ok(expected.size > 0, `no misuse lines in ${file}`);
+  assert.notEqual(r.code, 0, `tsc must fail on ${file}`);
+  const elsewhere = r.errors.filter((e) => e.file !== file);
+  assert.deepEqual(elsewhere, [], `errors outside ${file} (e.g. in the shipped .d.ts)`);
+
+  const reported = new Map();
+  for (const e of r.errors) reported.set(e.line, [...(reported.get(e.line) ?? []), e.code]);
+  const missing = [...expected.keys()].filter((line) => !reported.has(line));
+  assert.deepEqual(
+    missing.map((line) => `${line}: ${source.split("\n")[line - 1].trim()}`),
+    [],
+    `misuses tsc accepted:\n${r.output}`,
+  );
+  const unexpected = [...reported.keys()].filter((line) => !expected.has(line));
+  assert.deepEqual(unexpected, [], `errors on lines that are not misuses:\n${r.output}`);
+  for (const [line, code] of expected) {
+    assert.ok(reported.get(line).includes(code), `line ${line}: expected ${code}, got ${reported.get(line)}\n${r.output}`);
+  }
+  return expected.size;
 }
