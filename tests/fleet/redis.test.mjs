@@ -328,6 +328,35 @@ test("redis: ioredis-style clients (positional SET ... PX ms NX, EVAL numkeys) w
   }
 });
 
+test("redis: without EVAL (scripting disabled) get reads with GET and judges the stored times on this clock", async () => {
+  const c = createClient({ url: redisServer.url });
+  await c.connect();
+  try {
+    const noScripts = {
+      isOpen: true,
+      get: (k) => c.get(k),
+      set: (...args) => c.set(...args),
+      del: (...args) => c.del(...args),
+      eval: async () => {
+        throw new Error("NOPERM this user has no permissions to run the 'eval' command");
+      },
+    };
+    const store = redisTokenStore(noScripts);
+    const key = "cedato-auth:v2:http://127.0.0.1/api/:t-noeval:fingerprint";
+    const now = Date.now();
+    const value = { sealed: "x", expiresAt: now + 3600_000, refreshAt: now + 3540_000 };
+    await c.set(key, JSON.stringify(value), { PX: 60_000 });
+    assert.deepEqual(await store.get(key), value, "as stored, without expiresInMs");
+    const past = { sealed: "y", expiresAt: now + 30_000, refreshAt: now - 1 };
+    await c.set(key, JSON.stringify(past), { PX: 60_000 });
+    await c.set(`${key}:lock`, "someone-else", { PX: 60_000 });
+    const waiter = redisTokenStore(noScripts, { maxWaitMs: 100, pollMs: 20 });
+    assert.equal(await waiter.get(key), null, "past its refresh point by this clock: not handed out");
+  } finally {
+    await c.quit();
+  }
+});
+
 test("redis: a waiter gives up after maxWaitMs when the lock is never released", async () => {
   const c = createClient({ url: redisServer.url });
   await c.connect();
@@ -483,19 +512,19 @@ test("redis: the lock winner reads the token once more: one stored between its r
     const key = "cedato-auth:v2:http://127.0.0.1/api/:t-race:fingerprint";
     const value = { sealed: "stored-meanwhile", expiresAt: Date.now() + 3600_000, refreshAt: Date.now() + 3540_000 };
     let reads = 0;
-    // node-redis, but the first read of the token key misses while another holder stores
-    // the token right after it.
+    // node-redis, but the first read of the token key (the script that reads it with its
+    // PTTL) misses while another holder stores the token right after it.
     const racing = {
       isOpen: true,
       set: (...args) => c.set(...args),
       del: (...args) => c.del(...args),
-      eval: (...args) => c.eval(...args),
-      get: async (k) => {
-        if (k === key && reads++ === 0) {
+      get: (k) => c.get(k),
+      eval: async (script, options) => {
+        if (options.keys[0] === key && /pttl/.test(script) && reads++ === 0) {
           await c.set(key, JSON.stringify(value), { PX: 60_000 });
-          return null;
+          return [null, -2];
         }
-        return c.get(k);
+        return c.eval(script, options);
       },
     };
     const store = redisTokenStore(racing, { lockMs: 3000 });
