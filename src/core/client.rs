@@ -169,7 +169,7 @@ struct State<L> {
     /// instance first saw it ([`TokenClient::accept_stored`]).
     first_seen: Option<(f64, f64)>,
     /// The id of the cached token when it was fetched from the endpoint because the store
-    /// was unavailable: the next read reads the store once more (see
+    /// failed: the next read reads the store once more (see
     /// [`TokenClient::flight`]).
     recheck: Option<u64>,
     flight: Option<Flight<L>>,
@@ -182,7 +182,7 @@ enum Read {
     /// Does not read it (a refresh).
     Skip,
     /// Reads it once more for a token better than this cached one, fetched from the
-    /// endpoint while the store was unavailable; never asks the endpoint.
+    /// endpoint after the store failed; never asks the endpoint.
     Recheck(Rc<CachedToken>),
 }
 
@@ -735,8 +735,8 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// The token request in flight, started as a task of its own when there is none
     /// (`skip_store_read` for a new token: see [`refresh`](Self::refresh)).
     ///
-    /// A token fetched from the endpoint because the store was unavailable (a broker
-    /// reset, a Redis outage) is not the fleet's: the next read that is not a refresh
+    /// A token fetched from the endpoint because the store failed (a broker reset, a
+    /// refused connection; not a timeout) is not the fleet's: the next read that is not a refresh
     /// reads the store once more, as a flight every caller of the moment joins. The store's
     /// token then replaces it; on a miss it is shared (written) instead; otherwise it is
     /// kept, and served from memory until its refresh window. So the cost is bounded: one
@@ -837,7 +837,10 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         let Some(shared) = &self.store else {
             return (fetched, source, attempts);
         };
-        if let (Ok(token), Some("error" | "timeout")) = (&fetched, outcome) {
+        // The store failed (a broker reset, a refused connection): the next read reads it
+        // once more. Not after a timeout: a store that hangs would cost that read another
+        // timeoutMs.
+        if let (Ok(token), Some("error")) = (&fetched, outcome) {
             self.state.borrow_mut().recheck = Some(token.id);
         }
         match fetched.as_ref().ok().and_then(|token| self.store_entry(token)) {

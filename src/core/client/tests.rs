@@ -1458,6 +1458,15 @@ fn a_token_fetched_while_the_store_was_unavailable_gives_way_to_the_stores_at_th
     assert_eq!(store.calls.borrow()[before..], [format!("get {}", key())]);
     assert_eq!(t.count(), 1);
 
+    // A store that timed out is not read again: that would cost another timeoutMs.
+    let store = MemoryStore::default();
+    store.hang.set(true);
+    let (c, _, _) = client_with_store(|o| o.timeout_ms = OptionValue::Num(500.0), Some(Rc::new(store.clone())));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    let before = store.calls.borrow().len();
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    assert_eq!(store.calls.borrow().len(), before);
+
     // Back and empty: the own token is shared (written), not replaced.
     let store = MemoryStore::default();
     store.broken.set(true);
