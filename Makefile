@@ -36,6 +36,13 @@ report: pkg
 bench: pkg
 	@node bench/run.mjs
 
+## bench-bundles: builds, then what a browser page pays for the package with webpack, Vite,
+## Rollup and Parcel, the wasm inline (as shipped) or as a separate asset: transfer (gzip)
+## and time to the first token in headless Chromium; prints a table, writes bench/bundles.json
+.PHONY: bench-bundles
+bench-bundles: tools-test pkg
+	@node bench/bundles.mjs
+
 ## soak: builds, then the chaos soak (tests/soak/soak.mjs): 50 callers over 6 instances
 ## sharing one store under injected faults, then a quiet phase; SOAK_SECONDS (150),
 ## SOAK_SEED (random), SOAK_OUT (test-output/soak.json)

@@ -10,6 +10,11 @@ cd "$(dirname "$0")/.."
 name=cedato_auth
 export PATH="$PWD/node_modules/.bin:$PATH"
 rm -rf build/web pkg
+# Reproducible: no build-machine path in the wasm (panic locations name the source files of
+# the dependencies): the cargo home and the checkout get fixed names
+# (tests/security/node.test.mjs greps the wasm for them).
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$cargo_home=cargo --remap-path-prefix=$PWD=cedato-auth"
 wasm-pack --quiet build --release --target web --no-pack --out-dir build/web --out-name "$name" 2>&1 \
   | grep -v "failed to get wasm-pack version" || true
 [ -s "build/web/${name}_bg.wasm" ] || { echo "build-pkg: wasm-pack built nothing"; exit 1; }

@@ -72,6 +72,25 @@ class CliError extends Error {
 }
 const usage = (message) => new CliError("usage", `${message} (see cedato-auth --help)`);
 
+/** Control characters: C0, DEL and C1 (ESC, BEL, backspace, CSI, line breaks, ...). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+/** The ones JSON.stringify leaves as they are (it escapes C0 itself). */
+const CONTROL_IN_JSON = /[\u007f-\u009f]/g;
+/** All but tabs and line breaks, which a text answer (CSV) keeps. */
+const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+const NAMED = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Outside text (a server's, an argument's) made safe for a terminal or a log: each
+ * control character (of `pattern`) written as an escape, a line break as `\n`, ESC as
+ * `\u001b`.
+ */
+const escapeControls = (text, pattern = CONTROL) =>
+  text.replace(pattern, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/** JSON text with every control character escaped (still valid JSON). */
+const json = (value, indent) => escapeControls(JSON.stringify(value, null, indent), CONTROL_IN_JSON);
+
 /** An RFC 9110 token: what fetch accepts as a method name. */
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -202,14 +221,15 @@ function streamingFetch(timeoutMs, streams, taken) {
 async function output(auth, { command, path, options, request }, pretty, taken) {
   if (command === "token") {
     const token = await auth.getToken();
-    if (options.header) return { text: `Bearer ${token}\n` };
-    if (options.json) return { text: `${JSON.stringify({ accessToken: token, expiresAt: auth.expiresAt })}\n` };
-    return { text: `${token}\n` };
+    if (options.header) return { text: `Bearer ${escapeControls(token)}\n` };
+    if (options.json) return { text: `${json({ accessToken: token, expiresAt: auth.expiresAt })}\n` };
+    return { text: `${escapeControls(token)}\n` };
   }
   const answer = await auth.request(path, { ...request, responseType: options.raw ? "text" : "auto" });
   if (taken.body) return taken;
   if (answer === undefined) return { text: "" };
-  return { text: typeof answer === "string" ? answer : `${JSON.stringify(answer, null, pretty ? 2 : undefined)}\n` };
+  // A text answer keeps its tabs and line breaks, no other control character.
+  return { text: typeof answer === "string" ? escapeControls(answer, CONTROL_IN_TEXT) : `${json(answer, pretty ? 2 : undefined)}\n` };
 }
 
 /**
@@ -288,7 +308,7 @@ async function run(args, env, io) {
       return 0;
     }
     // Events are plain objects without secrets (the library's contract): one JSON line each.
-    const onEvent = commandLine.options.verbose ? (event) => io.err(`${JSON.stringify(event)}\n`) : undefined;
+    const onEvent = commandLine.options.verbose ? (event) => io.err(`${json(event)}\n`) : undefined;
     const options = optionsFromEnv(env, onEvent);
     secret = options.clientSecret;
     const taken = {};
@@ -313,13 +333,11 @@ async function run(args, env, io) {
   }
 }
 
-/** C0 and C1 control characters and DEL as `\u001b`, but tabs and line breaks (errorLine joins lines). */
-const escapeControls = (text) =>
-  text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-
 /**
- * `<code>: <message>` on one line, never a stack. The library redacts its own messages;
- * the secret is replaced here too, for errors that do not come from it.
+ * `<code>: <message>` on one line, never a stack: line breaks joined with a space, every
+ * other control character escaped (the message may quote a server or an argument: no
+ * forged line, no terminal sequence). The library redacts its own messages; the secret is
+ * replaced here too, for errors that do not come from it.
  */
 function errorLine(err, secret) {
   const code = typeof err?.code === "string" ? err.code : "unexpected";
@@ -327,9 +345,9 @@ function errorLine(err, secret) {
   if (code === "http" && err.status && !message.includes(String(err.status))) message += ` (HTTP ${err.status})`;
   // The answer's body (its first 1 KB, redacted by the library) goes here, never to stdout,
   // with its control characters escaped: a server's text cannot drive the terminal.
-  if (code === "http" && typeof err.body === "string" && err.body.trim()) message += `: ${escapeControls(err.body.trim())}`;
+  if (code === "http" && typeof err.body === "string" && err.body.trim()) message += `: ${err.body.trim()}`;
   if (secret) message = message.split(secret).join("[redacted]");
-  return `${code}: ${message}`.replace(/\s*[\r\n]+\s*/g, " ");
+  return escapeControls(`${code}: ${message}`.replace(/\s*[\r\n]+\s*/g, " "));
 }
 
 // A reader that goes away (`| head`) is not an error worth a stack trace.

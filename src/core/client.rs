@@ -4,7 +4,7 @@
 //! a fake clock and a scripted transport; the wasm build with `Date.now`, `setTimeout`,
 //! `wasm-bindgen-futures` and web-sys `fetch`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
@@ -15,16 +15,20 @@ use serde::de::DeserializeOwned;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::config::Config;
-use super::error::{truncate_utf8, Error, ErrorCode};
+use super::error::{Error, ErrorCode};
 use super::events::{bump, Event, Events};
+use super::redact::{clean, Field, Secret};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
 use super::seal::{self, KeyMaterial, Sealer, SealingKey};
 use super::store::{SealedEntry, StoreAnswer, StoredToken, TokenStore, MAX_STORED_TOKEN_LEN};
 use super::token::{is_visible_ascii, oauth_error_fields, process_token_response, token_request, MAX_EXPIRES_IN};
 use super::token::{HttpRequest, HttpResponse, Token, TokenAnswer};
 
-/// Most of an error answer's body that an error keeps.
-pub const ERROR_BODY_LIMIT: usize = 1024;
+pub use super::redact::ERROR_BODY_LIMIT;
+
+/// The message of an error that settles after `free()`: no text of the server's is kept.
+pub const FREED_WHILE_PENDING: &str =
+    "this instance was freed (free() was called) while the call was pending; the answer's details were dropped";
 
 /// A boxed future that stays on the current thread (JavaScript has one).
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -100,29 +104,22 @@ pub trait Transport: 'static {
     }
 }
 
-/// A token held by the client.
+/// A token held by the client; the token and its header are overwritten in memory when
+/// the last holder drops it.
 #[derive(Debug, PartialEq)]
 pub struct CachedToken {
     /// Identifies this token among all the client fetched (for invalidation and memos).
     pub id: u64,
     /// The access token.
-    pub access_token: String,
+    pub access_token: Secret,
     /// `Bearer <access_token>`.
-    pub authorization: String,
+    pub authorization: Secret,
     /// Its lifetime in seconds, as granted (0: use once, never cache).
     pub expires_in: f64,
     /// When it expires, in ms since the epoch.
     pub expires_at: f64,
     /// From this time on it is refreshed before use: `expires_at - min(skew, lifetime / 2)`.
     pub refresh_at: f64,
-}
-
-/// The token is overwritten in memory when the last holder drops it.
-impl Drop for CachedToken {
-    fn drop(&mut self) {
-        self.access_token.zeroize();
-        self.authorization.zeroize();
-    }
 }
 
 /// What a token request ends with.
@@ -225,11 +222,41 @@ pub struct TokenClient<R: Runtime, T> {
     next_id: Cell<u64>,
     /// The access tokens this client has held, newest last (at most [`HELD_TOKENS`]):
     /// what [`redact`](Self::redact) removes besides the credentials.
-    held: RefCell<VecDeque<Zeroizing<String>>>,
+    held: RefCell<VecDeque<Secret>>,
     /// Set by [`wipe`](Self::wipe): no token lands and no token request is sent after it.
     wiped: Cell<bool>,
+    /// Calls not settled yet ([`PendingCall`]): the secrets that redaction needs stay
+    /// until the last of them settles, after `free()` too.
+    pending: Cell<u32>,
     /// The counters and the `onEvent` sink.
     events: Events,
+}
+
+/// The secrets of a client, borrowed ([`TokenClient::secrets`]).
+struct Secrets<'a> {
+    basic: Ref<'a, str>,
+    secret: Ref<'a, str>,
+    held: Ref<'a, VecDeque<Secret>>,
+}
+
+impl Secrets<'_> {
+    fn list(&self) -> Vec<&str> {
+        let encoded = self.basic.strip_prefix("Basic ").unwrap_or_default();
+        let mut all = vec![&*self.basic, encoded.trim_end_matches('='), &*self.secret];
+        all.extend(self.held.iter().map(Secret::as_str));
+        all
+    }
+}
+
+/// A call of the client's that has not settled yet ([`TokenClient::pending_call`]).
+pub struct PendingCall<R: Runtime, T: Transport>(Rc<TokenClient<R, T>>);
+
+impl<R: Runtime, T: Transport> Drop for PendingCall<R, T> {
+    fn drop(&mut self) {
+        let client = &self.0;
+        client.pending.set(client.pending.get().saturating_sub(1));
+        client.erase_when_idle();
+    }
 }
 
 /// How many of the latest tokens [`TokenClient::redact`] knows; older ones expired long ago.
@@ -260,40 +287,85 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             next_id: Cell::new(1),
             held: RefCell::default(),
             wiped: Cell::new(false),
+            pending: Cell::new(0),
         })
     }
 
-    /// `text` with every secret of this client replaced by `[redacted]`: the client
-    /// secret, the Basic header value and its Base64, and every access token it has held.
-    /// The one redaction rule: every error the library makes goes through
-    /// [`redact_error`](Self::redact_error).
-    pub fn redact(&self, text: &str) -> String {
-        let (basic, secret) = (self.config.basic_authorization(), self.config.client_secret());
-        let encoded = basic.trim_start_matches("Basic ");
-        let mut out = text.to_owned();
-        for secret in [&*basic, encoded, &*secret] {
-            out = replace_secret(&out, secret);
+    /// Every secret of this client, borrowed for a moment: the Basic value, its Base64
+    /// (without padding, which an echo may drop), the client secret (in `id:secret` too),
+    /// and every access token it has held.
+    fn secrets(&self) -> Secrets<'_> {
+        Secrets {
+            basic: self.config.basic_authorization(),
+            secret: self.config.client_secret(),
+            held: self.held.borrow(),
         }
-        for token in self.held.borrow().iter() {
-            out = replace_secret(&out, token);
-        }
-        out
     }
 
-    /// `error` with [`redact`](Self::redact) applied to every field that may carry text
-    /// from outside: the message, the OAuth fields and the body.
-    pub fn redact_error(&self, mut error: Error) -> Error {
-        error.message = self.redact(&error.message);
-        for field in [
-            &mut error.oauth_error,
-            &mut error.oauth_error_description,
-            &mut error.body,
-        ] {
-            if let Some(text) = field.as_mut() {
-                *text = self.redact(text);
+    /// `text` made fit for an error field (`field`): every secret of this client
+    /// redacted, as written or encoded (JSON escapes, percent-encoding), then control
+    /// characters escaped and the text cut to the field's limit. The one redaction rule:
+    /// every error the library makes goes through [`redact_error`](Self::redact_error).
+    pub fn clean(&self, text: &str, field: Field) -> String {
+        clean(text, &self.secrets().list(), field)
+    }
+
+    /// `text` with every secret of this client replaced by `[redacted]` (a path, for
+    /// events).
+    pub fn redact(&self, text: &str) -> String {
+        super::redact::redact(text, &self.secrets().list())
+    }
+
+    /// `error` with [`clean`](Self::clean) applied to every field that may carry text
+    /// from outside: the message, the OAuth fields and the body (whose answer was read
+    /// whole). The text replaced is overwritten in memory.
+    pub fn redact_error(&self, error: Error) -> Error {
+        self.redact_answer_error(error, false)
+    }
+
+    /// [`redact_error`](Self::redact_error) for an error whose body is the start of a
+    /// longer answer (`body_cut`).
+    pub fn redact_answer_error(&self, mut error: Error, body_cut: bool) -> Error {
+        let fields = [
+            (Some(&mut error.message), Field::Message),
+            (error.oauth_error.as_mut(), Field::OAuth),
+            (error.oauth_error_description.as_mut(), Field::OAuth),
+            (error.body.as_mut(), Field::Body { cut: body_cut }),
+        ];
+        for (text, field) in fields {
+            if let Some(text) = text {
+                let clean = self.clean(text, field);
+                drop(Zeroizing::new(std::mem::replace(text, clean)));
             }
         }
         error
+    }
+
+    /// The error a call settles with: after `free()`, its code, status and `retryAfter`
+    /// only, with a fixed message (no text of the server's: no body, OAuth fields or cause).
+    pub fn settled_error(&self, error: Error) -> Error {
+        if !self.wiped.get() {
+            return error;
+        }
+        let mut freed = Error::new(error.code, FREED_WHILE_PENDING);
+        freed.status = error.status;
+        freed.retry_after = error.retry_after;
+        freed
+    }
+
+    /// Counts a call as pending until the returned guard is dropped (when it settled).
+    pub fn pending_call(self: &Rc<Self>) -> PendingCall<R, T> {
+        self.pending.set(self.pending.get() + 1);
+        PendingCall(Rc::clone(self))
+    }
+
+    /// Overwrites the secrets and the tokens held for redaction, once `free()` was called
+    /// and no call is pending.
+    fn erase_when_idle(&self) {
+        if self.wiped.get() && self.pending.get() == 0 {
+            self.config.wipe();
+            self.held.borrow_mut().clear();
+        }
     }
 
     /// The counters and the `onEvent` sink.
@@ -362,21 +434,28 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         }
     }
 
+    /// The error of a token request that `free()` stopped.
+    fn freed_error(&self) -> Error {
+        Error::new(ErrorCode::InvalidRequest, "this instance was freed (free() was called)")
+    }
+
     /// Whether [`wipe`](Self::wipe) was called (`free()`).
     pub fn wiped(&self) -> bool {
         self.wiped.get()
     }
 
     /// Forgets every token and overwrites the secret, the Basic value and the tokens this
-    /// client holds (`free()`); calls still pending settle, token requests fail.
+    /// client holds (`free()`), or, while calls are pending, as soon as the last of them
+    /// settles (their errors are redacted until then); token requests fail.
     pub fn wipe(&self) {
         self.wiped.set(true);
-        self.config.wipe();
-        self.held.borrow_mut().clear();
         self.store_keys.borrow_mut().take();
-        let mut state = self.state.borrow_mut();
-        state.cached = None;
-        state.refused = None;
+        {
+            let mut state = self.state.borrow_mut();
+            state.cached = None;
+            state.refused = None;
+        }
+        self.erase_when_idle();
     }
 
     /// The key of this client's token in a shared store, once derived (at the first
@@ -427,6 +506,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// `sent_at`, leads to.
     pub fn next(&self, outcome: Result<HttpResponse, TransportError>, sent_at: f64, attempt: u32) -> Next {
         // A token answer's text holds the token: overwritten once it is read.
+        // So is an error answer's, once redacted.
         let (outcome, body) = match outcome {
             Ok(mut response) => {
                 let body = Zeroizing::new(std::mem::take(&mut response.body));
@@ -451,7 +531,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                     Err(e) => Next::Fail(self.redact_error(e)),
                 };
             }
-            Ok(response) => self.redact_error(self.answer_error(&response, &body, attempt)),
+            Ok(response) => self.redact_answer_error(self.answer_error(&response, &body, attempt), response.oversized),
             Err(e) => self.redact_error(self.transport_error(e, attempt)),
         };
         let retry_allowed = matches!(
@@ -503,7 +583,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             .borrow()
             .refused
             .as_ref()
-            .is_some_and(|t| t.access_token == stored.access_token)
+            .is_some_and(|t| *t.access_token == stored.access_token)
         {
             return None;
         }
@@ -517,7 +597,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             return None;
         }
         let token = Token {
-            access_token: std::mem::take(&mut stored.access_token),
+            access_token: std::mem::take(&mut stored.access_token).into(),
             expires_in: lifetime.unwrap_or(left_ms / 1000.0),
             expires_at: now + left_ms,
         };
@@ -543,7 +623,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         let ttl_seconds = ((token.expires_at - self.runtime.now_ms()) / 1000.0).floor();
         (token.expires_in > 0.0 && ttl_seconds >= 1.0).then(|| {
             let stored = StoredToken {
-                access_token: token.access_token.clone(),
+                access_token: token.access_token.to_string(),
                 expires_at: token.expires_at,
                 expires_in: Some(token.expires_in),
                 refresh_at: Some(token.refresh_at),
@@ -557,19 +637,20 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     fn cache_entry(&self, token: Token, skew_seconds: f64) -> Rc<CachedToken> {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        {
+        // After free() nothing is added to what is overwritten.
+        if !self.wiped.get() {
             let mut held = self.held.borrow_mut();
-            if !held.iter().any(|t| **t == token.access_token) {
+            if !held.iter().any(|t| *t == token.access_token) {
                 if held.len() == HELD_TOKENS {
                     held.pop_front();
                 }
-                held.push_back(Zeroizing::new(token.access_token.clone()));
+                held.push_back(token.access_token.clone());
             }
         }
         let skew_ms = skew_seconds * 1000.0;
         Rc::new(CachedToken {
             id,
-            authorization: ["Bearer ", token.access_token.as_str()].concat(),
+            authorization: ["Bearer ", token.access_token.as_str()].concat().into(),
             access_token: token.access_token,
             expires_in: token.expires_in,
             expires_at: token.expires_at,
@@ -610,17 +691,19 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         let mut error = Error::new(code, String::new()).with_status(status);
         if code == ErrorCode::TokenRejected {
             let answer = self.transport.parse_json::<TokenAnswer>(body);
+            // Redacted and cut before the message quotes it.
             let (oauth_error, description) = oauth_error_fields(answer);
+            let oauth_error = oauth_error.map(|e| self.clean(&e, Field::OAuth));
             if let Some(e) = &oauth_error {
                 message.push_str(" [");
                 message.push_str(e);
                 message.push(']');
             }
             error.oauth_error = oauth_error;
-            error.oauth_error_description = description;
+            error.oauth_error_description = description.map(|d| self.clean(&d, Field::OAuth));
         }
         if code == ErrorCode::Http {
-            error.body = Some(truncate_utf8(body, ERROR_BODY_LIMIT).to_owned());
+            error.body = Some(body.to_owned());
         }
         if matches!(code, ErrorCode::RateLimited | ErrorCode::ServerError) {
             push_attempts(&mut message, attempts);
@@ -650,6 +733,8 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                 ErrorCode::Timeout
             }
             TransportError::Network(detail) => {
+                // What the engine threw may quote the request: overwritten once used.
+                let detail = Zeroizing::new(detail);
                 message = ["could not reach the token endpoint ", &self.token_url, ": ", &detail].concat();
                 ErrorCode::Network
             }
@@ -767,7 +852,11 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         let (client, landing) = (Rc::clone(self), flight.clone());
         self.runtime.spawn(Box::pin(async move {
             let started = client.runtime.now_ms();
-            let (result, source, attempts) = client.obtain(read).await;
+            let (mut result, source, attempts) = client.obtain(read).await;
+            if result.is_ok() && client.wiped.get() {
+                // Landed after free(): dropped (and so overwritten) at once.
+                result = Err(client.freed_error());
+            }
             {
                 let mut state = client.state.borrow_mut();
                 if state.flight.as_ref().is_some_and(|f| f.same(&landing)) {
@@ -971,8 +1060,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         loop {
             if self.wiped.get() {
                 // free() overwrote the credentials: nothing left to send.
-                let message = "this instance was freed (free() was called)";
-                return (Err(Error::new(ErrorCode::InvalidRequest, message)), attempt);
+                return (Err(self.freed_error()), attempt);
             }
             let sent_at = self.runtime.now_ms();
             // Built for each attempt (it holds the credentials, overwritten when dropped).
@@ -981,6 +1069,13 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             let outcome = self.transport.send(&request, self.config.timeout_ms).await;
             drop(request);
             attempt += 1;
+            if self.wiped.get() {
+                // An answer after free(): its body (a token, perhaps) is overwritten unread.
+                if let Ok(mut response) = outcome {
+                    response.body.zeroize();
+                }
+                return (Err(self.freed_error()), attempt);
+            }
             match self.next(outcome, sent_at, attempt) {
                 Next::Token(token) => return (Ok(token), attempt),
                 Next::Fail(error) => return (Err(error), attempt),
@@ -1009,15 +1104,6 @@ pub async fn with_timeout<T>(work: impl Future<Output = T>, deadline: impl Futur
         deadline.as_mut().poll(cx).map(|()| None)
     })
     .await
-}
-
-/// `text` with `secret` replaced by `[redacted]` (secrets shorter than 4 characters are
-/// left alone: they would match ordinary words).
-fn replace_secret(text: &str, secret: &str) -> String {
-    if secret.len() < 4 {
-        return text.to_owned();
-    }
-    text.replace(secret, "[redacted]")
 }
 
 fn push_attempts(message: &mut String, attempts: u32) {

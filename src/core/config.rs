@@ -3,11 +3,12 @@
 use core::cell::{Ref, RefCell};
 use core::fmt;
 
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroize;
 
 use serde::de::{Deserialize, Deserializer};
 
 use super::error::{Error, ErrorCode};
+use super::redact::Secret;
 use super::token::{basic_authorization, is_visible_ascii, Scalar, MAX_EXPIRES_IN};
 
 /// The Platform API's address when the caller gives none.
@@ -31,6 +32,8 @@ pub enum OptionValue {
     Function,
     /// An object or an array, not a function (only `tokenStore` takes an object).
     Object,
+    /// A boolean (only `allowInsecureHttp` takes one).
+    Bool(bool),
     /// Anything else; the name of its type, for the message.
     Other(&'static str),
 }
@@ -44,7 +47,7 @@ impl<'de> Deserialize<'de> for OptionValue {
             Ok(Scalar::Null) => OptionValue::Missing,
             Ok(Scalar::String(s)) => OptionValue::Str(s),
             Ok(Scalar::Number(n)) => OptionValue::Num(n),
-            Ok(Scalar::Bool(_)) => OptionValue::Other("a boolean"),
+            Ok(Scalar::Bool(b)) => OptionValue::Bool(b),
             Ok(Scalar::Composite) => OptionValue::Object,
             Err(_) => OptionValue::Other("a function or a symbol"),
         })
@@ -77,6 +80,8 @@ pub struct RawOptions {
     pub token_store: OptionValue,
     /// `onEvent`
     pub on_event: OptionValue,
+    /// `allowInsecureHttp`
+    pub allow_insecure_http: OptionValue,
 }
 
 /// Validated options. `Debug` never shows the secret.
@@ -85,8 +90,8 @@ pub struct Config {
     /// The client id (non-empty, no `:`).
     pub client_id: String,
     // The secrets, overwritten when dropped and by `wipe` (on `free()`).
-    client_secret: RefCell<Zeroizing<String>>,
-    basic: RefCell<Zeroizing<String>>,
+    client_secret: RefCell<Secret>,
+    basic: RefCell<Secret>,
     /// The base URL, always ending in `/`.
     pub base_url: String,
     /// `scheme://host[:port]` of the base URL, lower-cased, default port dropped.
@@ -134,6 +139,7 @@ fn type_name(v: &OptionValue) -> &'static str {
         OptionValue::Num(_) => "a number",
         OptionValue::Function => "a function",
         OptionValue::Object => "an object or an array",
+        OptionValue::Bool(_) => "a boolean",
         OptionValue::Other(t) => t,
     }
 }
@@ -182,6 +188,21 @@ impl Config {
         }
         let client_secret = required_string(raw.client_secret, "clientSecret")?;
         let (base_url, origin) = normalize_base_url(&optional_string(raw.base_url, "baseUrl", DEFAULT_BASE_URL)?)?;
+        let allow_insecure_http = match raw.allow_insecure_http {
+            OptionValue::Missing => false,
+            OptionValue::Bool(b) => b,
+            other => {
+                return Err(config_error(
+                    &["allowInsecureHttp must be a boolean, got ", type_name(&other)].concat(),
+                ))
+            }
+        };
+        if !(allow_insecure_http || is_secure_origin(&origin)) {
+            return Err(config_error(
+                "baseUrl must be an https: URL (http: only for localhost, 127.0.0.0/8 and [::1]); \
+                 allowInsecureHttp: true permits it, and sends the credentials and tokens in clear",
+            ));
+        }
         let api_version = optional_string(raw.api_version, "apiVersion", "1")?;
         if !is_visible_ascii(&api_version) {
             return Err(config_error(
@@ -231,7 +252,7 @@ impl Config {
         Ok(Config {
             token_store,
             basic: RefCell::new(basic_authorization(&client_id, &client_secret)),
-            client_secret: RefCell::new(Zeroizing::new(client_secret)),
+            client_secret: RefCell::new(client_secret.into()),
             client_id,
             base_url,
             origin,
@@ -303,6 +324,39 @@ pub fn normalize_base_url(url: &str) -> Result<(String, String), Error> {
         base.push('/');
     }
     Ok((base, origin))
+}
+
+/// Whether an origin (`scheme://host[:port]`, as [`normalize_base_url`] writes it) keeps
+/// the credentials off the wire in clear: `https:`, or `http:` to a loopback host
+/// (`localhost`, `127.0.0.0/8` in dotted decimal, `[::1]`).
+pub fn is_secure_origin(origin: &str) -> bool {
+    let Some(authority) = origin.strip_prefix("http://") else {
+        return origin.starts_with("https://");
+    };
+    // The host ends at the port's `:` (after the `]` of an IPv6 literal).
+    let bytes = authority.as_bytes();
+    let port = bytes
+        .iter()
+        .rposition(|b| *b == b':')
+        .filter(|at| bytes.last() != Some(&b']') && *at > 0);
+    let host = port.and_then(|at| bytes.get(..at)).unwrap_or(bytes);
+    if matches!(host, b"localhost" | b"localhost." | b"[::1]") {
+        return true;
+    }
+    // 127.x, 127.x.y, 127.x.y.z in decimal (other spellings need allowInsecureHttp).
+    let Some(rest) = host.strip_prefix(b"127.") else {
+        return false;
+    };
+    let (mut labels, mut previous) = (1, b'.');
+    for &b in rest {
+        match b {
+            b'.' if previous != b'.' => labels += 1,
+            b'0'..=b'9' => {}
+            _ => return false,
+        }
+        previous = b;
+    }
+    labels <= 3 && previous != b'.'
 }
 
 /// `host[:port]` with an optional `[v6]` literal; the port, when present, is 1-65535
@@ -457,6 +511,14 @@ mod tests {
             (with(|o| o.fetch = OptionValue::Str("fetch".into())), "fetch"),
             (with(|o| o.on_event = OptionValue::Object), "onEvent"),
             (with(|o| o.base_url = OptionValue::Num(1.0)), "baseUrl"),
+            (
+                with(|o| o.base_url = OptionValue::Str("http://api.cedato.com/api/".into())),
+                "baseUrl",
+            ),
+            (
+                with(|o| o.allow_insecure_http = OptionValue::Str("true".into())),
+                "allowInsecureHttp",
+            ),
         ] {
             assert!(err(raw).message.starts_with(field));
         }
@@ -473,6 +535,50 @@ mod tests {
         assert_eq!((c.refresh_skew_seconds, c.max_retries, c.timeout_ms), (0.0, 0, 0.5));
         assert_eq!(c.unauthorized_cooldown_ms, 0.0);
         assert_eq!(c.api_version, "2");
+    }
+
+    #[test]
+    fn http_only_to_loopback_hosts_unless_allowed() {
+        for (url, secure) in [
+            ("https://api.cedato.com/api/", true),
+            ("https://10.0.0.1:8443/", true),
+            ("http://localhost:8787/api", true),
+            ("http://LOCALHOST/", true),
+            ("http://127.0.0.1:9000/api", true),
+            ("http://127.1:9000/", true),
+            ("http://127.255.0.9/", true),
+            ("http://[::1]:9000/api", true),
+            ("http://api.cedato.com/api/", false),
+            ("http://10.0.0.1/", false),
+            ("http://128.0.0.1/", false),
+            ("http://127.example.com/", false),
+            ("http://127/", false),
+            ("http://localhost.evil.example/", false),
+            ("http://[::2]/", false),
+            ("http://0x7f.1/", false),
+        ] {
+            let options = |allow: OptionValue| RawOptions {
+                base_url: OptionValue::Str(url.into()),
+                allow_insecure_http: allow,
+                ..opts("id", "s")
+            };
+            assert_eq!(
+                Config::from_options(options(OptionValue::Missing)).is_ok(),
+                secure,
+                "{url}"
+            );
+            assert_eq!(
+                Config::from_options(options(OptionValue::Bool(false))).is_ok(),
+                secure,
+                "{url}"
+            );
+            assert!(Config::from_options(options(OptionValue::Bool(true))).is_ok(), "{url}");
+        }
+        let e = err(RawOptions {
+            base_url: OptionValue::Str("http://api.cedato.com/".into()),
+            ..opts("id", "s")
+        });
+        assert!(e.message.contains("allowInsecureHttp"), "{}", e.message);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod redact;
 pub mod response;
 pub mod retry;
 pub mod seal;
@@ -19,6 +20,7 @@ pub use client::{
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
 pub use events::{Event, Events, Stats};
+pub use redact::Secret;
 pub use response::ResponseType;
 pub use seal::{Derived, KeyMaterial, Sealer, SealingKey};
 pub use store::{SealedEntry, StoreAnswer, StoredToken, StoredValue, TokenStore};

@@ -8,10 +8,11 @@ use core::marker::PhantomData;
 
 use base64::Engine as _;
 use serde::de::{value::MapAccessDeserializer, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use super::config::Config;
-use super::error::{truncate_utf8, Error, ErrorCode};
+use super::error::{Error, ErrorCode};
+use super::redact::Secret;
 
 /// `expires_in` when the answer has none, in seconds.
 pub const DEFAULT_EXPIRES_IN: f64 = 3600.0;
@@ -27,19 +28,11 @@ pub struct HttpRequest {
     pub method: &'static str,
     /// Absolute URL.
     pub url: String,
-    /// Header names and values, in order.
-    pub headers: Vec<(&'static str, String)>,
+    /// Header names and values, in order (the values hold the credentials: each is a
+    /// [`Secret`], overwritten when dropped and never printed).
+    pub headers: Vec<(&'static str, Secret)>,
     /// The body text.
     pub body: String,
-}
-
-/// The header values may hold the credentials: they are overwritten when it is dropped.
-impl Drop for HttpRequest {
-    fn drop(&mut self) {
-        for (_, value) in &mut self.headers {
-            value.zeroize();
-        }
-    }
 }
 
 /// What a transport hands back for one attempt: status, the headers the library reads,
@@ -52,8 +45,9 @@ pub struct HttpResponse {
     pub retry_after: Option<String>,
     /// The body as text (for an error answer, only its start).
     pub body: String,
-    /// The answer was larger than a token answer may be ([`TOKEN_ANSWER_LIMIT`]); its
-    /// body was not read to the end.
+    /// The body was not read to the end: it was larger than its limit
+    /// ([`TOKEN_ANSWER_LIMIT`] for a 2xx answer, whose body is then empty; for an error
+    /// answer `body` is its start).
     pub oversized: bool,
 }
 
@@ -64,7 +58,7 @@ pub const TOKEN_ANSWER_LIMIT: usize = 64 * 1024;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Token {
     /// The access token (visible ASCII only).
-    pub access_token: String,
+    pub access_token: Secret,
     /// Lifetime in seconds as granted (after clamping).
     pub expires_in: f64,
     /// When the token expires, in ms since the epoch (send time + `expires_in`).
@@ -253,10 +247,10 @@ fn fields(answer: TokenAnswer) -> Option<Fields<()>> {
 
 /// `Authorization: Basic …` for the credentials: Base64 of the UTF-8 bytes of
 /// `clientId:clientSecret`, as the vendor's examples build it.
-pub fn basic_authorization(client_id: &str, client_secret: &str) -> Zeroizing<String> {
+pub fn basic_authorization(client_id: &str, client_secret: &str) -> Secret {
     let raw = Zeroizing::new([client_id, ":", client_secret].concat());
     let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(raw.as_bytes()));
-    Zeroizing::new(["Basic ", &encoded].concat())
+    ["Basic ", &encoded].concat().into()
 }
 
 /// The token request for a configuration (SPEC section 2).
@@ -265,10 +259,10 @@ pub fn token_request(config: &Config) -> HttpRequest {
         method: "POST",
         url: config.token_url(),
         headers: vec![
-            ("accept", "application/json".into()),
-            ("api-version", config.api_version.clone()),
-            ("authorization", config.basic_authorization().to_owned()),
-            ("content-type", "application/x-www-form-urlencoded".into()),
+            ("accept", "application/json".to_owned().into()),
+            ("api-version", config.api_version.clone().into()),
+            ("authorization", config.basic_authorization().to_owned().into()),
+            ("content-type", "application/x-www-form-urlencoded".to_owned().into()),
         ],
         body: TOKEN_REQUEST_BODY.into(),
     }
@@ -329,7 +323,7 @@ pub fn process_token_response(
         )
     })?;
     Ok(Token {
-        access_token,
+        access_token: access_token.into(),
         expires_in,
         expires_at: sent_at + expires_in * 1000.0,
     })
@@ -359,12 +353,15 @@ fn is_plain_decimal(s: &str) -> bool {
 }
 
 /// The RFC 6749 section 5.2 fields of an error answer (at the top level or in `data`),
-/// keeping at most 200 bytes of each.
-pub fn oauth_error_fields(answer: Option<TokenAnswer>) -> (Option<String>, Option<String>) {
+/// whole (the client redacts, then cuts them), overwritten when dropped.
+pub fn oauth_error_fields(answer: Option<TokenAnswer>) -> (Option<Zeroizing<String>>, Option<Zeroizing<String>>) {
     let Some(fields) = answer.and_then(fields) else {
         return (None, None);
     };
-    let keep = |v: Scalar| v.as_str().map(|s| truncate_utf8(s, 200).to_owned());
+    let keep = |v: Scalar| match v {
+        Scalar::String(s) => Some(Zeroizing::new(s)),
+        _ => None,
+    };
     (keep(fields.error), keep(fields.error_description))
 }
 
@@ -532,14 +529,19 @@ mod tests {
 
     #[test]
     fn oauth_error_fields_are_read_where_the_server_puts_them() {
+        let text = |f: Option<Zeroizing<String>>| f.map(|f| f.to_string());
         let (e, d) = oauth_error_fields(parse(r#"{"error":"invalid_client","error_description":"Bad"}"#));
-        assert_eq!((e.as_deref(), d.as_deref()), (Some("invalid_client"), Some("Bad")));
+        assert_eq!(
+            (text(e).as_deref(), text(d).as_deref()),
+            (Some("invalid_client"), Some("Bad"))
+        );
         let (e, _) = oauth_error_fields(parse(r#"{"data":{"error":"invalid_grant"}}"#));
-        assert_eq!(e.as_deref(), Some("invalid_grant"));
+        assert_eq!(text(e).as_deref(), Some("invalid_grant"));
         assert_eq!(oauth_error_fields(parse("nope")), (None, None));
         assert_eq!(oauth_error_fields(parse(r#"{"error":5}"#)), (None, None));
+        // Whole: the client cuts them after redaction.
         let long = "x".repeat(300);
         let (e, _) = oauth_error_fields(parse(&format!(r#"{{"error":"{long}"}}"#)));
-        assert_eq!(e.map(|e| e.len()), Some(200));
+        assert_eq!(e.map(|e| e.len()), Some(300));
     }
 }

@@ -16,9 +16,11 @@ use super::options::{Query, QueryValue, RequestOptions};
 use super::transport::{describe, send, string_field, Deadline};
 use super::Inner;
 use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
+use crate::core::redact::Field;
 use crate::core::response::{self, charset};
 use crate::core::retry::parse_retry_after;
 use crate::core::{Clock, Error, ErrorCode, Event, OptionValue};
+use zeroize::Zeroizing;
 
 #[wasm_bindgen]
 extern "C" {
@@ -41,14 +43,26 @@ const MAX_REDIRECTS: u32 = 20;
 impl Inner {
     /// The one way an error of `fetch`/`request` reaches JS: redacted by the client's rule
     /// (`TokenClient::redact_error`), with `cause` only as a redacted copy of its name,
-    /// message and code (the thrown value itself may carry the request's headers).
+    /// message and code (the thrown value itself may carry the request's headers); a
+    /// `SyntaxError` (of `JSON.parse`, which quotes the answer) keeps its name only.
+    /// After `free()`, no text of the server's at all (`TokenClient::settled_error`).
     fn fail(&self, error: Error, cause: Option<&JsValue>) -> JsValue {
-        let js = to_js(&self.client.redact_error(error));
-        if let Some(cause) = cause {
+        self.reject(self.client.redact_error(error), cause)
+    }
+
+    /// [`fail`](Self::fail) for an error already redacted.
+    fn reject(&self, error: Error, cause: Option<&JsValue>) -> JsValue {
+        let js = to_js(&self.client.settled_error(error));
+        if let Some(cause) = cause.filter(|_| !self.client.wiped()) {
             let copy = Object::new();
-            for key in ["name", "message", "code"] {
-                if let Some(text) = string_field(cause, key) {
-                    set(&copy, key, &self.client.redact(&text).into());
+            let name = string_field(cause, "name");
+            let keys: &[&str] = match name.as_deref() {
+                Some("SyntaxError") => &["name"],
+                _ => &["name", "message", "code"],
+            };
+            for key in keys {
+                if let Some(text) = string_field(cause, key).map(Zeroizing::new) {
+                    set(&copy, key, &self.client.clean(&text, Field::Message).into());
                 }
             }
             set(&js, "cause", &copy);
@@ -63,10 +77,17 @@ impl Inner {
 
 /// `fetch` with the token: a relative URL resolves against `baseUrl`; an absolute one
 /// must share its origin. Resolves with the `Response` (a redirect that leaves the
-/// origin resolves with that 3xx answer).
+/// origin resolves with that 3xx answer); never with another origin's answer, which a
+/// browser hands over after following a redirect itself: that rejects.
 pub async fn fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
     let url = resolve(&inner, &input)?;
     let (response, _) = authed_fetch(&inner, &url, &init, None).await?;
+    if !same_origin(&inner, &response.url()) {
+        discard(&response);
+        let message = "the API redirected to another origin than baseUrl's; its answer is not handed out";
+        let error = Error::new(ErrorCode::InvalidRequest, message).with_status(response.status());
+        return Err(inner.fail(error, None));
+    }
     Ok(response.into())
 }
 
@@ -154,14 +175,14 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
                 None => TextDecoder::new("utf-8")?,
             };
             let bytes = JsFuture::from(response.array_buffer()?).await?;
-            Ok::<_, JsValue>((decoder.decode(bytes.unchecked_ref()), String::new()))
+            Ok::<_, JsValue>((decoder.decode(bytes.unchecked_ref()), Zeroizing::default(), false))
         } else {
             // Of an error answer, only what the error keeps is read.
-            let (start, _) = read_limited(&response, ERROR_BODY_LIMIT).await?;
-            Ok((JsString::from(""), start))
+            let (start, more) = read_limited(&response, ERROR_BODY_LIMIT).await?;
+            Ok((JsString::from(""), start, more))
         }
     };
-    let (text, start) = match with_timeout(read, deadline.expire()).await {
+    let (text, mut start, more) = match with_timeout(read, deadline.expire()).await {
         Some(Ok(read)) => read,
         None => {
             let error = Error::new(ErrorCode::Timeout, "reading the API answer failed (timeoutMs)");
@@ -179,12 +200,12 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
     drop(deadline);
     if !ok {
         let mut error = Error::new(ErrorCode::Http, message).with_status(status);
-        error.body = Some(start);
+        error.body = Some(std::mem::take(&mut *start));
         let retry_after = response.headers().get("retry-after").ok().flatten();
         let runtime = inner.client.runtime();
         error.retry_after =
             retry_after.and_then(|v| parse_retry_after(&v, runtime.now_ms(), |d| runtime.parse_http_date(d)));
-        return Err(inner.fail(error, None));
+        return Err(inner.reject(inner.client.redact_answer_error(error, more), None));
     }
     if !as_json {
         return Ok(text.into());

@@ -49,11 +49,11 @@ fn reserve(bytes: &mut Zeroizing<Vec<u8>>, more: usize) {
     std::mem::swap(bytes, &mut bigger);
 }
 
-/// The body's first `limit` bytes as text (invalid UTF-8 replaced), and whether there was
-/// more (the rest is not read: the stream is cancelled).
-pub async fn read_limited(response: &Response, limit: usize) -> Result<(String, bool), JsValue> {
+/// The body's first `limit` bytes as text (what decodes as UTF-8), overwritten when
+/// dropped, and whether there was more (the rest is not read: the stream is cancelled).
+pub async fn read_limited(response: &Response, limit: usize) -> Result<(Zeroizing<String>, bool), JsValue> {
     let Some(stream) = response.body() else {
-        return Ok((String::new(), false));
+        return Ok((Zeroizing::default(), false));
     };
     let reader = stream.unchecked_ref::<Stream>().try_get_reader()?;
     // Overwritten when dropped, on every path; grown by `reserve`, which overwrites the
@@ -91,5 +91,5 @@ pub async fn read_limited(response: &Response, limit: usize) -> Result<(String, 
             .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or(""),
     };
-    Ok((valid.to_owned(), more))
+    Ok((Zeroizing::new(valid.to_owned()), more))
 }

@@ -149,7 +149,8 @@ impl CedatoAuth {
             return freed;
         }
         let client = Rc::clone(&self.inner.client);
-        promise(async move { settle(client.refresh().await, Part::Token) })
+        self.inner
+            .call(async move { settle(&client, Rc::clone(&client).refresh().await, Part::Token) })
     }
 
     /// Forgets the cached token. A request already in flight is not cancelled.
@@ -188,7 +189,7 @@ impl CedatoAuth {
             return freed;
         }
         let init = init.map_or(JsValue::UNDEFINED, JsValue::from);
-        promise(api::fetch(Rc::clone(&self.inner), input, init))
+        self.inner.call(api::fetch(Rc::clone(&self.inner), input, init))
     }
 
     /// A call through `fetch`: resolves with the body of a 2xx answer, parsed as JSON
@@ -204,11 +205,13 @@ impl CedatoAuth {
             return freed;
         }
         let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
-        promise(api::request(Rc::clone(&self.inner), path, options))
+        self.inner.call(api::request(Rc::clone(&self.inner), path, options))
     }
 
-    /// Releases the instance: the secret and the tokens are overwritten in memory, and
-    /// every later call rejects with `invalid_request`. Calls already pending settle.
+    /// Releases the instance: the secret and the tokens are overwritten in memory (once
+    /// the calls already pending settled: until then their errors are redacted), and
+    /// every later call rejects with `invalid_request`. Calls already pending settle,
+    /// without any text of the server's.
     #[wasm_bindgen(js_name = free)]
     pub fn dispose(&self) {
         // The secret, the Basic value and every token are overwritten in wasm memory.
@@ -281,7 +284,7 @@ impl Inner {
         if self.client.runtime().isolates_requests() {
             // Each caller waits in its own request, with a time limit of its own.
             let client = Rc::clone(&self.client);
-            return promise(async move { settle(client.get_token().await, part) });
+            return self.call(async move { settle(&client, Rc::clone(&client).get_token().await, part) });
         }
         // All callers of one token request share one promise per part.
         let flight = self.client.flight(false);
@@ -300,17 +303,31 @@ impl Inner {
         };
         slot.get_or_insert_with(|| {
             let client = Rc::clone(&self.client);
-            promise(async move { settle(client.with_grace(flight.wait().await), part) })
+            self.call(async move { settle(&client, client.with_grace(flight.wait().await), part) })
         })
         .clone()
     }
 }
 
-/// `future` run as a task, as a promise. Every call site hands over the same boxed type,
-/// so the wasm carries one copy of the executor's promise glue, not one per future.
-fn promise(future: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
-    let future: LocalFuture<Result<JsValue, JsValue>> = Box::pin(future);
-    wasm_bindgen_futures::future_to_promise(future)
+impl Inner {
+    /// `future` run as a task, as a promise, and counted as a pending call until it
+    /// settles (`free()` keeps what redaction needs until then). Every call site hands
+    /// over the same boxed type, so the wasm carries one copy of the executor's promise
+    /// glue, not one per future.
+    fn call(&self, future: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+        self.track(Box::pin(future))
+    }
+
+    /// The one, non-generic body of [`call`](Self::call).
+    fn track(&self, future: LocalFuture<Result<JsValue, JsValue>>) -> Promise {
+        let pending = self.client.pending_call();
+        let future: LocalFuture<Result<JsValue, JsValue>> = Box::pin(async move {
+            let settled = future.await;
+            drop(pending);
+            settled
+        });
+        wasm_bindgen_futures::future_to_promise(future)
+    }
 }
 
 /// Hands `event` to the `onEvent` callback as a plain object; what the callback throws
@@ -321,7 +338,9 @@ fn report(on_event: &Function, event: &Event) {
     }
 }
 
-/// A token request's result as a promise's.
-fn settle(result: Result<Rc<CachedToken>, Error>, part: Part) -> Result<JsValue, JsValue> {
-    result.map(|token| part.of(&token)).map_err(|e| to_js(&e))
+/// A token request's result as a promise's (after `free()`, an error without server text).
+fn settle(client: &Client, result: Result<Rc<CachedToken>, Error>, part: Part) -> Result<JsValue, JsValue> {
+    result
+        .map(|token| part.of(&token))
+        .map_err(|e| to_js(&client.settled_error(e)))
 }

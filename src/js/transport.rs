@@ -122,13 +122,11 @@ impl Transport for WebTransport {
                 } else {
                     ERROR_BODY_LIMIT
                 };
-                let (body, more) = read_limited(&response, limit).await?;
-                let oversized = more && (200..300).contains(&status);
-                let body = if oversized {
-                    drop(zeroize::Zeroizing::new(body));
-                    String::new()
-                } else {
-                    body
+                let (mut body, oversized) = read_limited(&response, limit).await?;
+                // A token answer too large to use is dropped (and overwritten) unread.
+                let body = match oversized && (200..300).contains(&status) {
+                    true => String::new(),
+                    false => std::mem::take(&mut *body),
                 };
                 Ok::<_, JsValue>(HttpResponse {
                     status,

@@ -10,8 +10,16 @@ export interface CedatoAuthOptions {
   clientId: string;
   /** Client secret. Never appears in errors or logs. */
   clientSecret: string;
-  /** Default "https://api.cedato.com/api/"; http(s) only; a missing trailing "/" is added. */
+  /**
+   * Default "https://api.cedato.com/api/". https:, or http: to a loopback host (localhost,
+   * 127.0.0.0/8, [::1]) only, unless allowInsecureHttp; a missing trailing "/" is added.
+   */
   baseUrl?: string;
+  /**
+   * Default false. true permits an http: baseUrl to any host: the credentials and the
+   * tokens then travel in clear.
+   */
+  allowInsecureHttp?: boolean;
   /** Sent as the api-version header. Default "1"; visible ASCII. */
   apiVersion?: string;
   /** Refresh this many seconds before expiry (at most half the token's lifetime). Default 60; >= 0. */

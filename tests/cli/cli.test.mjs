@@ -667,6 +667,42 @@ describe("--verbose", { concurrency: true }, () => {
   });
 });
 
+describe("control characters from outside are escaped", { concurrency: true }, () => {
+  /** Every control character but the line ends the CLI writes itself. */
+  const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+  const TITLE = "\u001b]0;owned\u0007"; // sets the terminal's title
+  const FORGED = "bad\r\ncedato-auth: ok: forged\u0008\u009b2J";
+
+  test("an argument quoted by a usage error: one line, ESC as \\u001b", async () => {
+    const a = account("ctl-usage");
+    const r = await cli([`tok${TITLE}en`], a.env);
+    assertFailure(r, 2, "usage", /unknown command 'tok\\u001b\]0;owned\\u0007en'/);
+    assert.doesNotMatch(r.stderr, CONTROL);
+  });
+
+  test("the token endpoint's error text: one line, no control character", async () => {
+    const a = account("ctl-oauth");
+    a.client.tokenScript([{ status: 401, body: { error: FORGED, error_description: TITLE } }]);
+    const r = await cli(["token"], a.env);
+    assertFailure(r, 4, "token_rejected", /\[bad\\r\\ncedato-auth: ok: forged\\u0008\\u009b2J\]/);
+    assert.doesNotMatch(r.stderr, CONTROL);
+  });
+
+  test("the API's answer: JSON with every control character escaped, parsing back to the same value", async () => {
+    const a = account("ctl-json");
+    const answer = { note: `${FORGED}${TITLE}\u007f`, [`k${TITLE}`]: 1 };
+    a.client.apiScript([{ status: 200, body: answer }, { status: 200, body: answer }]);
+    for (const args of [["request", "echo"], ["request", "echo", "--verbose"]]) {
+      const r = await cli(args, a.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout.slice(0, -1), CONTROL);
+      assert.doesNotMatch(r.stdout, /\u001b|\u009b|\u007f/);
+      assert.deepEqual(JSON.parse(r.stdout), answer);
+      assert.doesNotMatch(r.stderr, CONTROL);
+    }
+  });
+});
+
 describe("the packed tarball's bin", () => {
   let dir;
   before(async () => {

@@ -280,3 +280,36 @@ async fn bad_options_throw_invalid_config() {
     let auth = auth_for(&unique_client("json"), &[]);
     assert_eq!(auth.to_string_js(), format!("CedatoAuth({MOCK})"));
 }
+
+/// Issue 18: `auth.fetch()` never resolves with an answer from another origin. In Node the
+/// library sees the 302 itself and hands it back (its URL is the API's); a browser hides
+/// the redirect and follows it (without `Authorization`), and the answer it ends with comes
+/// from another origin (`localhost` instead of `127.0.0.1`): that rejects.
+#[wasm_bindgen_test]
+async fn fetch_never_resolves_with_another_origins_answer() {
+    let client = unique_client("away");
+    let elsewhere = MOCK.replace("127.0.0.1", "localhost");
+    let entry = format!(r#"{{"status":302,"headers":{{"location":"{elsewhere}echo"}}}}"#);
+    control(&client, "api-script", &format!("[{entry},{entry}]")).await;
+    let auth = auth_for(&client, &[]);
+    let in_browser = Reflect::has(&js_sys::global(), &"document".into()).unwrap();
+    match settle(auth.fetch("reports/supplies/extended".into(), None)).await {
+        Ok(answer) => {
+            let answer: web_sys::Response = answer.unchecked_into();
+            assert!(
+                !in_browser,
+                "a browser handed over {} from {}",
+                answer.status(),
+                answer.url()
+            );
+            assert_eq!(answer.status(), 302);
+            assert!(answer.url().starts_with(origin()), "{}", answer.url());
+        }
+        Err(e) => {
+            assert!(in_browser, "rejected outside a browser: {:?}", field(&e, "message"));
+            assert_eq!(field(&e, "code"), "invalid_request", "{:?}", field(&e, "message"));
+            let message = field(&e, "message").as_string().unwrap();
+            assert!(message.contains("another origin"), "{message}");
+        }
+    }
+}

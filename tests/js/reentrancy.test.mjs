@@ -77,8 +77,9 @@ test("a fetch option that calls free() during the token request: the call settle
     },
   });
   box.auth = auth;
-  const token = await callAsync(() => auth.getToken(), "getToken");
-  assert.match(token, VISIBLE_ASCII, "the call already pending settles with its token");
+  // The call already pending settles: the token that lands after free() is overwritten at
+  // once, never handed out (issue 18).
+  await rejectsWith(callAsync(() => auth.getToken(), "getToken"), { code: "invalid_request" });
   await rejectsWith(auth.getToken(), { code: "invalid_request" });
 });
 

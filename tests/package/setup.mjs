@@ -15,6 +15,7 @@ import http from "node:http";
 import { extname, join, normalize, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
 import { startMockServer } from "../mock/server.mjs";
 import { launchChromium } from "../support/chromium.mjs";
 import { sleep } from "../support/common.mjs";
@@ -65,7 +66,8 @@ export async function runOk(cmd, args, options) {
   return r;
 }
 
-async function listFiles(dir, base = dir) {
+/** The files under `dir`, recursively, as sorted '/'-separated paths relative to it. */
+export async function listFiles(dir, base = dir) {
   const out = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
@@ -239,16 +241,24 @@ const MIME = {
   ".svg": "image/svg+xml",
 };
 
-/** A tiny static server for `dir` on 127.0.0.1: `{ url, close() }`. */
-export async function serveStatic(dir) {
+/**
+ * A tiny static server for `dir` on 127.0.0.1: `{ url, close() }`. With `gzip`, bodies go
+ * out gzip -9 compressed to clients that accept it (as a production server sends them).
+ */
+export async function serveStatic(dir, { gzip = false } = {}) {
   const server = http.createServer(async (req, res) => {
     try {
       let path = decodeURIComponent(new URL(req.url, "http://x").pathname);
       if (path.endsWith("/")) path += "index.html";
       const file = normalize(join(dir, path));
       if (!file.startsWith(normalize(dir + sep))) throw Object.assign(new Error("outside"), { status: 403 });
-      const body = await readFile(file);
-      res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      const headers = { "content-type": MIME[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" };
+      let body = await readFile(file);
+      if (gzip && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+        body = gzipSync(body, { level: 9 });
+        headers["content-encoding"] = "gzip";
+      }
+      res.writeHead(200, headers);
       res.end(body);
     } catch (err) {
       res.writeHead(err.status ?? 404, { "content-type": "text/plain" });
@@ -311,19 +321,17 @@ export function pageQuery(mock, { clientId, clientSecret }) {
 }
 
 /**
- * What a browser suite starts before its tests, all at once: the mock server, headless
- * Chromium and the consumer project build/pkgtest/<name>/ with fixtures/<fixture>/.
- * Resolves `{ mock, browser, dir, cleanups, close() }`: a test pushes onto `cleanups` what
- * it started (servers' close functions); `close()` runs them, last first, then closes
- * Chromium and the mock.
+ * The mock server and headless Chromium of a browser suite, started together. Resolves
+ * `{ mock, browser, cleanups, close() }`: a test pushes onto `cleanups` what it started
+ * (servers' close functions); `close()` runs them, last first, then closes Chromium and
+ * the mock.
  */
-export async function startBrowserSuite(name, fixture) {
-  const [mock, browser, dir] = await Promise.all([startMockServer({ port: 0 }), launchChromium(), makeProject(name, { fixture })]);
+export async function startBrowsers() {
+  const [mock, browser] = await Promise.all([startMockServer({ port: 0 }), launchChromium()]);
   const cleanups = [];
   return {
     mock,
     browser,
-    dir,
     cleanups,
     async close() {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -331,6 +339,15 @@ export async function startBrowserSuite(name, fixture) {
       await mock.close();
     },
   };
+}
+
+/**
+ * What a browser suite of the package starts before its tests, all at once: startBrowsers()
+ * and the consumer project build/pkgtest/<name>/ with fixtures/<fixture>/ (as `dir`).
+ */
+export async function startBrowserSuite(name, fixture) {
+  const [suite, dir] = await Promise.all([startBrowsers(), makeProject(name, { fixture })]);
+  return Object.assign(suite, { dir });
 }
 
 /**

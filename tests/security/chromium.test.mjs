@@ -5,63 +5,19 @@
 //
 // A browser hides a redirect from `redirect: "manual"` (an opaque redirect, status 0), so
 // the library sends again with `redirect: "follow"` and relies on the browser dropping
-// Authorization on the hop to another origin; request() then rejects because the answer
-// comes from outside baseUrl's origin. The other origin may get a request (and its CORS
-// preflight), but never one carrying a Bearer token.
+// Authorization on the hop to another origin; request() (with "http") and fetch() (with
+// "invalid_request") then reject because the answer comes from outside baseUrl's origin.
+// The other origin may get a request (and its CORS preflight), but never one carrying a
+// Bearer token. firefox.test.mjs runs the same cases in Firefox.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import http from "node:http";
-import { extname, join, normalize, sep } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { credentials, startMock } from "../js/helpers.mjs";
 import { launchChromium } from "../support/chromium.mjs";
+import { callInPage, pageServer } from "./page.mjs";
 import { recordingServer } from "./recorder.mjs";
 
-const PKG = fileURLToPath(new URL("../../pkg/", import.meta.url));
 const STATUSES = [301, 302, 303, 307, 308];
 const T = { timeout: 30_000 };
-
-const PAGE = `<!doctype html>
-<html lang="en">
-  <head><meta charset="utf-8" /><link rel="icon" href="data:," /><title>cedato-auth redirects</title></head>
-  <body>
-    <script type="module">
-      import init, { CedatoAuth } from "/pkg/web.mjs";
-      await init();
-      window.CedatoAuth = CedatoAuth;
-      window.__ready = true;
-    </script>
-  </body>
-</html>`;
-
-const MIME = { ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8", ".wasm": "application/wasm" };
-
-/** The page at `/` and pkg/ at `/pkg/`, on 127.0.0.1 (an origin of its own). */
-async function pageServer() {
-  const server = http.createServer(async (req, res) => {
-    try {
-      const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-      if (path === "/") {
-        res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-        return res.end(PAGE);
-      }
-      const file = normalize(join(PKG, path.replace(/^\/pkg\//, "")));
-      if (!path.startsWith("/pkg/") || !file.startsWith(PKG)) throw new Error("not found");
-      const body = await readFile(file);
-      res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
-      res.end(body);
-    } catch {
-      res.writeHead(404, { "content-type": "text/plain" });
-      res.end("404");
-    }
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}/`,
-    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))),
-  };
-}
 
 let mock;
 let thief;
@@ -102,25 +58,7 @@ after(async () => {
  */
 function inPage(call, clientId, path = "reports/supplies/extended") {
   return page.evaluate(
-    async ({ call, clientId, baseUrl, path }) => {
-      const describe = (err) => ({ name: err?.name, code: err?.code, status: err?.status, message: String(err?.message) });
-      const auth = new window.CedatoAuth({ clientId, clientSecret: `${clientId}-secret`, baseUrl, timeoutMs: 5000, maxRetries: 0 });
-      let promise;
-      try {
-        promise = auth[call](path);
-      } catch (err) {
-        return { sync: describe(err) };
-      }
-      try {
-        const value = await promise;
-        if (call !== "fetch") return { resolved: value };
-        const out = { status: value.status, type: value.type, url: value.url, redirected: value.redirected };
-        await value.body?.cancel();
-        return { resolved: out };
-      } catch (err) {
-        return { rejected: describe(err) };
-      }
-    },
+    callInPage,
     { call, clientId, baseUrl: mock.baseUrl, path },
   );
 }
@@ -152,7 +90,7 @@ for (const status of STATUSES) {
     assert.deepEqual(askedForAuthorization(reached), [], "no preflight asked to send Authorization");
   });
 
-  test(`chromium: redirect ${status} to another origin: fetch() does not throw synchronously, no Bearer reaches the other origin`, T, async (t) => {
+  test(`chromium: redirect ${status} to another origin: fetch() rejects (it never hands out the other origin's answer), no Bearer reaches the other origin`, T, async (t) => {
     const location = `${thief.origin}/steal/fetch/${status}`;
     const clientId = await redirectingClient(`sec-chromium-fetch-${status}`, status, location);
     const before = thief.seen.length;
@@ -160,6 +98,10 @@ for (const status of STATUSES) {
     const reached = thief.seen.slice(before);
     t.diagnostic(`fetch(): ${JSON.stringify(outcome)}; the other origin saw ${JSON.stringify(reached)}`);
     assert.equal(outcome.sync, undefined, `fetch() threw synchronously: ${JSON.stringify(outcome.sync)}`);
+    assert.equal(outcome.resolved, undefined, `fetch() resolved with another origin's answer: ${JSON.stringify(outcome.resolved)}`);
+    assert.equal(outcome.rejected?.name, "CedatoError", JSON.stringify(outcome));
+    assert.equal(outcome.rejected.code, "invalid_request", JSON.stringify(outcome));
+    assert.match(outcome.rejected.message, /redirected to another origin/);
     assert.deepEqual(bearers(reached), [], "no Bearer token reached the other origin");
     assert.deepEqual(askedForAuthorization(reached), [], "no preflight asked to send Authorization");
   });

@@ -17,7 +17,8 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { buildWorker, workerModules } from "../../tools/worker-bundle.mjs";
-import { credentials, startMock } from "../js/helpers.mjs";
+import { basicValue, credentials, startMock } from "../js/helpers.mjs";
+import { assertNoSecret, jsonEscaped, percentEncoded, phpEscaped } from "./encodings.mjs";
 import { recordingServer } from "./recorder.mjs";
 
 const PKG = fileURLToPath(new URL("../../pkg/", import.meta.url));
@@ -37,7 +38,14 @@ const PATH = "reports/supplies/extended";
 let auth;
 
 const json = (value) => new Response(JSON.stringify(value), { headers: { "content-type": "application/json" } });
-const describe = (err) => ({ name: err?.name, code: err?.code, status: err?.status, message: String(err?.message) });
+const describe = (err) => ({
+  name: err?.name, code: err?.code, status: err?.status, message: String(err?.message),
+  oauthError: err?.oauthError, oauthErrorDescription: err?.oauthErrorDescription, body: err?.body,
+  cause: err?.cause && { ...err.cause }, text: String(err), stack: String(err?.stack),
+});
+// Issue 18's encodings (tests/security/encodings.mjs), for the echo the worker scripts.
+const jsonEscaped = (text) => [...text].map((c) => "\\\\u" + c.charCodeAt(0).toString(16).padStart(4, "0")).join("");
+const percentEncoded = (text) => [...new TextEncoder().encode(text)].map((b) => "%" + b.toString(16).toUpperCase().padStart(2, "0")).join("");
 const settle = (promise) => promise.then((value) => ({ resolved: value }), (err) => ({ rejected: describe(err) }));
 
 export default {
@@ -66,6 +74,36 @@ export default {
         }
         case "/inside":
           return json(await settle(auth.request(PATH)));
+        case "/hardening": {
+          // The token script (set by the test): a 401 echoing the credentials encoded,
+          // a token, a slow 401 echoing them for the call free() interrupts.
+          const id = url.searchParams.get("id");
+          const fresh = () => new CedatoAuth({ clientId: id, clientSecret: id + "-secret", baseUrl: env.BASE_URL, timeoutMs: 5000, maxRetries: 0 });
+          const out = {};
+          const first = fresh();
+          out.echo = await settle(first.getToken());
+          out.token = await first.getToken();
+          const script = [
+            { status: 500, body: '{"seen":"' + jsonEscaped(out.token) + '","q":"t=' + percentEncoded(out.token) + '"}' },
+            { status: 200, body: "{not json " + out.token },
+          ];
+          const scripted = await fetch(new URL("/__mock/clients/" + encodeURIComponent(id) + "/api-script", env.BASE_URL), { method: "POST", body: JSON.stringify(script) });
+          await scripted.body?.cancel();
+          out.apiEcho = await settle(first.request("echo"));
+          out.syntax = await settle(first.request("echo"));
+          const second = fresh();
+          const pending = second.getToken();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          second.free();
+          out.freed = await settle(pending);
+          try {
+            new CedatoAuth({ clientId: id, clientSecret: "s", baseUrl: "http://api.example.com/api/" });
+          } catch (err) {
+            out.insecure = describe(err);
+          }
+          out.allowed = String(new CedatoAuth({ clientId: id, clientSecret: "s", baseUrl: "http://api.example.com/api/", allowInsecureHttp: true }));
+          return json(out);
+        }
         case "/control": {
           // The runtime alone: a valid Bearer token, redirects followed by workerd.
           const res = await fetch(new URL(PATH, env.BASE_URL), {
@@ -167,6 +205,37 @@ for (const date of DATES) {
     assert.deepEqual(echo.query, { hop: "1" });
     assert.equal(echo.headers.token_valid, true, "the token went with the hop inside the origin");
     assert.equal(thief.seen.length, before);
+  });
+}
+
+for (const date of DATES) {
+  test(`workerd ${date}: encoded echoes redacted, SyntaxError cause by name, control characters escaped, free() during a call, https by default`, T, async () => {
+    const creds = credentials(`sec-workerd-hard-${date}`);
+    const basic = basicValue(creds);
+    await mock.client(creds.clientId).tokenScript([
+      // (Kept under the 1 KB of an error answer that is read: JSON beyond it would not parse.)
+      { status: 401, body: { error: `${jsonEscaped(basic.slice(0, 12))}${phpEscaped(basic.slice(12))}\r\nX-Forged: 1`, error_description: `s=${percentEncoded(creds.clientSecret)}\u001b]0;t\u0007` } },
+      { ok: true },
+      { delayMs: 300, status: 401, body: { error: `Basic ${basic}`, error_description: creds.clientSecret } },
+    ]);
+    const out = await scenario(date, `/hardening?id=${encodeURIComponent(creds.clientId)}`);
+    const secrets = [creds.clientSecret, basic, basic.replace(/=+$/, ""), out.token];
+    assert.equal(out.echo.rejected?.code, "token_rejected", JSON.stringify(out.echo));
+    assertNoSecret(out.echo, secrets);
+    assert.match(out.echo.rejected.oauthError, /^\[redacted\]=*\\r\\nX-Forged: 1$/, "the padding may stay");
+    assert.equal(out.echo.rejected.oauthErrorDescription, "s=[redacted]\\u001b]0;t\\u0007");
+    assert.equal(out.apiEcho.rejected?.code, "http", JSON.stringify(out.apiEcho));
+    assert.equal(out.apiEcho.rejected.body, '{"seen":"[redacted]","q":"t=[redacted]"}');
+    assertNoSecret(out.apiEcho, secrets);
+    assert.equal(out.syntax.rejected?.code, "invalid_response", JSON.stringify(out.syntax));
+    assert.deepEqual(out.syntax.rejected.cause, { name: "SyntaxError" });
+    assert.equal(out.freed.rejected?.code, "invalid_request", JSON.stringify(out.freed));
+    assert.match(out.freed.rejected.message, /freed/);
+    assert.equal(out.freed.rejected.oauthError, undefined);
+    assertNoSecret(out.freed, secrets);
+    assert.equal(out.insecure?.code, "invalid_config", JSON.stringify(out));
+    assert.match(out.insecure.message, /allowInsecureHttp/);
+    assert.equal(out.allowed, "CedatoAuth(http://api.example.com/api/)");
   });
 }
 

@@ -233,7 +233,7 @@ fn client() -> (Rc<TokenClient<FakeClock, FakeTransport>>, FakeClock, FakeTransp
 }
 
 fn token(c: &Rc<TokenClient<FakeClock, FakeTransport>>) -> Result<String, Error> {
-    run(Rc::clone(c).get_token()).map(|t| t.access_token.clone())
+    run(Rc::clone(c).get_token()).map(|t| t.access_token.to_string())
 }
 
 type Got = Rc<RefCell<Vec<Result<String, Error>>>>;
@@ -250,7 +250,7 @@ fn spawn_callers(c: &Rc<TokenClient<FakeClock, FakeTransport>>, n: usize, refres
             } else {
                 c.get_token().await
             };
-            let v = result.map(|t| t.access_token.clone());
+            let v = result.map(|t| t.access_token.to_string());
             g.borrow_mut().push(v);
         });
     }
@@ -266,13 +266,14 @@ fn sends_the_documented_request() {
     assert_eq!(req.method, "POST");
     assert_eq!(req.url, "https://api.cedato.com/api/token");
     assert_eq!(req.body, "grant_type=client_credentials");
+    let headers: Vec<(&str, &str)> = req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(
-        req.headers,
+        headers,
         vec![
-            ("accept", "application/json".to_string()),
-            ("api-version", "1".to_string()),
-            ("authorization", "Basic aWQ6czNjcmV0".to_string()),
-            ("content-type", "application/x-www-form-urlencoded".to_string()),
+            ("accept", "application/json"),
+            ("api-version", "1"),
+            ("authorization", "Basic aWQ6czNjcmV0"),
+            ("content-type", "application/x-www-form-urlencoded"),
         ]
     );
 }
@@ -468,7 +469,7 @@ fn clear_does_not_cancel_a_flight() {
     let got = Rc::new(RefCell::new(None));
     let (c2, g) = (Rc::clone(&c), Rc::clone(&got));
     spawn(async move {
-        let v = c2.get_token().await.map(|t| t.access_token.clone());
+        let v = c2.get_token().await.map(|t| t.access_token.to_string());
         *g.borrow_mut() = Some(v);
     });
     stall();
@@ -1654,4 +1655,157 @@ fn a_sink_that_calls_back_into_the_client_changes_nothing() {
     assert_eq!(token(&c).unwrap(), "tok-2");
     assert_eq!(seen.borrow().len(), 2);
     client.borrow_mut().take();
+}
+
+#[test]
+fn encoded_echoes_of_the_credentials_and_tokens_are_redacted() {
+    let (c, _, t) = client_with(|o| {
+        o.max_retries = OptionValue::Num(0.0);
+        // Base64 of "id:s3cr/et+K?" holds a `/` and a `+`: aWQ6czNjci9ldCtLPw==
+        o.client_secret = OptionValue::Str("s3cr/et+K?".into());
+    });
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    c.clear();
+    // PHP writes `/` as `\/`, .NET `+` as `\u002B`; a query string percent-encodes both.
+    let json = r#"Basic aWQ6czNjci9ldCtLPw== aWQ6czNjci9ldCtLPw s3cr\/et\u002BK? tok-1"#;
+    let escaped = json.replace('\\', "\\\\").replace('"', "\\\"");
+    let form = "client_secret=s3cr%2Fet%2BK%3F&auth=aWQ6czNjci9ldCtLPw%3D%3D&t=tok%2D1";
+    t.push(Ok(answer(
+        401,
+        &format!(r#"{{"error":"{escaped}","error_description":"{form}"}}"#),
+    )));
+    t.push(Ok(answer(404, json)));
+    t.push(Ok(answer(404, form)));
+    for _ in 0..3 {
+        let e = token(&c).unwrap_err();
+        let shown = format!(
+            "{:?}",
+            [Some(e.message), e.oauth_error, e.oauth_error_description, e.body]
+        );
+        assert!(shown.contains("[redacted]"), "{shown}");
+        for piece in [
+            "s3cr",
+            "et+K",
+            "et\\\\u002BK",
+            "aWQ6czNjci9ldCtLPw",
+            "ldCtLPw",
+            "tok-1",
+            "tok%2D1",
+        ] {
+            assert!(!shown.contains(piece), "{piece} in {shown}");
+        }
+    }
+}
+
+#[test]
+fn error_text_is_redacted_before_it_is_cut() {
+    let (c, _, t) = client_with(|o| o.max_retries = OptionValue::Num(0.0));
+    // The secret and the Basic value straddle the 200 B cut of the OAuth fields and the
+    // end of the 1 KB read of the body.
+    let oauth = format!("{}s3cret", "e".repeat(197));
+    let description = format!("{}aWQ6czNjcmV0", "d".repeat(195));
+    t.push(Ok(answer(
+        401,
+        &format!(r#"{{"error":"{oauth}","error_description":"{description}"}}"#),
+    )));
+    t.push(Ok(HttpResponse {
+        status: 404,
+        body: format!("{}aWQ6cz", "b".repeat(1018)),
+        oversized: true,
+        ..HttpResponse::default()
+    }));
+    let e = token(&c).unwrap_err();
+    assert_eq!(e.oauth_error.as_deref(), Some("e".repeat(197).as_str()));
+    assert_eq!(e.oauth_error_description.as_deref(), Some("d".repeat(195).as_str()));
+    assert!(!e.message.contains("s3c"), "{}", e.message);
+    let e = token(&c).unwrap_err();
+    assert_eq!(
+        e.body.as_deref(),
+        Some("b".repeat(1018).as_str()),
+        "the start of the Basic value went"
+    );
+}
+
+#[test]
+fn control_characters_in_server_text_are_escaped() {
+    let (c, _, t) = client_with(|o| o.max_retries = OptionValue::Num(0.0));
+    t.push(Ok(answer(
+        401,
+        r#"{"error":"bad\r\nX-Forged: 1","error_description":"\u001b]0;owned\u0007"}"#,
+    )));
+    t.push(Err(TransportError::Network("reset\nforged line\u{9b}".into())));
+    let e = token(&c).unwrap_err();
+    assert_eq!(e.oauth_error.as_deref(), Some("bad\\r\\nX-Forged: 1"));
+    assert_eq!(e.oauth_error_description.as_deref(), Some("\\u001b]0;owned\\u0007"));
+    assert!(e.message.ends_with("[bad\\r\\nX-Forged: 1]"), "{}", e.message);
+    let e = token(&c).unwrap_err();
+    assert!(e.message.contains("reset\\nforged line\\u009b"), "{}", e.message);
+    assert!(!e.message.chars().any(char::is_control));
+}
+
+#[test]
+fn free_during_a_call_keeps_the_redaction_set_until_it_settles() {
+    let (c, _, t) = client_with(|o| o.max_retries = OptionValue::Num(0.0));
+    let call = c.pending_call();
+    let gate = t.push_later();
+    let got: Rc<RefCell<Option<FlightResult>>> = Rc::default();
+    let (c2, g) = (Rc::clone(&c), Rc::clone(&got));
+    spawn(async move {
+        let result = Rc::clone(&c2).get_token().await;
+        *g.borrow_mut() = Some(result.map_err(|e| c2.settled_error(e)));
+    });
+    stall();
+    c.wipe();
+    assert_eq!(&*c.config().client_secret(), "s3cret", "kept while a call is pending");
+    gate.send(Ok(answer(401, r#"{"error":"Basic aWQ6czNjcmV0 s3cret"}"#)))
+        .unwrap();
+    stall();
+    let e = got.borrow_mut().take().unwrap().unwrap_err();
+    assert_eq!((e.code, e.status), (ErrorCode::InvalidRequest, None));
+    assert_eq!(e.message, FREED_WHILE_PENDING);
+    assert_eq!((e.oauth_error, e.body), (None, None));
+    // Redaction still knows the secret until the call settles.
+    assert_eq!(c.redact("s3cret"), "[redacted]");
+    drop(call);
+    assert_eq!(
+        &*c.config().client_secret(),
+        "",
+        "overwritten when the last call settled"
+    );
+    assert_eq!(&*c.config().basic_authorization(), "");
+}
+
+#[test]
+fn an_error_that_settles_after_free_keeps_no_server_text() {
+    let (c, _, t) = client_with(|o| o.max_retries = OptionValue::Num(0.0));
+    t.push(Ok(HttpResponse {
+        retry_after: Some("7".into()),
+        ..answer(429, r#"{"error":"slow down"}"#)
+    }));
+    let e = token(&c).unwrap_err();
+    assert_eq!(c.settled_error(e.clone()), e, "unchanged before free()");
+    c.wipe();
+    let freed = c.settled_error(e);
+    assert_eq!(
+        (freed.code, freed.status, freed.retry_after),
+        (ErrorCode::RateLimited, Some(429), Some(7.0))
+    );
+    assert_eq!(freed.message, FREED_WHILE_PENDING);
+}
+
+#[test]
+fn a_token_that_lands_after_free_is_not_kept() {
+    let (c, _, t) = client();
+    let gate = t.push_later();
+    let got = spawn_callers(&c, 2, false);
+    stall();
+    c.wipe();
+    gate.send(Ok(token_answer("late-token", 3600))).unwrap();
+    stall();
+    for result in got.borrow().iter() {
+        let e = result.clone().unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+    }
+    assert_eq!(c.expires_at(), None);
+    assert_eq!(c.redact("late-token"), "late-token", "not among the tokens held");
 }
