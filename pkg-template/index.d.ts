@@ -17,6 +17,7 @@ export type {
   RequestOptions,
   SharedFailure,
   StoredToken,
+  StoredTokenAnswer,
   TokenStore,
   TokenStoreCallOptions,
 } from "./cedato_auth.js";

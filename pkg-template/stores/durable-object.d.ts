@@ -1,4 +1,4 @@
-import type { SharedFailure, StoredToken, TokenStore } from "../index.js";
+import type { SharedFailure, StoredToken, StoredTokenAnswer, TokenStore } from "../index.js";
 
 /** The environment the broker reads (its Worker's vars and secrets). */
 export interface CedatoTokenBrokerEnv {
@@ -54,8 +54,14 @@ export interface DurableObjectTokenStoreOptions {
 
 /** What `durableObjectTokenStore` returns: a TokenStore with all three methods. */
 export interface DurableObjectTokenStore extends TokenStore {
-  /** The broker's sealed value (the broker fetches a token when it has none), or its shared failure. */
-  get(key: string): Promise<StoredToken | SharedFailure | null>;
+  /**
+   * The broker's sealed value (the broker fetches a token when it has none), with the
+   * time it has left by the broker's clock (`expiresInMs`), or its shared failure. A
+   * request the broker rejects (it was reset: a deploy, an eviction) is sent once more on
+   * a fresh stub; `null` when the broker is still unreachable (CedatoAuth then fetches a
+   * token of its own, and reads the broker again at its next getToken()).
+   */
+  get(key: string): Promise<StoredTokenAnswer | SharedFailure | null>;
   /** Keeps nothing: the broker keeps the token it fetched. */
   set(key: string, value: StoredToken, ttlSeconds: number): Promise<void>;
   /** Tells the broker the API refused the token of the value it handed out. */

@@ -21,7 +21,7 @@
 // "CedatoTokenBroker", and a migration that creates the class.
 import { CedatoAuth } from "../workerd.mjs";
 import { keptAlive } from "./kept-alive.mjs";
-import { currentValue, sharedFailure } from "./stored-token.mjs";
+import { currentValue, entryText, sharedFailure } from "./stored-token.mjs";
 
 /** The broker is only reached through its stub: the host is never resolved. */
 const BROKER_URL = "https://cedato-token-broker.invalid/token";
@@ -36,7 +36,7 @@ function json(status, body) {
 }
 
 /** A stored value's text: what names it in a DELETE and in the broker's memory. */
-const textOf = (value) => (value ? JSON.stringify(value) : undefined);
+const textOf = (value) => (value ? entryText(value) : undefined);
 /** The header of a DELETE that names the refused value (read at once: no await lets a GET in first). */
 const REFUSED_HEADER = "cedato-refused";
 
@@ -45,7 +45,9 @@ const REFUSED_HEADER = "cedato-refused";
  * CEDATO_CLIENT_ID, CEDATO_CLIENT_SECRET and optionally CEDATO_BASE_URL from its env.
  *
  * HTTP interface (through the stub): `GET` answers the stored value of its token,
- * `{ sealed, expiresAt, refreshAt }`, sealed by its CedatoAuth (502 with
+ * `{ sealed, expiresAt, refreshAt, expiresInMs }`, sealed by its CedatoAuth, with the
+ * time it has left by the broker's clock (the writer's: isolates with other clocks
+ * judge it by that, not by the two times) (502 with
  * `{ error, message }` when no token could be had, `{ failure, ... }` when the token
  * request failed); `DELETE` with that value's JSON in a `cedato-refused` header drops it
  * if it is still the current one (or the current one without the header), so the next `GET`
@@ -148,11 +150,14 @@ export class CedatoTokenBroker {
       // it): every isolate then refreshes it at the same point, whatever skew each has.
       const expiresAt = auth.expiresAt;
       const kept = this.#kept;
-      if (typeof expiresAt !== "number" || expiresAt <= Date.now() || kept?.expiresAt !== expiresAt) {
+      // (Its CedatoAuth holds the token's times on the broker's clock: the stored ones, to
+      // the ms, unless they were clamped to the token's lifetime.)
+      const keptIt = typeof kept?.expiresAt === "number" && Math.abs(kept.expiresAt - expiresAt) < 1000;
+      if (typeof expiresAt !== "number" || expiresAt <= Date.now() || !keptIt) {
         return json(502, { error: "not_cacheable", message: "the token endpoint sent a token that must not be shared" });
       }
       this.#served = textOf(kept);
-      return json(200, kept);
+      return json(200, { ...kept, expiresInMs: expiresAt - Date.now() });
     }
     if (request.method === "DELETE") {
       const refused = request.headers.get(REFUSED_HEADER);
@@ -177,6 +182,12 @@ const SHARED_FAILURES = new Set(["rate_limited", "server_error", "network", "tim
  * A tokenStore for `new CedatoAuth({ ..., tokenStore })` that asks the broker bound as
  * `namespace` (e.g. `env.CEDATO_TOKEN_BROKER`). `name` picks the broker instance;
  * default: the store key (one broker per base URL and client id).
+ *
+ * A broker that is reset (a deploy, an eviction, `ctx.abort()`) rejects the requests in
+ * flight: each is sent once more on a fresh stub before this isolate falls back to the
+ * token endpoint. An isolate that did fall back (the broker stayed unreachable) reads
+ * the broker once more at its next getToken() and takes the broker's token from then on,
+ * instead of keeping its own until it expires.
  */
 export function durableObjectTokenStore(namespace, options = {}) {
   if (namespace === null || typeof namespace !== "object" || typeof namespace.idFromName !== "function") {
@@ -191,10 +202,12 @@ export function durableObjectTokenStore(namespace, options = {}) {
   const handedOut = new Map();
   const stub = (key) => namespace.get(namespace.idFromName(name ?? key));
   const url = (key) => `${BROKER_URL}?key=${encodeURIComponent(key)}`;
+  /** Asks the broker; a rejected fetch (the broker was reset) once more on a fresh stub. */
+  const ask = (key, init) => stub(key).fetch(url(key), init).catch(() => stub(key).fetch(url(key), init));
 
   return {
     async get(key) {
-      const response = await stub(key).fetch(url(key));
+      const response = await ask(key);
       if (!response.ok) {
         await response.body?.cancel();
         return null;
@@ -218,7 +231,7 @@ export function durableObjectTokenStore(namespace, options = {}) {
       const refused = handedOut.get(key);
       handedOut.delete(key);
       const headers = refused ? { [REFUSED_HEADER]: refused } : {};
-      const response = await keptAlive(stub(key).fetch(url(key), { method: "DELETE", headers }));
+      const response = await keptAlive(ask(key, { method: "DELETE", headers }));
       await response.body?.cancel();
     },
   };

@@ -20,7 +20,11 @@ export interface KvTokenStoreOptions {
 
 /** What `kvTokenStore` returns: a TokenStore with all three methods. */
 export interface KvTokenStore extends TokenStore {
-  /** The stored value while it is before its `refreshAt`, as it was stored. */
+  /**
+   * The stored value while it is before its `refreshAt` by this isolate's clock, as it
+   * was stored (KV has no clock of its own to measure the time left: CedatoAuth bounds it
+   * by the token's lifetime after it first saw it).
+   */
   get(key: string): Promise<StoredToken | null>;
   /** Keeps the value CedatoAuth hands over, as JSON, for `ttlSeconds` (at least 60). */
   set(key: string, value: StoredToken, ttlSeconds: number): Promise<void>;
@@ -33,7 +37,9 @@ export interface KvTokenStore extends TokenStore {
 
 /**
  * A tokenStore on Cloudflare Workers KV. Eventually consistent and without locks:
- * isolates that start cold together each fetch a token, later ones reuse the stored one.
+ * isolates that start cold together each fetch a token, later ones reuse the stored one;
+ * with stale reads (up to a minute between locations) that is one token request per
+ * isolate per refresh window. The Durable Object broker makes one per fleet.
  * KV holds the sealed value CedatoAuth hands over (`{ sealed, expiresAt, refreshAt }`):
  * nothing usable without the credentials.
  *

@@ -2,7 +2,11 @@
 // isolates that start cold at the same moment each fetch a token (at most one per
 // isolate, thanks to CedatoAuth's single flight), and a token written in one location
 // can take up to a minute to be seen in another. After that the whole fleet reuses the
-// stored token. For exactly one token request per fleet use stores/durable-object.
+// stored token, until its refresh point: there, with stale reads, each isolate fetches a
+// token of its own again, so KV costs one token request per isolate per refresh window.
+// For exactly one token request per fleet use stores/durable-object. KV has no clock to
+// measure the time left: CedatoAuth bounds a value by the token's lifetime after it first
+// saw it.
 // KV holds the sealed value CedatoAuth hands over (stores/stored-token.mjs): the KV
 // dashboard shows when the token expires, and nothing usable.
 

@@ -1,4 +1,4 @@
-import type { StoredToken, TokenStore } from "../index.js";
+import type { StoredToken, StoredTokenAnswer, TokenStore } from "../index.js";
 
 /**
  * The part of a node-redis v4/v5 client (`createClient()` from the `redis` package) the
@@ -9,7 +9,7 @@ export interface NodeRedisClientLike {
   get(key: string): Promise<unknown>;
   set(key: string, value: string, options: { NX?: boolean; PX?: number }): Promise<unknown>;
   del(key: string): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments?: string[] }): Promise<unknown>;
 }
 
 /** The part of an ioredis client the store uses. */
@@ -50,9 +50,15 @@ export interface RedisTokenStoreOptions {
 
 /** What `redisTokenStore` returns: a TokenStore with all three methods. */
 export interface RedisTokenStore extends TokenStore {
-  /** The stored value while it is before its `refreshAt` (else the lock, or a wait). */
-  get(key: string): Promise<StoredToken | null>;
-  /** Keeps the value CedatoAuth hands over, as JSON, until its `refreshAt`; unlocks. */
+  /**
+   * The stored value while its key lives (it expires at the fleet's refresh point), with
+   * `expiresInMs`: the time it has left by Redis's clock, from the key's PTTL read with
+   * the value in one round trip (a script), so members whose clocks are apart share one
+   * token and one refresh point. Without EVAL, a GET, judged by the stored times on this
+   * process's clock. When there is none: the lock, or a wait.
+   */
+  get(key: string): Promise<StoredTokenAnswer | null>;
+  /** Keeps the value CedatoAuth hands over, as JSON, until its `refreshAt` (a relative PX); unlocks. */
   set(key: string, value: StoredToken, ttlSeconds: number): Promise<void>;
   /**
    * Drops the stored value if it is the one this store last handed out or stored (the

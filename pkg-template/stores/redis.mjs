@@ -14,16 +14,23 @@
 //   CedatoAuth's timeoutMs (default 10000), after which the library gives up on the store.
 //
 // Redis holds the sealed value CedatoAuth hands over (stores/stored-token.mjs): a reader
-// of Redis learns when the token expires, and nothing usable.
+// of Redis learns when the token expires, and nothing usable. The key expires at the
+// fleet's refresh point (PX, relative: Redis's clock, not the writer's), and get reads
+// the value and its PTTL in one round trip (a script), so it answers the time left as
+// Redis measures it (`expiresInMs`): members whose clocks are minutes apart still share
+// one token and one refresh point, and none serves it expired. Without EVAL (scripting
+// disabled), a plain GET, and the stored times are judged on this process's clock.
 //
 // The package does not depend on a Redis client: pass your own, a node-redis v4/v5
 // client (`createClient()` from the `redis` package) or an ioredis client.
 
-import { commonOptions, currentValue, refreshPointOf } from "./stored-token.mjs";
+import { commonOptions, currentValue, refreshPointOf, withRefreshIn } from "./stored-token.mjs";
 
 /** Deletes KEYS[1] only while it still holds ARGV[1]: a lock's owner, or a refused value. */
 const RELEASE_SCRIPT =
   'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end';
+/** The value of KEYS[1] and its PTTL, in one round trip: `[value or nil, ms]`. */
+const READ_SCRIPT = 'return {redis.call("get", KEYS[1]), redis.call("pttl", KEYS[1])}';
 /** Extends the lock (ARGV[2] ms) only while it is still this holder's (ARGV[1]). */
 const RENEW_SCRIPT =
   'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end';
@@ -51,7 +58,7 @@ function commandsOf(client, style) {
       del: (key) => client.del(key),
       release: (key, value) => client.eval(RELEASE_SCRIPT, 1, key, value),
       renew: (key, value, ms) => client.eval(RENEW_SCRIPT, 1, key, value, String(ms)),
-
+      read: (key) => client.eval(READ_SCRIPT, 1, key),
     };
   }
   return {
@@ -61,18 +68,24 @@ function commandsOf(client, style) {
     del: (key) => client.del(key),
     release: (key, value) => client.eval(RELEASE_SCRIPT, { keys: [key], arguments: [value] }),
     renew: (key, value, ms) => client.eval(RENEW_SCRIPT, { keys: [key], arguments: [value, String(ms)] }),
-
+    read: (key) => client.eval(READ_SCRIPT, { keys: [key] }),
   };
 }
 
-/** The stored value in `raw` (Redis text) while it is current, or null. */
-function currentIn(raw, now = Date.now()) {
+/**
+ * The stored value in `raw` (Redis text) while it is current, or null: with the key's
+ * `pttl` (ms to the refresh point, where the key expires), with the time it has left by
+ * Redis's clock; without one (no EVAL, or a key without expiry), by its stored times.
+ */
+function currentIn(raw, pttl) {
   if (raw === null || raw === undefined) return null;
+  let value;
   try {
-    return currentValue(JSON.parse(String(raw)), now);
+    value = JSON.parse(String(raw));
   } catch {
     return null;
   }
+  return typeof pttl === "number" && pttl >= 0 ? withRefreshIn(value, pttl) : currentValue(value);
 }
 
 function randomId() {
@@ -112,6 +125,23 @@ export function redisTokenStore(client, options = {}) {
   // value only if it is that one, so a late refusal of an old token (every process sees
   // the 401s after a revocation) does not drop the new one another process just stored.
   const handedOut = new Map();
+
+  /**
+   * The token's text in Redis and its value while current (`{ raw, value }`), from one
+   * round trip; without EVAL, a GET.
+   */
+  async function read(tokenKey) {
+    let raw;
+    let pttl;
+    try {
+      const reply = await redis.read(tokenKey);
+      if (!Array.isArray(reply)) throw new TypeError("not a reply of the read script");
+      [raw, pttl] = [reply[0] ?? null, Number(reply[1])];
+    } catch {
+      raw = await redis.get(tokenKey);
+    }
+    return { raw, value: currentIn(raw, pttl) };
+  }
 
   /** Deletes `key` while it holds `value` (a lock's owner, or a refused stored value). */
   async function deleteIfHolds(key, value) {
@@ -157,13 +187,12 @@ export function redisTokenStore(client, options = {}) {
       const tokenKey = prefix + key;
       const lockKey = `${tokenKey}:lock`;
       const giveUpAt = Date.now() + maxWaitMs;
-      let raw = await redis.get(tokenKey);
+      let stored = await read(tokenKey);
       let lockSeen = null; // not known to be held: try for it
       for (;;) {
-        const value = currentIn(raw);
-        if (value) {
-          handedOut.set(tokenKey, String(raw));
-          return value;
+        if (stored.value) {
+          handedOut.set(tokenKey, String(stored.raw));
+          return stored.value;
         }
         if (signal?.aborted) return null; // CedatoAuth gave up on this call
         const mine = held.get(tokenKey);
@@ -171,18 +200,17 @@ export function redisTokenStore(client, options = {}) {
           // This process refreshes already: wait for that, not for the lock to expire.
           await Promise.race([mine.done, sleep(Math.max(0, giveUpAt - Date.now()))]);
           if (Date.now() >= giveUpAt) return null;
-          raw = await redis.get(tokenKey);
+          stored = await read(tokenKey);
           continue;
         }
         if (lockSeen === null || lockSeen === undefined) {
           if (await lock(tokenKey)) {
             // A holder may have stored the token between the read and the lock.
-            const rawAgain = await redis.get(tokenKey);
-            const again = currentIn(rawAgain);
-            if (again) {
+            const again = await read(tokenKey);
+            if (again.value) {
               await unlock(tokenKey);
-              handedOut.set(tokenKey, String(rawAgain));
-              return again;
+              handedOut.set(tokenKey, String(again.raw));
+              return again.value;
             }
             return null; // this process refreshes; set() or release() unlocks
           }
@@ -190,7 +218,7 @@ export function redisTokenStore(client, options = {}) {
         // Another process is refreshing: wait for its token, or for its lock to go.
         if (Date.now() + pollMs > giveUpAt) return null;
         await sleep(pollMs);
-        [raw, lockSeen] = await Promise.all([redis.get(tokenKey), redis.get(lockKey)]);
+        [stored, lockSeen] = await Promise.all([read(tokenKey), redis.get(lockKey)]);
       }
     },
 

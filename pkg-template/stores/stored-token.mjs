@@ -3,8 +3,16 @@
 // src/core/store.rs) and takes it back from `get`. `sealed` is the token sealed with
 // AES-256-GCM under a key derived from the credentials: only instances with the same
 // clientId, secret and baseUrl open it, so a store holds nothing usable. A store reads
-// nothing but the two times (ms since the epoch): it hands the value out until
-// `refreshAt`, the one refresh point of the whole fleet, and never after `expiresAt`.
+// nothing but the times (ms since the epoch, on the writer's clock): it hands the value
+// out until `refreshAt`, the one refresh point of the whole fleet, and never after
+// `expiresAt`.
+//
+// Clocks differ across a fleet, so a store that measures time itself says how much is
+// left: its `get` answer may carry `expiresInMs` beside the three fields, the ms left
+// until `expiresAt` by the store's own measure (Redis: the key's PTTL; the Durable
+// Object broker: its clock). The value is then current while `expiresInMs` is longer
+// than the refresh window `expiresAt - refreshAt` (a length, the same on every clock),
+// whatever the reader's clock says; without it, while both times are ahead of `now`.
 // Fields are read as own properties, so a polluted Object.prototype changes nothing.
 // The rule is held to the library's by the fixtures in tests/fixtures/stored-values.json.
 
@@ -20,10 +28,32 @@ export function timesOf(value) {
   return finite(expiresAt) && finite(refreshAt) ? { expiresAt, refreshAt } : null;
 }
 
-/** `value` as it is when a store may hand it out at `now` (both its times ahead), else null. */
+/** `value` as it is when a store may hand it out at `now` (see above), else null. */
 export function currentValue(value, now = Date.now()) {
   const times = timesOf(value);
-  return times && now < times.refreshAt && now < times.expiresAt ? value : null;
+  if (!times) return null;
+  const left = own(value, "expiresInMs");
+  if (finite(left)) return left > 0 && left > times.expiresAt - times.refreshAt ? value : null;
+  return now < times.refreshAt && now < times.expiresAt ? value : null;
+}
+
+/**
+ * The value handed out with the time it has left as a store measured it: `expiresInMs`,
+ * from `refreshInMs`, the ms left until its refresh point (a TTL that ends there), or null
+ * when none is left.
+ */
+export function withRefreshIn(value, refreshInMs) {
+  const times = timesOf(value);
+  if (!times || !finite(refreshInMs) || refreshInMs <= 0) return null;
+  const { sealed, expiresAt, refreshAt } = value;
+  const window = Math.max(0, expiresAt - Math.min(refreshAt, expiresAt));
+  return { sealed, expiresAt, refreshAt, expiresInMs: refreshInMs + window };
+}
+
+/** The text that names a stored value (in a compare-and-delete): its three fields only. */
+export function entryText(value) {
+  const times = timesOf(value);
+  return times ? JSON.stringify({ sealed: own(value, "sealed"), expiresAt: times.expiresAt, refreshAt: times.refreshAt }) : undefined;
 }
 
 /** The refresh point of a value given to `set`; a TypeError names `store` when it has none. */

@@ -162,7 +162,25 @@ struct State<L> {
     refused: Option<Rc<CachedToken>>,
     /// When a refused token was last dropped for a new one ([`TokenClient::refused`]).
     replaced_refused_at: Option<f64>,
+    /// The stored token seen last (named by its writer's `expires_at`) and when this
+    /// instance first saw it ([`TokenClient::accept_stored`]).
+    first_seen: Option<(f64, f64)>,
+    /// The id of the cached token when it was fetched from the endpoint because the store
+    /// failed: the next read reads the store once more (see
+    /// [`TokenClient::flight`]).
+    recheck: Option<u64>,
     flight: Option<Flight<L>>,
+}
+
+/// How a flight uses the store before the endpoint.
+enum Read {
+    /// Reads it; on a miss asks the endpoint.
+    Store,
+    /// Does not read it (a refresh).
+    Skip,
+    /// Reads it once more for a token better than this cached one, fetched from the
+    /// endpoint after the store failed; never asks the endpoint.
+    Recheck(Rc<CachedToken>),
 }
 
 /// A `tokenStore` and what seals the values it keeps.
@@ -262,6 +280,8 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                 cached: None,
                 refused: None,
                 replaced_refused_at: None,
+                first_seen: None,
+                recheck: None,
                 flight: None,
             }),
             next_id: Cell::new(1),
@@ -363,15 +383,24 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         &self.config
     }
 
-    /// The cached token if it can be served now, without any I/O.
+    /// The cached token if it can be served now, without any I/O: outside its refresh
+    /// window, and not waiting for the store to be read once more (see
+    /// [`flight`](Self::flight)).
     pub fn fresh_token(&self) -> Option<Rc<CachedToken>> {
-        let now = self.runtime.now_ms();
-        self.state
-            .borrow()
+        let state = self.state.borrow();
+        state
             .cached
-            .as_ref()
-            .filter(|t| now < t.refresh_at)
-            .cloned()
+            .clone()
+            .filter(|t| self.fresh(t) && state.recheck != Some(t.id))
+    }
+
+    /// Whether a token is cached and outside its refresh window.
+    pub fn has_fresh_token(&self) -> bool {
+        self.state.borrow().cached.as_ref().is_some_and(|t| self.fresh(t))
+    }
+
+    fn fresh(&self, token: &CachedToken) -> bool {
+        self.runtime.now_ms() < token.refresh_at
     }
 
     /// When the cached token expires (ms since the epoch), if one is cached.
@@ -520,20 +549,33 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     }
 
     /// A token from the shared store that is usable and outside its refresh window now;
-    /// anything else (malformed, about to expire) is `None`. The window follows the same
-    /// rule as for a token from the endpoint, `min(refreshSkewSeconds, expires_in / 2)`,
-    /// when the store kept `expires_in` (this library writes it); without it the token's
-    /// lifetime is unknown, and the whole `refreshSkewSeconds` applies.
-    pub fn accept_stored(&self, mut stored: StoredToken) -> Option<Rc<CachedToken>> {
+    /// anything else (malformed, about to expire) is `None`.
+    ///
+    /// Its time left is judged on this instance's clock, not on the writer's (fleets have
+    /// skew): `left_ms`, the time left as the store measured it (a store's TTL, a broker's
+    /// clock), else `expires_at - now`; either way never longer than the token's own
+    /// lifetime (`expires_in`) after this instance first saw it, which bounds a writer
+    /// whose clock is ahead, or a store that lies. A bound is a clamp, not a refusal: the
+    /// token stays shared. The token is then cached with its times on this clock.
+    ///
+    /// The refresh window is the writer's `expires_at - refresh_at` (a length: the same on
+    /// every clock), so every reader refreshes at the one point the fleet shares; without
+    /// a `refresh_at`, the rule for a token from the endpoint, `min(refreshSkewSeconds,
+    /// expires_in / 2)`, or the whole `refreshSkewSeconds` when the lifetime is unknown.
+    pub fn accept_stored(&self, mut stored: StoredToken, left_ms: Option<f64>) -> Option<Rc<CachedToken>> {
         let now = self.runtime.now_ms();
-        let remaining_s = (stored.expires_at - now) / 1000.0;
-        // Bounds: a stored value is not trusted more than an answer of the endpoint.
-        let plausible = is_visible_ascii(&stored.access_token)
-            && stored.access_token.len() <= MAX_STORED_TOKEN_LEN
-            && remaining_s.is_finite()
-            && remaining_s > 0.0
-            && remaining_s <= MAX_EXPIRES_IN + 60.0;
-        if !plausible {
+        if !is_visible_ascii(&stored.access_token) || stored.access_token.len() > MAX_STORED_TOKEN_LEN {
+            return None;
+        }
+        let lifetime = stored.expires_in.filter(|s| s.is_finite() && *s > 0.0);
+        let first_seen = self.first_seen(stored.expires_at, now);
+        // A stored value is not trusted more than an answer of the endpoint.
+        let bound_ms = lifetime.unwrap_or(MAX_EXPIRES_IN).min(MAX_EXPIRES_IN) * 1000.0 - (now - first_seen);
+        let left_ms = left_ms
+            .filter(|ms| ms.is_finite())
+            .unwrap_or(stored.expires_at - now)
+            .min(bound_ms);
+        if !(left_ms.is_finite() && left_ms > 0.0) {
             return None;
         }
         if self
@@ -545,22 +587,34 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         {
             return None;
         }
-        let expires_in = stored.expires_in.filter(|s| s.is_finite() && *s > 0.0);
-        let skew_seconds = match (stored.refresh_at.filter(|r| r.is_finite()), expires_in) {
+        let skew_seconds = match (stored.refresh_at.filter(|r| r.is_finite()), lifetime) {
             // The refresh point its writer decided, for every reader alike.
             (Some(refresh_at), _) => ((stored.expires_at - refresh_at) / 1000.0).max(0.0),
             (None, Some(lifetime)) => self.config.refresh_skew_seconds.min(lifetime / 2.0),
             (None, None) => self.config.refresh_skew_seconds,
         };
-        if now >= stored.expires_at - skew_seconds * 1000.0 {
+        if left_ms <= skew_seconds * 1000.0 {
             return None;
         }
         let token = Token {
             access_token: std::mem::take(&mut stored.access_token).into(),
-            expires_in: expires_in.unwrap_or(remaining_s),
-            expires_at: stored.expires_at,
+            expires_in: lifetime.unwrap_or(left_ms / 1000.0),
+            expires_at: now + left_ms,
         };
         Some(self.cache_entry(token, skew_seconds))
+    }
+
+    /// When this instance first saw the stored token that expires at `expires_at` (the
+    /// writer's time names the token: one write per token): `now` for a new one.
+    fn first_seen(&self, expires_at: f64, now: f64) -> f64 {
+        let mut state = self.state.borrow_mut();
+        match state.first_seen {
+            Some((seen, at)) if seen == expires_at => at,
+            _ => {
+                state.first_seen = Some((expires_at, now));
+                now
+            }
+        }
     }
 
     /// What to write to the shared store for a fetched token, and for how many seconds;
@@ -765,19 +819,40 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
 
     /// The token request in flight, started as a task of its own when there is none
     /// (`skip_store_read` for a new token: see [`refresh`](Self::refresh)).
+    ///
+    /// A token fetched from the endpoint because the store failed (a broker reset, a
+    /// refused connection; not a timeout) is not the fleet's: the next read that is not a refresh
+    /// reads the store once more, as a flight every caller of the moment joins. The store's
+    /// token then replaces it; on a miss it is shared (written) instead; otherwise it is
+    /// kept, and served from memory until its refresh window. So the cost is bounded: one
+    /// store read per such token, none on a healthy cached path.
     pub fn flight(self: &Rc<Self>, skip_store_read: bool) -> Flight<R::Latch> {
-        if let Some(flight) = self.state.borrow().flight.clone() {
+        let mut state = self.state.borrow_mut();
+        if let Some(flight) = state.flight.clone() {
             return flight;
         }
+        let pending = state.recheck.take();
+        let recheck = match (&state.cached, pending) {
+            (Some(cached), Some(id)) if cached.id == id && self.fresh(cached) && !skip_store_read => {
+                Some(Rc::clone(cached))
+            }
+            _ => None,
+        };
+        let read = match (skip_store_read, recheck) {
+            (true, _) => Read::Skip,
+            (false, Some(own)) => Read::Recheck(own),
+            (false, None) => Read::Store,
+        };
         let flight = Flight {
             latch: self.runtime.latch(),
             result: Rc::default(),
         };
-        self.state.borrow_mut().flight = Some(flight.clone());
+        state.flight = Some(flight.clone());
+        drop(state);
         let (client, landing) = (Rc::clone(self), flight.clone());
         self.runtime.spawn(Box::pin(async move {
             let started = client.runtime.now_ms();
-            let (mut result, source, attempts) = client.obtain(skip_store_read).await;
+            let (mut result, source, attempts) = client.obtain(read).await;
             if result.is_ok() && client.wiped.get() {
                 // Landed after free(): dropped (and so overwritten) at once.
                 result = Err(client.freed_error());
@@ -794,20 +869,25 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             // Reported before the callers hear of it (no borrow is held: the sink runs
             // user code, which may call back into the client).
             let ms = client.runtime.now_ms() - started;
-            client.events.emit(match &result {
-                Ok(token) => Event::Token {
+            let event = match (&result, source) {
+                (Ok(token), Some(source)) => Some(Event::Token {
                     source,
                     attempts,
                     ms,
                     expires_at: token.expires_at,
-                },
-                Err(error) => Event::Failure {
+                }),
+                // A recheck that kept the cached token: no new token.
+                (Ok(_), None) => None,
+                (Err(error), _) => Some(Event::Failure {
                     code: error.code.as_str(),
                     status: error.status,
                     attempts,
                     ms,
-                },
-            });
+                }),
+            };
+            if let Some(event) = event {
+                client.events.emit(event);
+            }
             *landing.result.borrow_mut() = Some(result);
             landing.latch.open();
         }));
@@ -816,25 +896,42 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
 
     /// From the store when it has a token usable now, else from the endpoint; a fetched
     /// token is sealed, handed to its callers, and written to the store in the background.
-    /// Also says where the token came from and how many token requests were sent.
-    async fn obtain(self: &Rc<Self>, skip_store_read: bool) -> (FlightResult, &'static str, u32) {
-        let mut missed = false;
-        if let (Some(shared), false) = (&self.store, skip_store_read) {
+    /// Also says where the token came from (`None`: a recheck kept the cached token) and
+    /// how many token requests were sent.
+    async fn obtain(self: &Rc<Self>, read: Read) -> (FlightResult, Option<&'static str>, u32) {
+        let mut outcome = None;
+        if let (Some(shared), false) = (&self.store, matches!(read, Read::Skip)) {
             let started = self.runtime.now_ms();
             let deadline = self.runtime.sleep(self.config.timeout_ms);
-            let (outcome, result) = with_timeout(self.read_store(shared), deadline)
+            let (read_outcome, result) = with_timeout(self.read_store(shared), deadline)
                 .await
                 .unwrap_or(("timeout", None));
-            self.report_store("get", outcome, started);
-            if let Some(result) = result {
-                return (result, "store", 0);
+            self.report_store("get", read_outcome, started);
+            match result {
+                Some(Ok(token)) => return (Ok(token), Some("store"), 0),
+                Some(Err(error)) if !matches!(read, Read::Recheck(_)) => return (Err(error), Some("store"), 0),
+                _ => outcome = Some(read_outcome),
             }
-            missed = true;
         }
-        let (fetched, attempts) = self.fetch_with_retries().await;
-        let Some(shared) = &self.store else {
-            return (fetched, "endpoint", attempts);
+        let missed = outcome.is_some();
+        let (fetched, attempts, source) = match read {
+            // The store has no better token: this one stays, and is shared on a miss.
+            Read::Recheck(own) if outcome != Some("miss") => return (Ok(own), None, 0),
+            Read::Recheck(own) => (Ok(own), 0, None),
+            Read::Store | Read::Skip => {
+                let (fetched, attempts) = self.fetch_with_retries().await;
+                (fetched, attempts, Some("endpoint"))
+            }
         };
+        let Some(shared) = &self.store else {
+            return (fetched, source, attempts);
+        };
+        // The store failed (a broker reset, a refused connection): the next read reads it
+        // once more. Not after a timeout: a store that hangs would cost that read another
+        // timeoutMs.
+        if let (Ok(token), Some("error")) = (&fetched, outcome) {
+            self.state.borrow_mut().recheck = Some(token.id);
+        }
         match fetched.as_ref().ok().and_then(|token| self.store_entry(token)) {
             Some((stored, ttl_seconds)) => {
                 // Sealed before the callers get the token, so a store's `set` has run
@@ -855,7 +952,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             }
             None => {}
         }
-        (fetched, "endpoint", attempts)
+        (fetched, source, attempts)
     }
 
     /// The store key and the sealing key, derived from the credentials at the first call;
@@ -915,7 +1012,9 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             return Opened::Invalid;
         };
         match seal::opened_token(&plaintext, &entry) {
-            Some(token) => self.accept_stored(token).map_or(Opened::Unusable, Opened::Token),
+            Some(token) => self
+                .accept_stored(token, entry.expires_in_ms)
+                .map_or(Opened::Unusable, Opened::Token),
             None => Opened::Invalid,
         }
     }
@@ -931,6 +1030,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             sealed: seal::sealed_text(&sealed),
             expires_at: stored.expires_at,
             refresh_at,
+            expires_in_ms: None,
         };
         Some((keys.key.clone(), entry))
     }

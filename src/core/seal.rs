@@ -191,6 +191,7 @@ mod tests {
             sealed: String::new(),
             expires_at: 5.0,
             refresh_at: 4.0,
+            expires_in_ms: None,
         };
         let token = opened_token(&plaintext(3600.0, "tok"), &entry).unwrap();
         assert_eq!(

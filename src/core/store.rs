@@ -30,8 +30,17 @@ pub struct StoredToken {
 }
 
 /// The one definition of the stored form: what the library hands to a store's `set` and
-/// takes back from its `get`, `{ sealed, expiresAt, refreshAt }`. A store reads only the
-/// two times (to expire the entry); `sealed` is opaque to it.
+/// takes back from its `get`, `{ sealed, expiresAt, refreshAt }`, and in a `get` answer
+/// optionally `expiresInMs`, the time left as the store itself measures it. A store reads
+/// only the times (to expire the entry); `sealed` is opaque to it.
+///
+/// `expiresAt` and `refreshAt` are on the writer's clock. A reader judges the time left
+/// on its own clock: from `expiresInMs` when the store gives it (Redis from the key's
+/// `PTTL`, the Durable Object broker from its clock), else from `expiresAt`; never longer
+/// than the token's own lifetime after the reader first saw it (see
+/// [`TokenClient::accept_stored`](super::client::TokenClient::accept_stored)). The refresh
+/// window, `expiresAt - refreshAt`, is a length and the same on every clock: the fleet's
+/// refresh point is `expiresInMs - (expiresAt - refreshAt)` from now.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SealedEntry {
@@ -43,12 +52,32 @@ pub struct SealedEntry {
     /// From when on the fleet refreshes it (ms since the epoch): a store hands the entry
     /// out until then.
     pub refresh_at: f64,
+    /// In a `get` answer only: how many ms the token has left until `expiresAt`, as the
+    /// store measured it when it read the entry (its own clock or TTL, not the writer's).
+    /// The library never writes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in_ms: Option<f64>,
 }
 
 impl SealedEntry {
-    /// Whether a store may still hand the entry out at `now`: before both its times.
+    /// Whether a store may still hand the entry out at `now` (see [`current`]).
     pub fn current_at(&self, now: f64) -> bool {
-        now < self.refresh_at && now < self.expires_at
+        current(self.expires_at, self.refresh_at, self.expires_in_ms, now)
+    }
+}
+
+/// The one rule for whether a stored value is handed out at `now` (the shipped stores
+/// apply it too, held to it by tests/fixtures/stored-values.json): with the store's
+/// `expires_in_ms`, while that is longer than the refresh window `expires_at -
+/// refresh_at` (whatever `now` says: the writer's clock may be ahead or behind);
+/// without it, before both times.
+pub fn current(expires_at: f64, refresh_at: f64, expires_in_ms: Option<f64>, now: f64) -> bool {
+    if !(expires_at.is_finite() && refresh_at.is_finite()) {
+        return false;
+    }
+    match expires_in_ms.filter(|ms| ms.is_finite()) {
+        Some(left) => left > 0.0 && left > expires_at - refresh_at,
+        None => now < refresh_at && now < expires_at,
     }
 }
 
@@ -61,6 +90,7 @@ pub struct StoredValue {
     sealed: Scalar,
     expires_at: Scalar,
     refresh_at: Scalar,
+    expires_in_ms: Scalar,
     failure: Scalar,
     message: Scalar,
     status: Scalar,
@@ -69,13 +99,12 @@ pub struct StoredValue {
 
 impl StoredValue {
     /// Whether a store hands this value out at `now`: finite `expiresAt` and `refreshAt`,
-    /// both ahead. The shipped stores (stores/stored-token.mjs) apply the same rule,
-    /// held to this one by the fixtures in tests/fixtures/stored-values.json.
+    /// and [`current`] by them and `expiresInMs` (a number, else ignored). The shipped
+    /// stores (stores/stored-token.mjs) apply the same rule, held to this one by the
+    /// fixtures in tests/fixtures/stored-values.json.
     pub fn current_at(&self, now: f64) -> bool {
         match (number(&self.expires_at), number(&self.refresh_at)) {
-            (Some(expires_at), Some(refresh_at)) if expires_at.is_finite() && refresh_at.is_finite() => {
-                now < refresh_at && now < expires_at
-            }
+            (Some(expires_at), Some(refresh_at)) => current(expires_at, refresh_at, number(&self.expires_in_ms), now),
             _ => false,
         }
     }
@@ -92,6 +121,7 @@ impl StoredValue {
                 sealed,
                 expires_at,
                 refresh_at,
+                expires_in_ms: number(&self.expires_in_ms).filter(|ms| ms.is_finite()),
             }),
             _ => StoreAnswer::Invalid,
         }

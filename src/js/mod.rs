@@ -167,7 +167,7 @@ impl CedatoAuth {
     /// Whether a token is cached and outside the refresh window.
     #[wasm_bindgen(getter, js_name = hasValidToken)]
     pub fn has_valid_token(&self) -> bool {
-        self.inner.client.fresh_token().is_some()
+        self.inner.client.has_fresh_token()
     }
 
     /// Counters since construction (a new object at each read).

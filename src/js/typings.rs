@@ -180,14 +180,35 @@ export interface StoredToken {
    * ciphertext and tag, base64url. Opaque.
    */
   readonly sealed: string;
-  /** When the token expires, in ms since the epoch. */
+  /** When the token expires, in ms since the epoch, on the clock of the instance that fetched it. */
   readonly expiresAt: number;
   /**
-   * From when on the fleet refreshes the token, in ms since the epoch: the refresh
-   * window of the instance that fetched it. A store hands the value out until then;
-   * every reader uses this one point instead of a skew of its own.
+   * From when on the fleet refreshes the token, in ms since the epoch (the same clock):
+   * the refresh window of the instance that fetched it. A store hands the value out until
+   * then; every reader uses this one point instead of a skew of its own. The window,
+   * `expiresAt - refreshAt`, is a length, the same on every clock.
    */
   readonly refreshAt: number;
+}
+
+/**
+ * What a store's `get` may answer: the value `set` got, and optionally the time it has
+ * left as the store itself measures it. Clocks differ across a fleet (containers without
+ * NTP, VMs after suspend), so CedatoAuth judges a stored token's time left on its own
+ * clock: `expiresInMs` when the store gives it (the shipped Redis store reads the key's
+ * PTTL with the value, the Durable Object broker answers from its clock); else
+ * `expiresAt - Date.now()`. Either way never longer than the token's own lifetime after
+ * this instance first saw it, and refreshed `expiresAt - refreshAt` before the end, so
+ * every member refreshes at the fleet's one point. With `expiresInMs` a store hands the
+ * value out while `expiresInMs > expiresAt - refreshAt`, whatever its clock says.
+ */
+export interface StoredTokenAnswer extends StoredToken {
+  /**
+   * The ms left until `expiresAt` by the store's own measure when `get` read it (a TTL
+   * that ends at `refreshAt`, plus `expiresAt - refreshAt`). Optional; never written by
+   * CedatoAuth.
+   */
+  readonly expiresInMs?: number;
 }
 
 /**
@@ -217,8 +238,12 @@ export interface TokenStoreCallOptions {
  * properties only.
  */
 export interface TokenStore {
-  /** The stored value as `set` got it, nothing (`null`), or the failure of the fleet's shared token request. */
-  get(key: string, options?: TokenStoreCallOptions): Promise<StoredToken | SharedFailure | null | undefined>;
+  /**
+   * The stored value as `set` got it (optionally with the time it has left by the
+   * store's measure, `expiresInMs`), nothing (`null`), or the failure of the fleet's
+   * shared token request.
+   */
+  get(key: string, options?: TokenStoreCallOptions): Promise<StoredTokenAnswer | SharedFailure | null | undefined>;
   set(key: string, value: StoredToken, ttlSeconds: number, options?: TokenStoreCallOptions): Promise<void>;
   /** Called when the API refused the stored token (401/419). */
   delete?(key: string, options?: TokenStoreCallOptions): Promise<void>;

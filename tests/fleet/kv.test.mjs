@@ -111,3 +111,26 @@ test("kv: a write that outlasts the request that fetched the token is kept alive
   t.diagnostic(`kv with 300 ms writes: 1 request to k1, then 5 to k2 -> ${tokenRequests} token request(s)`);
   assert.equal(tokenRequests, 1);
 });
+
+test("kv: with stale reads, one token request per isolate per refresh window (the broker: one per fleet)", async (t) => {
+  const creds = credentials("kv-stale");
+  const dir = await makeProject("kv-stale", ["kv-stale-worker.mjs", "fleet-worker.mjs"]);
+  await fleet(creds, await bundleWorker(dir, "kv-stale-worker.mjs"));
+  const expiresIn = 4; // a 2 s refresh window
+  const runMs = 6_000;
+  const windows = runMs / ((expiresIn / 2) * 1000);
+  mock.client(creds.clientId).configure({ expiresIn });
+  const until = Date.now() + runMs;
+  while (Date.now() < until) {
+    tokensOf((await Promise.all(WORKERS.map((name) => call(name, 1)))).flat());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const stats = mock.client(creds.clientId).stats();
+  t.diagnostic(
+    `kv with 60 s stale reads, 3 workers, ${expiresIn} s tokens, ${runMs / 1000} s (${windows} refresh windows) -> ` +
+      `${stats.tokenRequests} token requests, ${stats.apiUnauthorized} API 401s`,
+  );
+  assert.equal(stats.apiUnauthorized, 0);
+  assert.ok(stats.tokenRequests >= WORKERS.length * (windows - 1), `about one per isolate per window: ${stats.tokenRequests}`);
+  assert.ok(stats.tokenRequests <= WORKERS.length * (windows + 1), JSON.stringify(stats));
+});

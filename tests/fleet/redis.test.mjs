@@ -24,7 +24,7 @@ before(async () => {
   [mock, redisServer, dir] = await Promise.all([
     startMockServer({ port: 0 }),
     startRedis(),
-    makeProject("redis", ["redis-member.mjs"]),
+    makeProject("redis", ["redis-member.mjs", "clock-offset.mjs"]),
   ]);
   admin = createClient({ url: redisServer.url });
   admin.on("error", () => {});
@@ -45,9 +45,12 @@ after(async () => {
  * A fleet member process (fixtures/redis-member.mjs): `{ child, pid, events, next(name),
  * exited }`, where next(name) resolves the first event of that name (past or future).
  */
-function startMember(config) {
-  const child = spawn(process.execPath, [join(dir, "redis-member.mjs"), JSON.stringify(config)], {
+function startMember(config, { clockOffsetMs = 0 } = {}) {
+  // The member's wall clock, set clockOffsetMs away (fixtures/clock-offset.mjs).
+  const clock = ["--import", pathToFileURL(join(dir, "clock-offset.mjs")).href];
+  const child = spawn(process.execPath, [...clock, join(dir, "redis-member.mjs"), JSON.stringify(config)], {
     cwd: dir,
+    env: { ...process.env, CLOCK_OFFSET_MS: String(clockOffsetMs) },
     stdio: ["pipe", "pipe", "pipe"],
   });
   const events = [];
@@ -247,6 +250,46 @@ test("redis: while the API refuses every token for 2 s, 6 processes x 10 callers
   assert.ok(before.tokenRequests > 12, `without a cool-down the storm is real: ${JSON.stringify(before)}`);
 });
 
+test("redis: members 10 min and 60 s apart serve no expired token, and make one token request per refresh window", async (t) => {
+  // Issue 19: readers judged the writer's absolute times on their own clocks. A member
+  // behind served the token after it expired (API 401s); one ahead refused a fresh one
+  // and fetched its own. Now the time left is Redis's: the value and its PTTL together.
+  const creds = credentials("redis-clocks");
+  const client = mock.client(creds.clientId);
+  const expiresIn = 10; // a 5 s refresh window (min(refreshSkewSeconds, expires_in / 2))
+  const callMs = 20_000;
+  client.configure({ expiresIn });
+  const offsets = [-600_000, -60_000, 0, 60_000, 600_000];
+  const config = {
+    redisUrl: redisServer.url,
+    baseUrl: mock.baseUrl,
+    clientId: creds.clientId,
+    callers: 2,
+    callMs,
+    pauseMs: 50,
+    store: { lockMs: 3000, pollMs: 20 },
+  };
+  const fleet = offsets.map((clockOffsetMs) => startMember(config, { clockOffsetMs }));
+  await Promise.all(fleet.map((m) => m.next("ready")));
+  for (const m of fleet) m.child.stdin.write("go\n");
+  const results = await Promise.all(fleet.map((m) => m.next("done")));
+  const stats = client.stats();
+  const ok = results.reduce((n, r) => n + (r.statuses[200] ?? 0), 0);
+  const refused = results.reduce((n, r) => n + (r.statuses[401] ?? 0), 0);
+  const windows = callMs / ((expiresIn / 2) * 1000);
+  t.diagnostic(
+    `redis, 5 members at ${offsets.map((o) => o / 1000).join("/")} s, ${expiresIn} s tokens, ${callMs / 1000} s ` +
+      `(${windows} refresh windows): ${stats.tokenRequests} token requests, ${stats.apiUnauthorized} API 401s ` +
+      `(expired tokens served), ${ok} calls answered 200, ${refused} callers saw a 401`,
+  );
+  for (const r of results) assert.deepEqual(r.failures, [], `pid ${r.pid}`);
+  assert.ok(ok > 0);
+  assert.equal(stats.apiUnauthorized, 0, "no expired token served");
+  // At most one per refresh window for the fleet, two on the cold start.
+  assert.ok(stats.tokenRequests <= windows + 2, JSON.stringify(stats));
+  await Promise.all(fleet.map((m) => m.exited));
+});
+
 test("redis: ioredis-style clients (positional SET ... PX ms NX, EVAL numkeys) work too", async () => {
   const c = createClient({ url: redisServer.url });
   await c.connect();
@@ -272,11 +315,43 @@ test("redis: ioredis-style clients (positional SET ... PX ms NX, EVAL numkeys) w
     assert.equal(await c.exists(`io:${key}:lock`), 0, "set released the lock");
     const ttl = await c.pTTL(`io:${key}`);
     assert.ok(ttl > 3_530_000 && ttl <= 3_540_000, `kept until its refreshAt: ${ttl}`);
-    // get hands CedatoAuth the value as it was stored.
-    assert.deepEqual(await store.get(key), value);
+    // get hands CedatoAuth the value as it was stored, with the time it has left by
+    // Redis's clock (the key's PTTL, read with it in one script, plus the refresh window).
+    const { expiresInMs, ...got } = await store.get(key);
+    assert.deepEqual(got, value);
+    assert.ok(expiresInMs > 3_590_000 && expiresInMs <= 3_600_000, `time left by Redis: ${expiresInMs}`);
     await store.delete(key);
     assert.equal(await c.exists(`io:${key}`), 0);
     assert.ok(calls.includes("EVAL"), "compare-and-delete ran as a script");
+  } finally {
+    await c.quit();
+  }
+});
+
+test("redis: without EVAL (scripting disabled) get reads with GET and judges the stored times on this clock", async () => {
+  const c = createClient({ url: redisServer.url });
+  await c.connect();
+  try {
+    const noScripts = {
+      isOpen: true,
+      get: (k) => c.get(k),
+      set: (...args) => c.set(...args),
+      del: (...args) => c.del(...args),
+      eval: async () => {
+        throw new Error("NOPERM this user has no permissions to run the 'eval' command");
+      },
+    };
+    const store = redisTokenStore(noScripts);
+    const key = "cedato-auth:v2:http://127.0.0.1/api/:t-noeval:fingerprint";
+    const now = Date.now();
+    const value = { sealed: "x", expiresAt: now + 3600_000, refreshAt: now + 3540_000 };
+    await c.set(key, JSON.stringify(value), { PX: 60_000 });
+    assert.deepEqual(await store.get(key), value, "as stored, without expiresInMs");
+    const past = { sealed: "y", expiresAt: now + 30_000, refreshAt: now - 1 };
+    await c.set(key, JSON.stringify(past), { PX: 60_000 });
+    await c.set(`${key}:lock`, "someone-else", { PX: 60_000 });
+    const waiter = redisTokenStore(noScripts, { maxWaitMs: 100, pollMs: 20 });
+    assert.equal(await waiter.get(key), null, "past its refresh point by this clock: not handed out");
   } finally {
     await c.quit();
   }
@@ -348,26 +423,29 @@ test("redis: use-once tokens (expires_in 0) cost no wait for the lock", async (t
 });
 
 test("redis: a fleet with refreshSkewSeconds 65 (above the default 60) still makes one token request per refresh", async (t) => {
-  const { installClock } = await import("../js/helpers.mjs");
   const creds = credentials("redis-skew");
-  const clock = installClock();
+  const key = storeKey(mock.baseUrl, creds);
   const members = [];
   try {
     const writer = await memberHere(creds, { refreshSkewSeconds: 65 });
     members.push(writer);
     const first = await writer.auth.getToken();
     await sleep(50); // the background write
-    // 63 s before expiry: inside the fleet's 65 s refresh window, outside the stores' 60 s.
-    clock.advance(3600_000 - 63_000);
+    // Redis keeps the value until the fleet's refresh point, 65 s before expiry (PX:
+    // Redis's clock, not a reader's), and no longer.
+    const pttl = await admin.pTTL(key);
+    assert.ok(pttl > 3_530_000 && pttl <= 3_535_000, `kept until the refresh point: ${pttl}`);
+    // Redis's clock reaches that point (as 3535 s later): the key expires.
+    await admin.pExpire(key, 1);
+    await sleep(20);
     for (let i = 0; i < 5; i++) members.push(await memberHere(creds, { refreshSkewSeconds: 65 }));
     const tokens = await Promise.all(members.slice(1).map((m) => m.auth.getToken()));
     const requests = mock.client(creds.clientId).stats().tokenRequests;
-    t.diagnostic(`5 instances inside the refresh window -> ${requests - 1} token request(s)`);
+    t.diagnostic(`5 instances at the refresh point -> ${requests - 1} token request(s)`);
     assert.equal(new Set(tokens).size, 1, "they share one new token");
     assert.notEqual(tokens[0], first);
     assert.equal(requests, 2, "one request for the fleet's refresh");
   } finally {
-    clock.restore();
     await Promise.all(members.map((m) => m.close()));
   }
 });
@@ -434,19 +512,19 @@ test("redis: the lock winner reads the token once more: one stored between its r
     const key = "cedato-auth:v2:http://127.0.0.1/api/:t-race:fingerprint";
     const value = { sealed: "stored-meanwhile", expiresAt: Date.now() + 3600_000, refreshAt: Date.now() + 3540_000 };
     let reads = 0;
-    // node-redis, but the first read of the token key misses while another holder stores
-    // the token right after it.
+    // node-redis, but the first read of the token key (the script that reads it with its
+    // PTTL) misses while another holder stores the token right after it.
     const racing = {
       isOpen: true,
       set: (...args) => c.set(...args),
       del: (...args) => c.del(...args),
-      eval: (...args) => c.eval(...args),
-      get: async (k) => {
-        if (k === key && reads++ === 0) {
+      get: (k) => c.get(k),
+      eval: async (script, options) => {
+        if (options.keys[0] === key && /pttl/.test(script) && reads++ === 0) {
           await c.set(key, JSON.stringify(value), { PX: 60_000 });
-          return null;
+          return [null, -2];
         }
-        return c.get(k);
+        return c.eval(script, options);
       },
     };
     const store = redisTokenStore(racing, { lockMs: 3000 });

@@ -14,7 +14,8 @@ import { credentials as freshCredentials, freePort, sleep } from "../support/com
 import { storeKeyOf } from "../support/sealed.mjs";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-export const PKG_DIR = join(ROOT, "pkg");
+/** The package under test: pkg/, or another build (`CEDATO_PKG_DIR`, e.g. to measure a "before"). */
+export const PKG_DIR = process.env.CEDATO_PKG_DIR ?? join(ROOT, "pkg");
 export const FIXTURES = join(ROOT, "tests", "fleet", "fixtures");
 
 export { sleep } from "../support/common.mjs";

@@ -186,20 +186,48 @@ test("a store call the library gives up on sees its signal abort; a call it fini
   assert.equal(setSignal.aborted, false, "a set() that finished is not aborted");
 });
 
-test("stored values beyond the bounds are not used: a token over 4 KB, an expiry 50 years ahead", T, async () => {
+test("a stored token over 4 KB is not used", T, async () => {
   const now = Date.now();
-  for (const [tag, token] of [
-    ["store-large", { accessToken: "x".repeat(5000), expiresAt: now + 3600_000, refreshAt: now + 3500_000 }],
-    ["store-far", { accessToken: "far-future-token", expiresAt: now + 50 * 365 * 86_400_000, refreshAt: now + 3500_000 }],
-  ]) {
-    let value;
-    const tokenStore = { get: async () => value, set: async () => {} };
-    const { auth, requests, creds } = setup(tag, { tokenStore });
-    value = seal(creds, mock().baseUrl, token);
-    const got = await auth.getToken();
-    assert.notEqual(got, token.accessToken, tag);
-    assert.equal(await requests(), 1, `${tag}: fetched from the endpoint`);
-  }
+  let value;
+  const tokenStore = { get: async () => value, set: async () => {} };
+  const { auth, requests, creds } = setup("store-large", { tokenStore });
+  value = seal(creds, mock().baseUrl, { accessToken: "x".repeat(5000), expiresAt: now + 3600_000, refreshAt: now + 3500_000 });
+  assert.notEqual(await auth.getToken(), "x".repeat(5000));
+  assert.equal(await requests(), 1, "fetched from the endpoint");
+});
+
+test("a stored token's time left is never longer than its own lifetime: an expiry 50 years ahead is clamped, not trusted", T, async () => {
+  // A writer whose clock is far ahead (or a forged time: the times are authenticated,
+  // but only the lifetime is the token's own). Used, and refreshed as a 1 h token would be.
+  const now = Date.now();
+  let value;
+  const tokenStore = { get: async () => value, set: async () => {} };
+  const { auth, requests, creds } = setup("store-far", { tokenStore });
+  const expiresAt = now + 50 * 365 * 86_400_000;
+  value = seal(creds, mock().baseUrl, { accessToken: "far-future-token", expiresIn: 3600, expiresAt, refreshAt: expiresAt - 60_000 });
+  assert.equal(await auth.getToken(), "far-future-token");
+  assert.equal(await requests(), 0);
+  assert.ok(auth.expiresAt >= now + 3600_000 - 1000 && auth.expiresAt <= Date.now() + 3600_000, `expiresAt ${auth.expiresAt}`);
+});
+
+test("a store's expiresInMs is the time left, whatever the stored times say", T, async () => {
+  // A writer 10 min behind: by the stored times the token expired; by the store's
+  // measure it has 20 s left (10 s before its 10 s refresh window).
+  const now = Date.now();
+  let value;
+  const tokenStore = { get: async () => value && { ...value, expiresInMs: 20_000 }, set: async () => {} };
+  const { auth, requests, creds } = setup("store-left", { tokenStore });
+  const expiresAt = now - 600_000 + 20_000;
+  value = seal(creds, mock().baseUrl, { accessToken: "behind-token", expiresIn: 30, expiresAt, refreshAt: expiresAt - 10_000 });
+  assert.equal(await auth.getToken(), "behind-token");
+  assert.equal(await requests(), 0);
+  assert.ok(Math.abs(auth.expiresAt - (now + 20_000)) < 1000, `expiresAt on this clock: ${auth.expiresAt - now} ms ahead`);
+  // Inside the refresh window by the store's measure: not used.
+  let late;
+  const other = setup("store-left-late", { tokenStore: { get: async () => ({ ...late, expiresInMs: 9_000 }), set: async () => {} } });
+  late = seal(other.creds, mock().baseUrl, { accessToken: "late-token", expiresIn: 30, expiresAt: now + 600_000, refreshAt: now + 590_000 });
+  assert.notEqual(await other.auth.getToken(), "late-token");
+  assert.equal(await other.requests(), 1);
 });
 
 test("the refresh point the writer stored wins over the reader's own skew", T, async () => {

@@ -1272,8 +1272,8 @@ fn land_forget_and_store_entries() {
         expires_in: Some(3600.0),
         refresh_at: None,
     };
-    assert!(c.accept_stored(in_store("a")).is_none());
-    assert!(c.accept_stored(in_store("b")).is_some());
+    assert!(c.accept_stored(in_store("a"), None).is_none());
+    assert!(c.accept_stored(in_store("b"), None).is_some());
     // A use-once token is neither cached nor shared.
     let Next::Token(once) = c.next(Ok(token_answer("b", 0)), T0, 1) else {
         panic!("a token")
@@ -1287,18 +1287,20 @@ fn land_forget_and_store_entries() {
         expires_in,
         refresh_at: None,
     };
-    assert!(c.accept_stored(stored(T0 + 120_000.0, None)).is_some());
-    assert!(c.accept_stored(stored(T0 + 59_000.0, None)).is_none());
+    assert!(c.accept_stored(stored(T0 + 120_000.0, None), None).is_some());
+    assert!(c.accept_stored(stored(T0 + 59_000.0, None), None).is_none());
     // With its lifetime, the rule of a fetched token: a 60 s token is refreshed 30 s
     // before it expires (min(60, 60 / 2)), so 31 s left is fresh and 30 s is not.
-    let short = c.accept_stored(stored(T0 + 31_000.0, Some(60.0))).map(|t| t.refresh_at);
+    let short = c
+        .accept_stored(stored(T0 + 31_000.0, Some(60.0)), None)
+        .map(|t| t.refresh_at);
     assert_eq!(short, Some(T0 + 1_000.0));
-    assert!(c.accept_stored(stored(T0 + 30_000.0, Some(60.0))).is_none());
+    assert!(c.accept_stored(stored(T0 + 30_000.0, Some(60.0)), None).is_none());
     // A long-lived one keeps the whole skew; a lifetime that is not a positive number
     // counts as unknown.
-    assert!(c.accept_stored(stored(T0 + 59_000.0, Some(3600.0))).is_none());
-    assert!(c.accept_stored(stored(T0 + 31_000.0, Some(f64::NAN))).is_none());
-    assert!(c.accept_stored(stored(T0 + 31_000.0, Some(-60.0))).is_none());
+    assert!(c.accept_stored(stored(T0 + 59_000.0, Some(3600.0)), None).is_none());
+    assert!(c.accept_stored(stored(T0 + 31_000.0, Some(f64::NAN)), None).is_none());
+    assert!(c.accept_stored(stored(T0 + 31_000.0, Some(-60.0)), None).is_none());
     // The refresh point its writer decided wins over this reader's own skew (60 s here):
     // a writer with a 65 s skew stops the token being used 65 s before it expires, one
     // with 10 s lets it be used until 10 s before.
@@ -1307,17 +1309,181 @@ fn land_forget_and_store_entries() {
         token.refresh_at = Some(T0 + (left_s - refresh_before_s) * 1000.0);
         token
     };
-    assert!(c.accept_stored(with_point(63.0, 65.0)).is_none());
-    let late = c.accept_stored(with_point(30.0, 10.0)).map(|t| t.refresh_at);
+    assert!(c.accept_stored(with_point(63.0, 65.0), None).is_none());
+    let late = c.accept_stored(with_point(30.0, 10.0), None).map(|t| t.refresh_at);
     assert_eq!(late, Some(T0 + 20_000.0));
-    // Bounds: no token larger than 4 KB, none that expires more than a year ahead.
+    // Bounds: no token larger than 4 KB; none that lives more than a year from now
+    // (clamped, not refused).
     let mut large = stored(T0 + 3_600_000.0, Some(3600.0));
     large.access_token = "x".repeat(4097);
-    assert!(c.accept_stored(large).is_none());
+    assert!(c.accept_stored(large, None).is_none());
     let far = stored(T0 + 50.0 * 365.0 * 86_400_000.0, None);
-    assert!(c.accept_stored(far).is_none());
-    let year = stored(T0 + 365.0 * 86_400_000.0, None);
-    assert!(c.accept_stored(year).is_some());
+    let year = T0 + 365.0 * 86_400_000.0;
+    assert_eq!(c.accept_stored(far, None).map(|t| t.expires_at), Some(year));
+    assert!(c.accept_stored(stored(year, None), None).is_some());
+}
+
+/// A 30 s token with a 15 s refresh window, written by an instance whose clock is
+/// `writer_offset_ms` off this one's, `age_ms` after it was fetched.
+fn written_by(writer_offset_ms: f64, age_ms: f64) -> StoredToken {
+    let expires_at = T0 + writer_offset_ms + 30_000.0 - age_ms;
+    StoredToken {
+        access_token: "shared".into(),
+        expires_at,
+        expires_in: Some(30.0),
+        refresh_at: Some(expires_at - 15_000.0),
+    }
+}
+
+#[test]
+fn a_stored_token_lives_at_most_its_own_lifetime_after_it_was_first_seen() {
+    // Issue 19: a writer 10 min ahead made a 30 s token look good for 10 more minutes.
+    let (c, clock, _) = client();
+    let token = c.accept_stored(written_by(600_000.0, 0.0), None).unwrap();
+    assert_eq!((token.expires_at, token.refresh_at), (T0 + 30_000.0, T0 + 15_000.0));
+    assert_eq!(token.expires_in, 30.0);
+    // Read again later (another flight, the same stored value): the clock of the first
+    // sighting still counts, so it is never served past its real expiry.
+    clock.advance(10_000.0);
+    let again = c.accept_stored(written_by(600_000.0, 0.0), None).unwrap();
+    assert_eq!((again.expires_at, again.refresh_at), (T0 + 30_000.0, T0 + 15_000.0));
+    clock.advance(5_000.0);
+    assert!(
+        c.accept_stored(written_by(600_000.0, 0.0), None).is_none(),
+        "in its refresh window"
+    );
+    // A new token (another writer's time) is a new first sighting.
+    assert!(c.accept_stored(written_by(600_000.0, 1.0), None).is_some());
+    // A writer behind: the stored times say less than the truth; this reader refreshes
+    // early, never late.
+    let (c, _, _) = client();
+    let behind = c.accept_stored(written_by(-10_000.0, 0.0), None).unwrap();
+    assert_eq!((behind.expires_at, behind.refresh_at), (T0 + 20_000.0, T0 + 5_000.0));
+    assert!(c.accept_stored(written_by(-15_000.0, 0.0), None).is_none());
+}
+
+#[test]
+fn the_time_left_the_store_measured_wins_over_both_clocks_within_the_lifetime() {
+    for offset in [-600_000.0, -60_000.0, 0.0, 60_000.0, 600_000.0] {
+        let (c, _, _) = client();
+        // 12 s into its life by the store's clock: 18 s left, 3 s before the refresh point.
+        let token = c.accept_stored(written_by(offset, 12_000.0), Some(18_000.0)).unwrap();
+        assert_eq!(
+            (token.expires_at, token.refresh_at),
+            (T0 + 18_000.0, T0 + 3_000.0),
+            "offset {offset}"
+        );
+        assert!(c.accept_stored(written_by(offset, 15_000.0), Some(15_000.0)).is_none());
+    }
+    // A store that claims more than the token's lifetime is clamped to it; one that says
+    // nothing usable (NaN) is ignored for the stored times.
+    let (c, _, _) = client();
+    let lying = c.accept_stored(written_by(0.0, 0.0), Some(3_600_000.0)).unwrap();
+    assert_eq!(lying.expires_at, T0 + 30_000.0);
+    let (c, _, _) = client();
+    let nan = c.accept_stored(written_by(0.0, 5_000.0), Some(f64::NAN)).unwrap();
+    assert_eq!(nan.expires_at, T0 + 25_000.0);
+    assert!(c.accept_stored(written_by(0.0, 0.0), Some(0.0)).is_none());
+}
+
+#[test]
+fn readers_with_skewed_clocks_share_one_token_and_its_refresh_point() {
+    // One store, whose entries carry the time left as it measures it (a Redis PTTL):
+    // writer and readers 10 min and 1 min apart each way take the token and refresh it at
+    // the one point, however their clocks read its stored times.
+    let store = MemoryStore::default();
+    let (writer, _, wt) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    wt.push(Ok(token_answer("short", 30)));
+    assert_eq!(token(&writer).unwrap(), "short");
+    let key = key();
+    let mut entry = store.map.borrow().get(&key).unwrap().0.clone();
+    entry.expires_in_ms = Some(20_000.0); // 10 s later by the store's clock
+    store.map.borrow_mut().insert(key.clone(), (entry.clone(), 1.0));
+    for offset in [-600_000.0, -60_000.0, 60_000.0, 600_000.0] {
+        let (reader, clock, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+        clock.advance(offset);
+        assert_eq!(token(&reader).unwrap(), "short", "offset {offset}");
+        assert_eq!(t.count(), 0, "offset {offset}: no token request");
+        let now = clock.now.get();
+        assert_eq!(reader.expires_at(), Some(now + 20_000.0));
+        assert_eq!(reader.fresh_token().map(|t| t.refresh_at), Some(now + 5_000.0));
+    }
+    // The same entry without the store's measure: the reader 10 min ahead finds it past
+    // its refresh point (a miss, its own request), the one 10 min behind takes it for
+    // no longer than its lifetime.
+    entry.expires_in_ms = None;
+    store.map.borrow_mut().insert(key, (entry, 1.0));
+    let (ahead, clock, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    clock.advance(600_000.0);
+    assert_eq!((token(&ahead).unwrap(), t.count()), ("tok-1".into(), 1));
+    let store = MemoryStore::default();
+    let (writer, wclock, wt) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    wclock.advance(600_000.0);
+    wt.push(Ok(token_answer("from-the-future", 30)));
+    token(&writer).unwrap();
+    let (behind, _, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(token(&behind).unwrap(), "from-the-future");
+    assert_eq!((behind.expires_at(), t.count()), (Some(T0 + 30_000.0), 0));
+}
+
+#[test]
+fn a_token_fetched_while_the_store_was_unavailable_gives_way_to_the_stores_at_the_next_read() {
+    let store = MemoryStore::default();
+    let (shared_writer, _, wt) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    wt.push(Ok(token_answer("the-fleets", 3600)));
+    store.broken.set(true);
+    let (c, _, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(token(&c).unwrap(), "tok-1", "the store failed: its own token");
+    store.broken.set(false);
+    assert_eq!(token(&shared_writer).unwrap(), "the-fleets");
+    let reads = || store.calls.borrow().iter().filter(|c| c.starts_with("get")).count();
+    let before = reads();
+    // The next read asks the store once more, and takes the fleet's token.
+    assert!(c.fresh_token().is_none() && c.has_fresh_token());
+    assert_eq!(token(&c).unwrap(), "the-fleets");
+    assert_eq!(reads(), before + 1);
+    // From then on, memory: no store round trip on the healthy cached path.
+    assert_eq!(token(&c).unwrap(), "the-fleets");
+    assert_eq!((reads(), t.count()), (before + 1, 1));
+
+    // Still unavailable at the next read: the own token is kept, and the store is read
+    // once more, no more (bounded).
+    let store = MemoryStore::default();
+    store.broken.set(true);
+    let (c, _, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    let before = store.calls.borrow().len();
+    for _ in 0..3 {
+        assert_eq!(token(&c).unwrap(), "tok-1");
+    }
+    assert_eq!(store.calls.borrow()[before..], [format!("get {}", key())]);
+    assert_eq!(t.count(), 1);
+
+    // A store that timed out is not read again: that would cost another timeoutMs.
+    let store = MemoryStore::default();
+    store.hang.set(true);
+    let (c, _, _) = client_with_store(|o| o.timeout_ms = OptionValue::Num(500.0), Some(Rc::new(store.clone())));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    let before = store.calls.borrow().len();
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    assert_eq!(store.calls.borrow().len(), before);
+
+    // Back and empty: the own token is shared (written), not replaced.
+    let store = MemoryStore::default();
+    store.broken.set(true);
+    let (c, _, t) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    store.broken.set(false);
+    let before = store.calls.borrow().len();
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    stall();
+    let key = key();
+    assert_eq!(
+        store.calls.borrow()[before..],
+        [format!("get {key}"), format!("set {key} 3600")]
+    );
+    let (reader, _, rt) = client_with_store(|_| {}, Some(Rc::new(store.clone())));
+    assert_eq!((token(&reader).unwrap(), rt.count(), t.count()), ("tok-1".into(), 0, 1));
 }
 
 type Recorded = Rc<RefCell<Vec<String>>>;
