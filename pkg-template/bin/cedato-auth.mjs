@@ -273,9 +273,19 @@ async function openSink(file, io) {
   };
 }
 
-/** Copies `result` into the sink; an answer that breaks off is a `network` or `timeout` CliError. */
-async function write(result, sink) {
-  const source = result.body ? Readable.fromWeb(result.body) : Readable.from([result.text]);
+/**
+ * Copies `result` into the sink; an answer that breaks off is a `network` or `timeout`
+ * CliError. On a terminal a streamed answer is outside text like any other: its control
+ * characters are escaped (tabs and line breaks kept), so a server cannot drive the
+ * terminal; into a pipe or a file it goes byte for byte.
+ */
+async function write(result, sink, terminal) {
+  const body = result.body && terminal
+    ? result.body.pipeThrough(new TextDecoderStream()).pipeThrough(
+        new TransformStream({ transform: (text, out) => out.enqueue(escapeControls(text, CONTROL_IN_TEXT)) }),
+      )
+    : result.body;
+  const source = body ? Readable.fromWeb(body) : Readable.from([result.text]);
   // Which side failed first: pipeline() then destroys the other with the same error.
   let failed;
   source.once("error", () => (failed ??= "answer"));
@@ -320,8 +330,9 @@ async function run(args, env, io) {
     // Loaded only now, so --help, --version and usage errors do not instantiate the wasm.
     const { CedatoAuth } = await import("../node.mjs");
     auth = new CedatoAuth(options);
-    const result = await output(auth, commandLine, io.isTTY && !sink.end, taken);
-    await write(result, sink);
+    const terminal = io.isTTY && !sink.end;
+    const result = await output(auth, commandLine, terminal, taken);
+    await write(result, sink, terminal);
     await sink.commit();
     return 0;
   } catch (err) {

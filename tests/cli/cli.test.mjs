@@ -443,6 +443,20 @@ describe("output format", { concurrency: true }, () => {
     assert.equal(pipe.stdout, `${JSON.stringify(answer)}\n`);
   });
 
+  test("on a terminal a streamed text answer has its control characters escaped; into a pipe it is byte for byte", { skip: !hasScript && "script(1) not found" }, async () => {
+    const a = account("tty-text");
+    const text = "id,name\r\n1,\u001b]0;owned\u0007title\ttab\r\n";
+    const answer = { status: 200, base64: Buffer.from(text).toString("base64"), headers: { "content-type": "text/csv" } };
+    a.client.apiScript([answer, answer]);
+    const tty = await spawnWith("script", ["-qec", `"$NODE" "$BIN" request echo --raw`, "/dev/null"], { NODE: process.execPath, BIN, ...a.env });
+    assert.equal(tty.code, 0, tty.stdout);
+    assert.ok(!tty.stdout.includes("\u001b") && !tty.stdout.includes("\u0007"), JSON.stringify(tty.stdout));
+    assert.ok(tty.stdout.includes("1,\\u001b]0;owned\\u0007title\ttab"), JSON.stringify(tty.stdout));
+    const pipe = await cli(["request", "echo", "--raw"], a.env);
+    assert.equal(pipe.code, 0, pipe.stderr);
+    assert.equal(pipe.stdout, text);
+  });
+
   test("exit statuses come through script(1) and a shell unchanged", { skip: !hasScript && "script(1) not found" }, async () => {
     const a = account("tty-exit");
     const r = await spawnWith("script", ["-qec", `"$NODE" "$BIN" request demand/1`, "/dev/null"], { NODE: process.execPath, BIN, ...a.env });
