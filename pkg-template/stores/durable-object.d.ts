@@ -78,6 +78,9 @@ export interface DurableObjectTokenStore extends TokenStore {
  * export { CedatoTokenBroker } from "cedato-auth/stores/durable-object";
  *
  * auth ??= new CedatoAuth({ clientId, clientSecret, tokenStore: durableObjectTokenStore(env.CEDATO_TOKEN_BROKER) });
+ *
+ * @throws A CedatoError with `code` "invalid_config" (also a `TypeError`, `retryable` false) when
+ * `namespace` is not a Durable Object namespace binding, or `name` is not a non-empty string.
  */
 export function durableObjectTokenStore<Id>(
   namespace: DurableObjectNamespaceLike<Id>,

@@ -21,7 +21,7 @@
 // "CedatoTokenBroker", and a migration that creates the class.
 import { CedatoAuth } from "../workerd.mjs";
 import { keptAlive } from "./kept-alive.mjs";
-import { currentValue, entryText, sharedFailure } from "./stored-token.mjs";
+import { configError, currentValue, entryText, sharedFailure } from "./stored-token.mjs";
 
 /** The broker is only reached through its stub: the host is never resolved. */
 const BROKER_URL = "https://cedato-token-broker.invalid/token";
@@ -191,11 +191,11 @@ const SHARED_FAILURES = new Set(["rate_limited", "server_error", "network", "tim
  */
 export function durableObjectTokenStore(namespace, options = {}) {
   if (namespace === null || typeof namespace !== "object" || typeof namespace.idFromName !== "function") {
-    throw new TypeError("durableObjectTokenStore: pass the Durable Object namespace binding (env.CEDATO_TOKEN_BROKER)");
+    throw configError("durableObjectTokenStore: pass the Durable Object namespace binding (env.CEDATO_TOKEN_BROKER)");
   }
   const name = options.name;
   if (name !== undefined && (typeof name !== "string" || name === "")) {
-    throw new TypeError("durableObjectTokenStore: name must be a non-empty string");
+    throw configError("durableObjectTokenStore: name must be a non-empty string");
   }
   // The value this store last handed out per key (its text): DELETE names it, so a
   // refusal of an old token that reaches the broker late does not drop the new one.

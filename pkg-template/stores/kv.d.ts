@@ -26,7 +26,11 @@ export interface KvTokenStore extends TokenStore {
    * by the token's lifetime after it first saw it).
    */
   get(key: string): Promise<StoredToken | null>;
-  /** Keeps the value CedatoAuth hands over, as JSON, for `ttlSeconds` (at least 60). */
+  /**
+   * Keeps the value CedatoAuth hands over, as JSON, for `ttlSeconds` (at least 60).
+   * Rejects with a CedatoError `invalid_request` (also a `TypeError`) for a value without
+   * finite `expiresAt` and `refreshAt`.
+   */
   set(key: string, value: StoredToken, ttlSeconds: number): Promise<void>;
   /**
    * Drops the stored value if it is the one this store last handed out or stored (the
@@ -48,5 +52,8 @@ export interface KvTokenStore extends TokenStore {
  * import { kvTokenStore } from "cedato-auth/stores/kv";
  *
  * auth ??= new CedatoAuth({ clientId, clientSecret, tokenStore: kvTokenStore(env.CEDATO_TOKENS) });
+ *
+ * @throws A CedatoError with `code` "invalid_config" (also a `TypeError`, `retryable` false) when
+ * `kv` is not a KV binding, or `prefix` or `refreshSkewSeconds` has the wrong type.
  */
 export function kvTokenStore(kv: KvNamespaceLike, options?: KvTokenStoreOptions): KvTokenStore;

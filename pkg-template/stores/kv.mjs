@@ -11,7 +11,7 @@
 // dashboard shows when the token expires, and nothing usable.
 
 import { keptAlive } from "./kept-alive.mjs";
-import { commonOptions, currentValue, refreshPointOf } from "./stored-token.mjs";
+import { commonOptions, configError, currentValue, refreshPointOf } from "./stored-token.mjs";
 
 /** KV refuses an expirationTtl below 60 seconds. */
 const KV_MIN_TTL_SECONDS = 60;
@@ -33,7 +33,7 @@ function parsed(text) {
  */
 export function kvTokenStore(kv, options = {}) {
   if (kv === null || typeof kv !== "object" || typeof kv.get !== "function" || typeof kv.put !== "function") {
-    throw new TypeError("kvTokenStore: pass a KV namespace binding (env.MY_KV)");
+    throw configError("kvTokenStore: pass a KV namespace binding (env.MY_KV)");
   }
   const { prefix } = commonOptions("kvTokenStore", options);
 

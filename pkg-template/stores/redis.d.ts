@@ -58,7 +58,11 @@ export interface RedisTokenStore extends TokenStore {
    * process's clock. When there is none: the lock, or a wait.
    */
   get(key: string): Promise<StoredTokenAnswer | null>;
-  /** Keeps the value CedatoAuth hands over, as JSON, until its `refreshAt` (a relative PX); unlocks. */
+  /**
+   * Keeps the value CedatoAuth hands over, as JSON, until its `refreshAt` (a relative PX);
+   * unlocks. Rejects with a CedatoError `invalid_request` (also a `TypeError`) for a value
+   * without finite `expiresAt` and `refreshAt`.
+   */
   set(key: string, value: StoredToken, ttlSeconds: number): Promise<void>;
   /**
    * Drops the stored value if it is the one this store last handed out or stored (the
@@ -80,6 +84,9 @@ export interface RedisTokenStore extends TokenStore {
  *
  * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
  * const auth = new CedatoAuth({ clientId, clientSecret, tokenStore: redisTokenStore(redis) });
+ *
+ * @throws A CedatoError with `code` "invalid_config" (also a `TypeError`, `retryable` false) when
+ * `client` has no `get` and `set`, or an option has the wrong type or is not positive.
  */
 export function redisTokenStore(
   client: NodeRedisClientLike | IoRedisClientLike,

@@ -24,7 +24,8 @@
 // The package does not depend on a Redis client: pass your own, a node-redis v4/v5
 // client (`createClient()` from the `redis` package) or an ioredis client.
 
-import { commonOptions, currentValue, refreshPointOf, withRefreshIn } from "./stored-token.mjs";
+import { setTimeout as delay } from "node:timers/promises";
+import { commonOptions, configError, currentValue, refreshPointOf, withRefreshIn } from "./stored-token.mjs";
 
 /** Deletes KEYS[1] only while it still holds ARGV[1]: a lock's owner, or a refused value. */
 const RELEASE_SCRIPT =
@@ -35,14 +36,31 @@ const READ_SCRIPT = 'return {redis.call("get", KEYS[1]), redis.call("pttl", KEYS
 const RENEW_SCRIPT =
   'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end';
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits `ms`, or less: until `signal` aborts (the caller gave up) or `settled` settles (the
+ * process's own token request ended). Its timer is cleared when the wait ends, so none
+ * outlives it to hold a Node process open.
+ */
+async function wait(ms, signal, settled) {
+  if (signal?.aborted) return;
+  const stop = new AbortController();
+  const abort = () => stop.abort();
+  signal?.addEventListener("abort", abort, { once: true });
+  try {
+    await Promise.race([delay(ms, undefined, { signal: stop.signal }), settled].filter(Boolean));
+  } catch {
+    // The delay was aborted: the wait is over.
+  } finally {
+    signal?.removeEventListener("abort", abort);
+    stop.abort();
+  }
+}
 
-/** A positive finite number, or the default; anything else is a programming error. */
-
+/** A positive finite number, or the default; anything else is an `invalid_config` error. */
 function positive(value, name, fallback) {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`redisTokenStore: ${name} must be a positive number of ms`);
+    throw configError(`redisTokenStore: ${name} must be a positive number of ms`);
   }
   return value;
 }
@@ -88,12 +106,6 @@ function currentIn(raw, pttl) {
   return typeof pttl === "number" && pttl >= 0 ? withRefreshIn(value, pttl) : currentValue(value);
 }
 
-function randomId() {
-  const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * A tokenStore for `new CedatoAuth({ ..., tokenStore })` on a Redis client you connected.
  *
@@ -106,7 +118,7 @@ function randomId() {
  */
 export function redisTokenStore(client, options = {}) {
   if (client === null || typeof client !== "object" || typeof client.get !== "function" || typeof client.set !== "function") {
-    throw new TypeError("redisTokenStore: pass a connected Redis client (node-redis createClient() or ioredis)");
+    throw configError("redisTokenStore: pass a connected Redis client (node-redis createClient() or ioredis)");
   }
   const { prefix } = commonOptions("redisTokenStore", options);
   const lockMs = Math.ceil(positive(options.lockMs, "lockMs", 5000));
@@ -114,7 +126,7 @@ export function redisTokenStore(client, options = {}) {
   const maxWaitMs = positive(options.maxWaitMs, "maxWaitMs", 8000);
   const style = options.clientStyle;
   if (style !== undefined && style !== "node-redis" && style !== "ioredis") {
-    throw new TypeError('redisTokenStore: clientStyle must be "node-redis" or "ioredis"');
+    throw configError('redisTokenStore: clientStyle must be "node-redis" or "ioredis"');
   }
   const redis = commandsOf(client, style);
   // The locks this process holds, per token key: `{ owner, renewal, done, finish }`.
@@ -158,7 +170,7 @@ export function redisTokenStore(client, options = {}) {
   /** Takes the lock of `tokenKey` for this process, renewed until `unlock`. */
   async function lock(tokenKey) {
     const lockKey = `${tokenKey}:lock`;
-    const owner = randomId();
+    const owner = globalThis.crypto.randomUUID();
     if ((await redis.setLock(lockKey, owner, lockMs)) === null) return false;
     let finish;
     const done = new Promise((resolve) => (finish = resolve));
@@ -198,8 +210,8 @@ export function redisTokenStore(client, options = {}) {
         const mine = held.get(tokenKey);
         if (mine !== undefined) {
           // This process refreshes already: wait for that, not for the lock to expire.
-          await Promise.race([mine.done, sleep(Math.max(0, giveUpAt - Date.now()))]);
-          if (Date.now() >= giveUpAt) return null;
+          await wait(Math.max(0, giveUpAt - Date.now()), signal, mine.done);
+          if (signal?.aborted || Date.now() >= giveUpAt) return null;
           stored = await read(tokenKey);
           continue;
         }
@@ -217,7 +229,8 @@ export function redisTokenStore(client, options = {}) {
         }
         // Another process is refreshing: wait for its token, or for its lock to go.
         if (Date.now() + pollMs > giveUpAt) return null;
-        await sleep(pollMs);
+        await wait(pollMs, signal);
+        if (signal?.aborted) return null;
         [stored, lockSeen] = await Promise.all([read(tokenKey), redis.get(lockKey)]);
       }
     },

@@ -56,10 +56,31 @@ export function entryText(value) {
   return times ? JSON.stringify({ sealed: own(value, "sealed"), expiresAt: times.expiresAt, refreshAt: times.refreshAt }) : undefined;
 }
 
-/** The refresh point of a value given to `set`; a TypeError names `store` when it has none. */
+/**
+ * What a store throws for a bad argument: a CedatoError like the library's own (`name`
+ * "CedatoError", a `code`, `retryable` false) that is also a TypeError, so both
+ * `err.code === "invalid_config"` and `err instanceof TypeError` hold. `code` is
+ * `invalid_config` for what a store is made with (its binding or client, its options),
+ * `invalid_request` for a value handed to `set` that is not CedatoAuth's.
+ */
+export class StoreArgumentError extends TypeError {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+    this.retryable = false;
+  }
+}
+StoreArgumentError.prototype.name = "CedatoError";
+
+/** A store's `invalid_config` error (see StoreArgumentError). */
+export const configError = (message) => new StoreArgumentError("invalid_config", message);
+
+/** The refresh point of a value given to `set`; an `invalid_request` error names `store` when it has none. */
 export function refreshPointOf(store, value) {
   const times = timesOf(value);
-  if (!times) throw new TypeError(`${store}: set() takes the value CedatoAuth hands over ({ sealed, expiresAt, refreshAt })`);
+  if (!times) {
+    throw new StoreArgumentError("invalid_request", `${store}: set() takes the value CedatoAuth hands over ({ sealed, expiresAt, refreshAt })`);
+  }
   return Math.min(times.refreshAt, times.expiresAt);
 }
 
@@ -70,15 +91,15 @@ export function sharedFailure(value) {
 
 /**
  * `{ prefix }` from the options every store takes: `prefix` (prepended to each key,
- * default ""); throws a TypeError naming `store`. `refreshSkewSeconds` is still accepted
+ * default ""); throws an `invalid_config` error (configError) naming `store`. `refreshSkewSeconds` is still accepted
  * and checked, and has no effect: every stored value carries the fleet's refresh point.
  */
 export function commonOptions(store, options) {
   const prefix = options.prefix ?? "";
-  if (typeof prefix !== "string") throw new TypeError(`${store}: prefix must be a string`);
+  if (typeof prefix !== "string") throw configError(`${store}: prefix must be a string`);
   const skew = options.refreshSkewSeconds ?? 60;
   if (typeof skew !== "number" || !Number.isFinite(skew) || skew < 0) {
-    throw new TypeError(`${store}: refreshSkewSeconds must be a number >= 0`);
+    throw configError(`${store}: refreshSkewSeconds must be a number >= 0`);
   }
   return { prefix };
 }

@@ -208,13 +208,20 @@ impl CedatoAuth {
         self.inner.call(api::request(Rc::clone(&self.inner), path, options))
     }
 
-    /// Releases the instance: the secret and the tokens are overwritten in memory (once
+    /// Wipes the instance: the secret and the tokens are overwritten in memory (once
     /// the calls already pending settled: until then their errors are redacted), and
     /// every later call rejects with `invalid_request`. Calls already pending settle,
-    /// without any text of the server's.
+    /// without any text of the server's. It does not give the wasm memory back: that
+    /// happens when the object is garbage-collected (wasm-bindgen's FinalizationRegistry).
+    /// `Symbol.dispose` is this method.
     #[wasm_bindgen(js_name = free)]
     pub fn dispose(&self) {
-        // The secret, the Basic value and every token are overwritten in wasm memory.
+        // This method shadows wasm-bindgen's own `free()` (which drops the Rust value at
+        // once; every later call would then throw a null-pointer error instead of a
+        // CedatoError) and is the glue's `Symbol.dispose`. The Rust value stays; its memory
+        // goes back through the glue's FinalizationRegistry when the JS object is
+        // collected, and what pending calls hold (`Rc`s) when they settle. Here: the
+        // secret, the Basic value and every token are overwritten in wasm memory.
         self.inner.client.wipe();
         self.inner.memo.replace(None);
         self.inner.shared.replace(None);

@@ -552,3 +552,87 @@ test("redis: a get() CedatoAuth gave up on stops: it takes no lock when the othe
     await member.close();
   }
 });
+
+// ------------------------------------------------------------ waits end cleanly
+
+test("redis: a process exits at once after its last call, though a call waited for its own token request", { timeout: 30_000 }, async (t) => {
+  // get() takes the lock; a second get() in the same process waits for this process's
+  // request (up to maxWaitMs, 20 s); set() ends that wait. Then the client quits: nothing
+  // of the wait may keep the process alive.
+  const script = `
+    import { createClient } from "redis";
+    import { redisTokenStore } from "cedato-auth/stores/redis";
+    const [url, key] = process.argv.slice(1);
+    const redis = await createClient({ url }).connect();
+    const store = redisTokenStore(redis, { maxWaitMs: 20000 });
+    if ((await store.get(key)) !== null) throw new Error("the first get() should take the lock");
+    const waiting = store.get(key);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // it waits by now (it reads first)
+    const now = Date.now();
+    await store.set(key, { sealed: "own-request", expiresAt: now + 60000, refreshAt: now + 30000 });
+    const got = await waiting;
+    await redis.quit();
+    process.stdout.write(JSON.stringify({ got: got?.sealed }));
+  `;
+  const key = `cedato-auth:v2:http://127.0.0.1/api/:t-exit-${process.pid}:fingerprint`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script, redisServer.url, key], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  let answeredAt;
+  child.stdout.on("data", (d) => {
+    stdout += d;
+    answeredAt ??= performance.now();
+  });
+  child.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, at: performance.now() })));
+  const outcome = await Promise.race([exited, sleep(10_000).then(() => null)]);
+  if (outcome === null) child.kill("SIGKILL");
+  assert.ok(outcome, `the process was still running 10 s after its last call (maxWaitMs 20000): ${stdout} ${stderr}`);
+  assert.equal(outcome.code, 0, stderr);
+  assert.deepEqual(JSON.parse(stdout), { got: "own-request" }, "the waiting get() got the stored value");
+  const lingered = outcome.at - answeredAt;
+  t.diagnostic(`the process exited ${Math.round(lingered)} ms after its last call`);
+  assert.ok(lingered < 2000, `the process lingered ${lingered} ms`);
+  await admin.del(key);
+});
+
+test("redis: an abort ends a wait for this process's own request at once", async () => {
+  const c = createClient({ url: redisServer.url });
+  await c.connect();
+  const key = `cedato-auth:v2:http://127.0.0.1/api/:t-abort-own-${process.pid}:fingerprint`;
+  try {
+    const store = redisTokenStore(c, { maxWaitMs: 5000 });
+    assert.equal(await store.get(key), null, "the first get() takes the lock");
+    const caller = new AbortController();
+    setTimeout(() => caller.abort(), 100);
+    const { ms, value } = await timedMs(() => store.get(key, { signal: caller.signal }));
+    assert.equal(value, null);
+    assert.ok(ms >= 90 && ms < 1000, `the aborted wait took ${ms} ms (maxWaitMs 5000)`);
+    const already = await timedMs(() => store.get(key, { signal: AbortSignal.abort() }));
+    assert.equal(already.value, null);
+    assert.ok(already.ms < 500, `a get() aborted before it began took ${already.ms} ms`);
+    await store.release(key);
+    assert.equal(await c.exists(`${key}:lock`), 0, "release() unlocked");
+  } finally {
+    await c.quit();
+  }
+});
+
+test("redis: an abort ends a wait for another process's lock at once, mid-poll", async () => {
+  const c = createClient({ url: redisServer.url });
+  await c.connect();
+  const key = `cedato-auth:v2:http://127.0.0.1/api/:t-abort-poll-${process.pid}:fingerprint`;
+  try {
+    await c.set(`${key}:lock`, "someone-else", { PX: 30_000 });
+    const store = redisTokenStore(c, { pollMs: 5000, maxWaitMs: 20_000 });
+    const caller = new AbortController();
+    setTimeout(() => caller.abort(), 100);
+    const { ms, value } = await timedMs(() => store.get(key, { signal: caller.signal }));
+    assert.equal(value, null);
+    assert.ok(ms >= 90 && ms < 1000, `the aborted wait took ${ms} ms (pollMs 5000)`);
+    assert.equal(await c.get(`${key}:lock`), "someone-else", "the other holder's lock is untouched");
+  } finally {
+    await c.del(`${key}:lock`);
+    await c.quit();
+  }
+});
