@@ -147,7 +147,7 @@ pub struct RequestOptions {
     /// Appended to the URL.
     pub query: Query,
     /// JSON-encoded when present. Taken as it is from the own-properties copy, like
-    /// `headers` (serde-wasm-bindgen's `preserve` for the two cost 1.3 KB gzip).
+    /// `headers` (serde-wasm-bindgen's `preserve` for the two cost 1098 B gzip).
     #[serde(skip)]
     pub body: JsValue,
     /// Extra headers (anything `new Headers()` takes).
@@ -179,7 +179,11 @@ impl RequestOptions {
         }
         let (body, headers) = (field("body"), field("headers"));
         let options: RequestOptions = serde_wasm_bindgen::from_value(own).map_err(|_| invalid())?;
-        Ok(RequestOptions { body, headers, ..options })
+        Ok(RequestOptions {
+            body,
+            headers,
+            ..options
+        })
     }
 }
 
