@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod hop;
 pub mod redact;
 pub mod response;
 pub mod retry;

@@ -16,6 +16,7 @@ use super::options::{Query, QueryValue, RequestOptions};
 use super::transport::{describe, send, string_field, Deadline};
 use super::Inner;
 use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
+use crate::core::hop::{is_redirect, next_hop, Answer, Location, NextHop, Sent};
 use crate::core::redact::Field;
 use crate::core::response::{self, charset};
 use crate::core::retry::parse_retry_after;
@@ -36,9 +37,6 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn decode(this: &TextDecoder, input: &ArrayBuffer) -> JsString;
 }
-
-/// Most redirects followed (`fetch`'s own limit); the answer after them is the result.
-const MAX_REDIRECTS: u32 = 20;
 
 impl Inner {
     /// The one way an error of `fetch`/`request` reaches JS: redacted by the client's rule
@@ -224,6 +222,22 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
 
 /// Whether `url` (absolute) has `baseUrl`'s origin; an empty URL (a `Response` made by a
 /// `fetch` option) counts as the request's own.
+/// Where a redirect answer's `location` points, resolved against `target` (the URL it
+/// answered); [`Location::Missing`] for any other answer.
+fn location(inner: &Inner, response: &Response, target: &str) -> Location<Url> {
+    if !is_redirect(response.status()) {
+        return Location::Missing;
+    }
+    match response.headers().get("location").ok().flatten() {
+        None => Location::Missing,
+        Some(location) => match Url::new_with_base(&location, target) {
+            Err(_) => Location::Invalid,
+            Ok(next) if next.origin() == inner.origin => Location::SameOrigin(next),
+            Ok(_) => Location::OtherOrigin,
+        },
+    }
+}
+
 fn same_origin(inner: &Inner, url: &str) -> bool {
     url.is_empty() || Url::new(url).is_ok_and(|u| u.origin() == inner.origin)
 }
@@ -373,56 +387,45 @@ async fn authed_fetch(
                 }
                 Some(Err(thrown)) => return Err(fetch_failure(inner, &thrown, &deadline)),
             };
-            let status = response.status();
-            // With the caller's own redirect mode the library follows nothing (a 401 still
-            // gets its retry).
-            let ours = own_redirect.is_none();
-            if ours && response.type_() == ResponseType::Opaqueredirect && !follow {
-                // A browser hides the redirect: send once more and let it follow (it drops
-                // Authorization on a cross-origin hop); request() checks where it ended.
-                // Only what can be sent twice is: the first send reached the server.
-                let safe = matches!(hop.method.as_str(), "GET" | "HEAD" | "OPTIONS");
-                if !safe || !resendable {
-                    break 'attempts (response, deadline);
+            let sent = Sent {
+                method: &hop.method,
+                resendable,
+                own_redirect: own_redirect.is_some(),
+                browser_follows: follow,
+                hops,
+                retried,
+            };
+            let answer = Answer {
+                status: response.status(),
+                opaque_redirect: response.type_() == ResponseType::Opaqueredirect,
+                in_origin: !follow || same_origin(inner, &response.url()),
+                location: location(inner, &response, &target),
+            };
+            match next_hop(&sent, &answer) {
+                NextHop::Done => break 'attempts (response, deadline),
+                NextHop::LetBrowserFollow => follow = true,
+                NextHop::Follow { as_get } => {
+                    let Location::SameOrigin(next) = answer.location else {
+                        break 'attempts (response, deadline);
+                    };
+                    if as_get {
+                        hop.method = "GET".to_owned();
+                        hop.body = JsValue::UNDEFINED;
+                    }
+                    discard(&response);
+                    target = next.href();
+                    hops += 1;
                 }
-                follow = true;
-                continue;
-            }
-            if follow && !same_origin(inner, &response.url()) {
-                // Followed by the browser to another origin: that answer is not the API's.
-                break 'attempts (response, deadline);
-            }
-            let location = response.headers().get("location").ok().flatten();
-            if let (true, Some(location)) = (ours && matches!(status, 301 | 302 | 303 | 307 | 308), location) {
-                let Ok(next) = Url::new_with_base(&location, &target) else {
-                    break 'attempts (response, deadline);
-                };
-                // Leaving the origin, or out of hops: the 3xx answer is the result.
-                if next.origin() != inner.origin || hops == MAX_REDIRECTS {
-                    break 'attempts (response, deadline);
-                }
-                let to_get =
-                    status == 303 && hop.method != "HEAD" || matches!(status, 301 | 302) && hop.method == "POST";
-                if to_get {
-                    hop.method = "GET".to_owned();
-                    hop.body = JsValue::UNDEFINED;
-                } else if !resendable {
-                    break 'attempts (response, deadline);
-                }
-                discard(&response);
-                target = next.href();
-                hops += 1;
-                continue;
-            }
-            if (status == 401 || status == 419) && resendable && !retried {
-                if inner.client.refused(token.id) {
+                NextHop::RetryWithNewToken => {
+                    if !inner.client.refused(token.id) {
+                        cooldown = true; // the refused token is kept: this 401 is the answer
+                        break 'attempts (response, deadline);
+                    }
                     discard(&response);
                     retried = true;
                     continue 'attempts;
                 }
-                cooldown = true;
             }
-            break 'attempts (response, deadline);
         }
     };
     inner.client.events().emit(Event::Api {
