@@ -16,7 +16,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::config::Config;
 use super::error::{Error, ErrorCode};
-use super::events::{bump, Event, Events};
+use super::events::{bump, Event, Events, StoreOp, StoreOutcome, TokenSource};
 use super::redact::{clean, Field, Secret};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
 use super::seal::{self, KeyMaterial, Sealer, SealingKey};
@@ -480,9 +480,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         let Some(token) = self.unexpired_token() else {
             return Err(error);
         };
-        self.events.emit(Event::Grace {
-            code: error.code.as_str(),
-        });
+        self.events.emit(Event::Grace { code: error.code });
         Ok(token)
     }
 
@@ -787,7 +785,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             state.replaced_refused_at = Some(now);
         }
         if let (true, Some(shared), Some(key)) = (self.forget(id), &self.store, self.store_key()) {
-            self.in_background("delete", shared.store.delete(&key));
+            self.in_background(StoreOp::Delete, shared.store.delete(&key));
         }
         true
     }
@@ -879,7 +877,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                 // A recheck that kept the cached token: no new token.
                 (Ok(_), None) => None,
                 (Err(error), _) => Some(Event::Failure {
-                    code: error.code.as_str(),
+                    code: error.code,
                     status: error.status,
                     attempts,
                     ms,
@@ -898,29 +896,31 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// token is sealed, handed to its callers, and written to the store in the background.
     /// Also says where the token came from (`None`: a recheck kept the cached token) and
     /// how many token requests were sent.
-    async fn obtain(self: &Rc<Self>, read: Read) -> (FlightResult, Option<&'static str>, u32) {
+    async fn obtain(self: &Rc<Self>, read: Read) -> (FlightResult, Option<TokenSource>, u32) {
         let mut outcome = None;
         if let (Some(shared), false) = (&self.store, matches!(read, Read::Skip)) {
             let started = self.runtime.now_ms();
             let deadline = self.runtime.sleep(self.config.timeout_ms);
             let (read_outcome, result) = with_timeout(self.read_store(shared), deadline)
                 .await
-                .unwrap_or(("timeout", None));
-            self.report_store("get", read_outcome, started);
+                .unwrap_or((StoreOutcome::Timeout, None));
+            self.report_store(StoreOp::Get, read_outcome, started);
             match result {
-                Some(Ok(token)) => return (Ok(token), Some("store"), 0),
-                Some(Err(error)) if !matches!(read, Read::Recheck(_)) => return (Err(error), Some("store"), 0),
+                Some(Ok(token)) => return (Ok(token), Some(TokenSource::Store), 0),
+                Some(Err(error)) if !matches!(read, Read::Recheck(_)) => {
+                    return (Err(error), Some(TokenSource::Store), 0)
+                }
                 _ => outcome = Some(read_outcome),
             }
         }
         let missed = outcome.is_some();
         let (fetched, attempts, source) = match read {
             // The store has no better token: this one stays, and is shared on a miss.
-            Read::Recheck(own) if outcome != Some("miss") => return (Ok(own), None, 0),
+            Read::Recheck(own) if outcome != Some(StoreOutcome::Miss) => return (Ok(own), None, 0),
             Read::Recheck(own) => (Ok(own), 0, None),
             Read::Store | Read::Skip => {
                 let (fetched, attempts) = self.fetch_with_retries().await;
-                (fetched, attempts, Some("endpoint"))
+                (fetched, attempts, Some(TokenSource::Endpoint))
             }
         };
         let Some(shared) = &self.store else {
@@ -929,7 +929,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         // The store failed (a broker reset, a refused connection): the next read reads it
         // once more. Not after a timeout: a store that hangs would cost that read another
         // timeoutMs.
-        if let (Ok(token), Some("error")) = (&fetched, outcome) {
+        if let (Ok(token), Some(StoreOutcome::Error)) = (&fetched, outcome) {
             self.state.borrow_mut().recheck = Some(token.id);
         }
         match fetched.as_ref().ok().and_then(|token| self.store_entry(token)) {
@@ -939,15 +939,17 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                 let started = self.runtime.now_ms();
                 let deadline = self.runtime.sleep(self.config.timeout_ms);
                 match with_timeout(self.seal(shared, &stored), deadline).await {
-                    Some(Some((key, entry))) => self.in_background("set", shared.store.set(&key, &entry, ttl_seconds)),
-                    Some(None) => self.report_store("set", "error", started),
-                    None => self.report_store("set", "timeout", started),
+                    Some(Some((key, entry))) => {
+                        self.in_background(StoreOp::Set, shared.store.set(&key, &entry, ttl_seconds))
+                    }
+                    Some(None) => self.report_store(StoreOp::Set, StoreOutcome::Error, started),
+                    None => self.report_store(StoreOp::Set, StoreOutcome::Timeout, started),
                 }
             }
             // Nothing to share after a miss: a store that locked for this request unlocks.
             None if missed => {
                 if let Some(key) = self.store_key() {
-                    self.in_background("release", shared.store.release(&key));
+                    self.in_background(StoreOp::Release, shared.store.release(&key));
                 }
             }
             None => {}
@@ -979,22 +981,22 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// Derives the keys (the first time), reads the store and opens what it holds: the
     /// `store` event's outcome, and the result when the store settled the request (a
     /// token, or the fleet's failure). The caller bounds it with `timeoutMs`.
-    async fn read_store(&self, shared: &SharedStore) -> (&'static str, Option<FlightResult>) {
+    async fn read_store(&self, shared: &SharedStore) -> (StoreOutcome, Option<FlightResult>) {
         let Some(keys) = self.keys(shared).await else {
-            return ("error", None);
+            return (StoreOutcome::Error, None);
         };
         let entry = match shared.store.get(&keys.key).await {
             StoreAnswer::Entry(entry) => entry,
             // Shared back-off: the fleet's token request failed just now.
-            StoreAnswer::Failed(error) => return ("failure", Some(Err(self.redact_error(error)))),
-            StoreAnswer::Miss => return ("miss", None),
-            StoreAnswer::Invalid => return ("invalid", None),
-            StoreAnswer::Unavailable => return ("error", None),
+            StoreAnswer::Failed(error) => return (StoreOutcome::Failure, Some(Err(self.redact_error(error)))),
+            StoreAnswer::Miss => return (StoreOutcome::Miss, None),
+            StoreAnswer::Invalid => return (StoreOutcome::Invalid, None),
+            StoreAnswer::Unavailable => return (StoreOutcome::Error, None),
         };
         match self.open(&keys, entry).await {
-            Opened::Token(token) => ("hit", Some(Ok(token))),
-            Opened::Unusable => ("miss", None),
-            Opened::Invalid => ("invalid", None),
+            Opened::Token(token) => (StoreOutcome::Hit, Some(Ok(token))),
+            Opened::Unusable => (StoreOutcome::Miss, None),
+            Opened::Invalid => (StoreOutcome::Invalid, None),
         }
     }
 
@@ -1036,20 +1038,20 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     }
 
     /// Runs a store call on its own, within `timeoutMs`, and reports how it ended.
-    fn in_background(self: &Rc<Self>, op: &'static str, work: LocalFuture<bool>) {
+    fn in_background(self: &Rc<Self>, op: StoreOp, work: LocalFuture<bool>) {
         let deadline = self.runtime.sleep(self.config.timeout_ms);
         let (client, started) = (Rc::clone(self), self.runtime.now_ms());
         self.runtime.spawn(Box::pin(async move {
             let outcome = match with_timeout(work, deadline).await {
-                Some(true) => "written",
-                Some(false) => "error",
-                None => "timeout",
+                Some(true) => StoreOutcome::Written,
+                Some(false) => StoreOutcome::Error,
+                None => StoreOutcome::Timeout,
             };
             client.report_store(op, outcome, started);
         }));
     }
 
-    fn report_store(&self, op: &'static str, outcome: &'static str, started: f64) {
+    fn report_store(&self, op: StoreOp, outcome: StoreOutcome, started: f64) {
         let ms = self.runtime.now_ms() - started;
         self.events.emit(Event::Store { op, outcome, ms });
     }
@@ -1082,7 +1084,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                 Next::Wait(wait_ms, error) => {
                     self.events.emit(Event::Retry {
                         attempt,
-                        code: error.code.as_str(),
+                        code: error.code,
                         status: error.status,
                         wait_ms,
                         retry_after: error.retry_after,

@@ -6,6 +6,9 @@
 use std::cell::Cell;
 
 use serde::Serialize;
+use strum::{IntoStaticStr, VariantArray};
+
+use super::error::{serialize_as_str, ErrorCode};
 
 /// One thing the library did. Serialized as `{ type: "<variant in lower case>", … }` with
 /// camelCase fields; an absent `status` or `retryAfter` is `undefined`.
@@ -14,8 +17,8 @@ use serde::Serialize;
 pub enum Event<'a> {
     /// A token obtained: from the shared store (`attempts` 0) or the endpoint.
     Token {
-        /// `store` or `endpoint`.
-        source: &'static str,
+        /// Where the token came from.
+        source: TokenSource,
         /// Token requests this flight sent.
         attempts: u32,
         /// From the start of the flight to the token, in ms.
@@ -28,7 +31,7 @@ pub enum Event<'a> {
         /// The attempt that failed (from 1).
         attempt: u32,
         /// Its error code.
-        code: &'static str,
+        code: ErrorCode,
         /// Its HTTP status, when an answer came.
         status: Option<u16>,
         /// The wait before the next attempt, in ms.
@@ -39,12 +42,12 @@ pub enum Event<'a> {
     /// A refresh failed and its callers got the cached token, which has not expired yet.
     Grace {
         /// The failure's code.
-        code: &'static str,
+        code: ErrorCode,
     },
     /// A token request gave up (or the store shared the fleet's failure: `attempts` 0).
     Failure {
         /// Its error code.
-        code: &'static str,
+        code: ErrorCode,
         /// Its HTTP status, when an answer came.
         status: Option<u16>,
         /// Token requests this flight sent.
@@ -70,17 +73,63 @@ pub enum Event<'a> {
     },
     /// A `tokenStore` call ended.
     Store {
-        /// `get`, `set`, `delete` or `release`.
-        op: &'static str,
-        /// `hit` / `miss` / `invalid` / `failure` (get; `invalid`: a value that does not
-        /// open under this client's credentials, a miss; `failure`: the store shared the
-        /// fleet's failed token request), `written` (set, delete, release), `error`,
-        /// `timeout`.
-        outcome: &'static str,
+        /// The call.
+        op: StoreOp,
+        /// How it ended.
+        outcome: StoreOutcome,
         /// How long it took, in ms.
         ms: f64,
     },
 }
+
+// The events' enum fields are written as their lower-case variant names, the way
+// `ErrorCode` is: strum spells them, serialize_as_str writes that string.
+
+/// Where a `token` event's token came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "lowercase")]
+pub enum TokenSource {
+    /// The shared `tokenStore`.
+    Store,
+    /// The token endpoint.
+    Endpoint,
+}
+
+/// The `tokenStore` call a `store` event reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "lowercase")]
+pub enum StoreOp {
+    /// Reading the shared token.
+    Get,
+    /// Writing a fetched token.
+    Set,
+    /// Removing the shared token.
+    Delete,
+    /// Unlocking after a miss with nothing to share.
+    Release,
+}
+
+/// How a `tokenStore` call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "lowercase")]
+pub enum StoreOutcome {
+    /// `get`: a token usable now.
+    Hit,
+    /// `get`: nothing usable.
+    Miss,
+    /// `get`: a value that does not open under this client's credentials (a miss).
+    Invalid,
+    /// `get`: the store shared the fleet's failed token request.
+    Failure,
+    /// `set`, `delete`, `release`: done.
+    Written,
+    /// The store failed.
+    Error,
+    /// The store did not answer within `timeoutMs`.
+    Timeout,
+}
+
+serialize_as_str!(TokenSource, StoreOp, StoreOutcome);
 
 /// Counters since construction (`auth.stats`).
 #[derive(Debug, Default, Serialize)]
@@ -138,7 +187,10 @@ impl Events {
             Event::Retry { .. } => bump(&stats.retries),
             Event::Grace { .. } => bump(&stats.grace_served),
             Event::Failure { .. } => bump(&stats.failures),
-            Event::Store { outcome: "hit", .. } => bump(&stats.store_hits),
+            Event::Store {
+                outcome: StoreOutcome::Hit,
+                ..
+            } => bump(&stats.store_hits),
             Event::Api { retried, .. } => {
                 bump(&stats.api_calls);
                 if *retried {

@@ -20,7 +20,7 @@ pub use client::{
 };
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
-pub use events::{Event, Events, Stats};
+pub use events::{Event, Events, Stats, StoreOp, StoreOutcome, TokenSource};
 pub use redact::Secret;
 pub use response::ResponseType;
 pub use seal::{Derived, KeyMaterial, Sealer, SealingKey};

@@ -9,19 +9,28 @@ import diagnostics from "node:diagnostics_channel";
 const number = (v) => typeof v === "number" && Number.isFinite(v);
 const optionalNumber = (v) => v === undefined || number(v);
 const string = (v) => typeof v === "string";
-const code = (v) => string(v) && /^[a-z_]+$/.test(v);
+/**
+ * The strings of the Rust enums (ErrorCode in src/core/error.rs; TokenSource, StoreOp and
+ * StoreOutcome in src/core/events.rs): tests/schema.rs fails when these lists differ.
+ */
+const CODES = ["invalid_config", "token_rejected", "rate_limited", "server_error", "network", "timeout", "invalid_response", "invalid_request", "http"];
+const SOURCES = ["store", "endpoint"];
+const OPS = ["get", "set", "delete", "release"];
+const OUTCOMES = ["hit", "miss", "invalid", "failure", "written", "error", "timeout"];
+const oneOf = (list) => (v) => list.includes(v);
+const code = oneOf(CODES);
 
 /** The fields of each event type, and what each may hold. */
 const SHAPES = {
-  token: { type: string, source: (v) => v === "store" || v === "endpoint", attempts: number, ms: number, expiresAt: number },
+  token: { type: string, source: oneOf(SOURCES), attempts: number, ms: number, expiresAt: number },
   retry: { type: string, attempt: number, code, status: optionalNumber, waitMs: number, retryAfter: optionalNumber },
   grace: { type: string, code },
   failure: { type: string, code, status: optionalNumber, attempts: number, ms: number },
   api: { type: string, method: string, path: (v) => string(v) && v.startsWith("/") && !/[?#]/.test(v), status: number, ms: number, retried: (v) => typeof v === "boolean", cooldown: (v) => typeof v === "boolean" },
   store: {
     type: string,
-    op: (v) => ["get", "set", "delete", "release"].includes(v),
-    outcome: (v) => ["hit", "miss", "invalid", "failure", "written", "error", "timeout"].includes(v),
+    op: oneOf(OPS),
+    outcome: oneOf(OUTCOMES),
     ms: number,
   },
 };
