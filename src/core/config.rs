@@ -8,8 +8,9 @@ use zeroize::Zeroize;
 use serde::de::{Deserialize, Deserializer};
 
 use super::error::{Error, ErrorCode};
+use super::json::Scalar;
 use super::redact::Secret;
-use super::token::{basic_authorization, is_visible_ascii, Scalar, MAX_EXPIRES_IN};
+use super::token::{basic_authorization, is_visible_ascii, MAX_EXPIRES_IN};
 
 /// The Platform API's address when the caller gives none.
 pub const DEFAULT_BASE_URL: &str = "https://api.cedato.com/api/";

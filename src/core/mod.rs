@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod hop;
+pub mod json;
 pub mod redact;
 pub mod response;
 pub mod retry;
@@ -21,8 +22,9 @@ pub use client::{
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
 pub use events::{Event, Events, Stats, StoreOp, StoreOutcome, TokenSource};
+pub use json::Scalar;
 pub use redact::Secret;
 pub use response::ResponseType;
 pub use seal::{Derived, KeyMaterial, Sealer, SealingKey};
 pub use store::{SealedEntry, StoreAnswer, StoredToken, StoredValue, TokenStore};
-pub use token::{process_token_response, HttpRequest, HttpResponse, Scalar, Token, TokenAnswer};
+pub use token::{process_token_response, HttpRequest, HttpResponse, Token, TokenAnswer};

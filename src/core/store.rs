@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::LocalFuture;
 use super::error::{Error, ErrorCode};
-use super::token::Scalar;
+use super::json::Scalar;
 
 /// A token as a store shares it, once opened.
 #[derive(Clone, Debug, PartialEq)]
