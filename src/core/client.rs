@@ -7,68 +7,27 @@
 use std::cell::{Cell, Ref, RefCell};
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
-use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
 
-use serde::de::DeserializeOwned;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::config::Config;
 use super::error::{Error, ErrorCode};
 use super::events::{bump, Event, Events, StoreOp, StoreOutcome, TokenSource};
+use super::platform::{Latch, LocalFuture, Runtime, TokenStore, Transport, TransportError};
 use super::redact::{clean, Field, Secret};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
 use super::seal::{self, KeyMaterial, Sealer, SealingKey};
-use super::store::{SealedEntry, StoreAnswer, StoredToken, TokenStore, MAX_STORED_TOKEN_LEN};
+use super::store::{SealedEntry, StoreAnswer, StoredToken, MAX_STORED_TOKEN_LEN};
 use super::token::{is_visible_ascii, oauth_error_fields, process_token_response, token_request, MAX_EXPIRES_IN};
-use super::token::{HttpRequest, HttpResponse, Token, TokenAnswer};
+use super::token::{HttpResponse, Token, TokenAnswer};
 
 pub use super::redact::ERROR_BODY_LIMIT;
 
 /// The message of an error that settles after `free()`: no text of the server's is kept.
 pub const FREED_WHILE_PENDING: &str =
     "this instance was freed (free() was called) while the call was pending; the answer's details were dropped";
-
-/// A boxed future that stays on the current thread (JavaScript has one).
-pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
-
-/// Wall-clock time and randomness for jitter: all the decisions need.
-pub trait Clock {
-    /// Milliseconds since the epoch, read anew at every check (`Date.now()` in JS).
-    fn now_ms(&self) -> f64;
-    /// A random number in `[0, 1)`, for backoff jitter.
-    fn jitter(&self) -> f64;
-    /// An HTTP date (a `Retry-After` value) as ms since the epoch (`Date.parse` in JS).
-    fn parse_http_date(&self, text: &str) -> Option<f64>;
-}
-
-/// Waiting and background work: the JS event loop in the wasm, an executor natively.
-pub trait Runtime: Clock + 'static {
-    /// What a token request's waiters await.
-    type Latch: Latch;
-    /// Resolves after `ms` milliseconds.
-    fn sleep(&self, ms: f64) -> LocalFuture<()>;
-    /// A new, closed latch.
-    fn latch(&self) -> Self::Latch;
-    /// Runs `task` to its end on its own, after the current call has returned.
-    fn spawn(&self, task: LocalFuture<()>);
-    /// Whether the runtime ties I/O to the request that started it and cancels it when
-    /// that request ends (workerd): waiters of a token request started by another request
-    /// then give it up after the longest time a healthy one takes.
-    fn isolates_requests(&self) -> bool {
-        false
-    }
-}
-
-/// A one-shot signal many waiters await: each waiter is woken where it waits (in the
-/// wasm, by a promise reaction of its own, so a worker's request resumes in itself).
-pub trait Latch: Clone + 'static {
-    /// Wakes every waiter, now and later.
-    fn open(&self);
-    /// Resolves once the latch is open.
-    fn wait(&self) -> LocalFuture<()>;
-}
 
 /// What to do after an attempt of the token request.
 #[derive(Debug)]
@@ -79,29 +38,6 @@ pub enum Next {
     Wait(f64, Error),
     /// Give up with this error.
     Fail(Error),
-}
-
-/// Why an attempt produced no answer.
-#[derive(Clone, Debug, PartialEq)]
-pub enum TransportError {
-    /// The request could not be made; a short description without secrets.
-    Network(String),
-    /// The attempt, body included, took longer than its time limit.
-    Timeout,
-}
-
-/// Sends one HTTP request and reads the whole answer, within `timeout_ms`.
-pub trait Transport: 'static {
-    /// One attempt.
-    fn send(&self, request: &HttpRequest, timeout_ms: f64) -> LocalFuture<Result<HttpResponse, TransportError>>;
-    /// `text` parsed as JSON into `T` (the engine's `JSON.parse` in the wasm); `None`
-    /// when it is not JSON.
-    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T>;
-    /// A plain decimal (`"3600"`, `"1.5"`, checked before) as a number: the engine's
-    /// `Number()` in the wasm, so the wasm carries no float parser of its own.
-    fn parse_number(&self, text: &str) -> Option<f64> {
-        text.parse().ok()
-    }
 }
 
 /// A token held by the client; the token and its header are overwritten in memory when

@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod hop;
 pub mod json;
+pub mod platform;
 pub mod redact;
 pub mod response;
 pub mod retry;
@@ -16,15 +17,14 @@ pub mod seal;
 pub mod store;
 pub mod token;
 
-pub use client::{
-    CachedToken, Clock, Latch, LocalFuture, Next, Runtime, SharedStore, TokenClient, Transport, TransportError,
-};
+pub use client::{CachedToken, Next, SharedStore, TokenClient};
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
 pub use events::{Event, Events, Stats, StoreOp, StoreOutcome, TokenSource};
 pub use json::Scalar;
+pub use platform::{Clock, Latch, LocalFuture, Runtime, TokenStore, Transport, TransportError};
 pub use redact::Secret;
 pub use response::ResponseType;
 pub use seal::{Derived, KeyMaterial, Sealer, SealingKey};
-pub use store::{SealedEntry, StoreAnswer, StoredToken, StoredValue, TokenStore};
+pub use store::{SealedEntry, StoreAnswer, StoredToken, StoredValue};
 pub use token::{process_token_response, HttpRequest, HttpResponse, Token, TokenAnswer};

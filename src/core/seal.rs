@@ -19,8 +19,8 @@ use std::rc::Rc;
 use base64::Engine;
 use zeroize::Zeroizing;
 
-use super::client::LocalFuture;
 use super::config::Config;
+use super::platform::LocalFuture;
 use super::store::{SealedEntry, StoredToken};
 
 /// The version of the stored form, in every store key: keys of other versions (`v1`

@@ -7,7 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::client::LocalFuture;
 use super::error::{Error, ErrorCode};
 use super::json::Scalar;
 
@@ -176,24 +175,6 @@ impl Drop for StoredToken {
     fn drop(&mut self) {
         zeroize::Zeroize::zeroize(&mut self.access_token);
     }
-}
-
-/// Where tokens are shared. Implementations turn their own failures into
-/// [`StoreAnswer::Unavailable`] / `false`;
-/// the client bounds every call with `timeoutMs`, and a call it gave up on is dropped
-/// (the wasm store then aborts the signal it handed the call).
-pub trait TokenStore {
-    /// The entry under `key`, if the store has a current one.
-    fn get(&self, key: &str) -> LocalFuture<StoreAnswer>;
-    /// Keeps `entry` under `key` for `ttl_seconds`; `false` when the store failed.
-    fn set(&self, key: &str, entry: &SealedEntry, ttl_seconds: f64) -> LocalFuture<bool>;
-    /// Drops the entry under `key` (the API refused its token); `false` when the store failed.
-    fn delete(&self, key: &str) -> LocalFuture<bool>;
-    /// The token request that followed a miss (`get` found nothing usable) ended
-    /// without a token to `set`: it failed, or its token is not to be shared (use-once).
-    /// A store that locks on a miss unlocks here, so nobody waits for that token.
-    /// `false` when the store failed.
-    fn release(&self, key: &str) -> LocalFuture<bool>;
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, ReadableStream, Response, ResponseType, Url};
 
 use super::body::{discard, read_limited};
+use super::engine::parse_json;
 use super::error::{set, to_js};
 use super::options::{Query, QueryValue, RequestOptions};
 use super::transport::{describe, send, string_field, Deadline};
@@ -25,10 +26,6 @@ use zeroize::Zeroizing;
 
 #[wasm_bindgen]
 extern "C" {
-    // JSON.parse of a JS string: a 2xx body stays in the engine, never copied into wasm.
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    pub(super) fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
-
     /// The engine's `TextDecoder` (web-sys's `decode` would copy the text into wasm).
     type TextDecoder;
     // Throws a RangeError for a label the engine does not know.

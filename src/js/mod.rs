@@ -13,6 +13,7 @@
 
 mod api;
 mod body;
+mod engine;
 mod error;
 mod options;
 mod runtime;

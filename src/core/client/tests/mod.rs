@@ -6,13 +6,17 @@
 use super::*;
 use crate::core::config::{OptionValue, RawOptions};
 use crate::core::events::Sink;
+use crate::core::platform::{Clock, LocalFuture, TokenStore};
 use crate::core::seal::Derived;
-use crate::core::store::{SealedEntry, StoreAnswer, StoredToken, TokenStore};
+use crate::core::store::{SealedEntry, StoreAnswer, StoredToken};
+use crate::core::token::HttpRequest;
 use futures::channel::oneshot;
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::task::LocalSpawnExt;
 use std::collections::{HashMap, VecDeque};
+use std::future::{poll_fn, Future};
 use std::hash::{Hash, Hasher};
+use std::task::Poll;
 
 mod cache;
 mod clocks;

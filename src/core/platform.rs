@@ -1,0 +1,91 @@
+//! The platform seams: what the core asks of its host (time, waiting, background tasks, one
+//! HTTP attempt, the shared store) as traits, and [`LocalFuture`], the future they return.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::de::DeserializeOwned;
+
+use super::store::{SealedEntry, StoreAnswer};
+use super::token::{HttpRequest, HttpResponse};
+
+/// A boxed future that stays on the current thread (JavaScript has one).
+pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// Wall-clock time and randomness for jitter: all the decisions need.
+pub trait Clock {
+    /// Milliseconds since the epoch, read anew at every check (`Date.now()` in JS).
+    fn now_ms(&self) -> f64;
+    /// A random number in `[0, 1)`, for backoff jitter.
+    fn jitter(&self) -> f64;
+    /// An HTTP date (a `Retry-After` value) as ms since the epoch (`Date.parse` in JS).
+    fn parse_http_date(&self, text: &str) -> Option<f64>;
+}
+
+/// Waiting and background work: the JS event loop in the wasm, an executor natively.
+pub trait Runtime: Clock + 'static {
+    /// What a token request's waiters await.
+    type Latch: Latch;
+    /// Resolves after `ms` milliseconds.
+    fn sleep(&self, ms: f64) -> LocalFuture<()>;
+    /// A new, closed latch.
+    fn latch(&self) -> Self::Latch;
+    /// Runs `task` to its end on its own, after the current call has returned.
+    fn spawn(&self, task: LocalFuture<()>);
+    /// Whether the runtime ties I/O to the request that started it and cancels it when
+    /// that request ends (workerd): waiters of a token request started by another request
+    /// then give it up after the longest time a healthy one takes.
+    fn isolates_requests(&self) -> bool {
+        false
+    }
+}
+
+/// A one-shot signal many waiters await: each waiter is woken where it waits (in the
+/// wasm, by a promise reaction of its own, so a worker's request resumes in itself).
+pub trait Latch: Clone + 'static {
+    /// Wakes every waiter, now and later.
+    fn open(&self);
+    /// Resolves once the latch is open.
+    fn wait(&self) -> LocalFuture<()>;
+}
+
+/// Why an attempt produced no answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TransportError {
+    /// The request could not be made; a short description without secrets.
+    Network(String),
+    /// The attempt, body included, took longer than its time limit.
+    Timeout,
+}
+
+/// Sends one HTTP request and reads the whole answer, within `timeout_ms`.
+pub trait Transport: 'static {
+    /// One attempt.
+    fn send(&self, request: &HttpRequest, timeout_ms: f64) -> LocalFuture<Result<HttpResponse, TransportError>>;
+    /// `text` parsed as JSON into `T` (the engine's `JSON.parse` in the wasm); `None`
+    /// when it is not JSON.
+    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T>;
+    /// A plain decimal (`"3600"`, `"1.5"`, checked before) as a number: the engine's
+    /// `Number()` in the wasm, so the wasm carries no float parser of its own.
+    fn parse_number(&self, text: &str) -> Option<f64> {
+        text.parse().ok()
+    }
+}
+
+/// Where tokens are shared. Implementations turn their own failures into
+/// [`StoreAnswer::Unavailable`] / `false`;
+/// the client bounds every call with `timeoutMs`, and a call it gave up on is dropped
+/// (the wasm store then aborts the signal it handed the call).
+pub trait TokenStore {
+    /// The entry under `key`, if the store has a current one.
+    fn get(&self, key: &str) -> LocalFuture<StoreAnswer>;
+    /// Keeps `entry` under `key` for `ttl_seconds`; `false` when the store failed.
+    fn set(&self, key: &str, entry: &SealedEntry, ttl_seconds: f64) -> LocalFuture<bool>;
+    /// Drops the entry under `key` (the API refused its token); `false` when the store failed.
+    fn delete(&self, key: &str) -> LocalFuture<bool>;
+    /// The token request that followed a miss (`get` found nothing usable) ended
+    /// without a token to `set`: it failed, or its token is not to be shared (use-once).
+    /// A store that locks on a miss unlocks here, so nobody waits for that token.
+    /// `false` when the store failed.
+    fn release(&self, key: &str) -> LocalFuture<bool>;
+}
