@@ -16,9 +16,10 @@ use super::error::{set, to_js};
 use super::options::{Query, QueryValue, RequestOptions};
 use super::transport::{describe, send, string_field, Deadline};
 use super::Inner;
-use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
 use crate::core::hop::{is_redirect, next_hop, Answer, Location, NextHop, Sent};
+use crate::core::platform::with_timeout;
 use crate::core::redact::Field;
+use crate::core::redact::ERROR_BODY_LIMIT;
 use crate::core::response::{self, charset};
 use crate::core::retry::parse_retry_after;
 use crate::core::{Clock, Error, ErrorCode, Event, OptionValue};
@@ -414,7 +415,7 @@ async fn authed_fetch(
                     hops += 1;
                 }
                 NextHop::RetryWithNewToken => {
-                    if !inner.client.refused(token.id) {
+                    if !inner.client.replace_refused(token.id) {
                         cooldown = true; // the refused token is kept: this 401 is the answer
                         break 'attempts (response, deadline);
                     }

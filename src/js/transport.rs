@@ -11,7 +11,8 @@ use web_sys::{AbortController, Headers, RequestInit, RequestRedirect, Response};
 
 use super::body::read_limited;
 use super::runtime::Sleep;
-use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
+use crate::core::platform::with_timeout;
+use crate::core::redact::ERROR_BODY_LIMIT;
 use crate::core::token::TOKEN_ANSWER_LIMIT;
 use crate::core::{HttpRequest, HttpResponse, LocalFuture, Transport, TransportError};
 
