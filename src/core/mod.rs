@@ -24,7 +24,7 @@ pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
 pub use events::{Event, Events, Stats, StoreOp, StoreOutcome, TokenSource};
 pub use json::Scalar;
-pub use platform::{with_timeout, Clock, Latch, LocalFuture, Runtime, TokenStore, Transport, TransportError};
+pub use platform::{with_timeout, Clock, Latch, LocalFuture, Parse, Runtime, TokenStore, Transport, TransportError};
 pub use redact::Secret;
 pub use response::ResponseType;
 pub use seal::{Derived, KeyMaterial, Sealer, SealingKey};
