@@ -8,6 +8,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod flight;
 pub mod hop;
 pub mod json;
 pub mod platform;

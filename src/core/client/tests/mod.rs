@@ -7,7 +7,7 @@ use super::*;
 use crate::core::config::{OptionValue, RawOptions};
 use crate::core::events::Sink;
 use crate::core::platform::TransportError;
-use crate::core::platform::{Clock, LocalFuture, Parse, TokenStore};
+use crate::core::platform::{Clock, Latch, LocalFuture, Parse, TokenStore};
 use crate::core::seal::Derived;
 use crate::core::seal::{self, KeyMaterial, Sealer, SealingKey};
 use crate::core::store::{SealedEntry, StoreAnswer, StoredToken};
