@@ -6,6 +6,7 @@
 use super::*;
 use crate::core::config::{OptionValue, RawOptions};
 use crate::core::events::Sink;
+use crate::core::flight::Flight;
 use crate::core::platform::TransportError;
 use crate::core::platform::{Clock, Latch, LocalFuture, Parse, TokenStore};
 use crate::core::seal::Derived;
