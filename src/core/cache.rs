@@ -85,11 +85,6 @@ impl TokenCache {
         self.cached.clone().filter(|t| now < t.expires_at)
     }
 
-    /// The id of the cached token, if one is cached.
-    pub fn cached_id(&self) -> Option<u64> {
-        self.cached.as_ref().map(|t| t.id)
-    }
-
     /// When the cached token expires (ms since the epoch), if one is cached.
     pub fn expires_at(&self) -> Option<f64> {
         self.cached.as_ref().map(|t| t.expires_at)

@@ -26,7 +26,7 @@ use super::retry::MAX_RETRY_AFTER_SECONDS;
 use super::store::StoredToken;
 use super::token::{token_request, Token};
 
-pub use attempt::AfterAttempt;
+use attempt::AfterAttempt;
 use secrets::HeldTokens;
 pub use secrets::{PendingCall, FREED_WHILE_PENDING, HELD_TOKENS};
 pub use shared::SharedStore;
@@ -36,7 +36,7 @@ use shared::StoreKeys;
 pub type FlightResult = Result<Rc<CachedToken>, Error>;
 
 /// A token request in the air: its waiters await the latch, then read the result.
-pub struct Flight<L> {
+struct Flight<L> {
     latch: L,
     result: Rc<RefCell<Option<FlightResult>>>,
 }
@@ -52,15 +52,67 @@ impl<L: Clone> Clone for Flight<L> {
 
 impl<L: Latch> Flight<L> {
     /// Whether `self` and `other` are the same token request.
-    pub fn same(&self, other: &Flight<L>) -> bool {
+    fn same(&self, other: &Flight<L>) -> bool {
         Rc::ptr_eq(&self.result, &other.result)
     }
 
     /// Its result, once it lands.
-    pub async fn wait(self) -> FlightResult {
+    async fn wait(self) -> FlightResult {
         self.latch.wait().await;
         let result = self.result.borrow().clone();
         result.unwrap_or_else(|| Err(Error::new(ErrorCode::Network, "the token request was abandoned")))
+    }
+}
+
+/// What asking for a token gives at once ([`TokenClient::token_now`]).
+pub enum TokenNow<R: Runtime, T: Transport> {
+    /// The cached token, fresh: served from memory (counted in `cache_hits`).
+    Fresh(Rc<CachedToken>),
+    /// No fresh token: await [`PendingToken::wait`].
+    Pending(PendingToken<R, T>),
+}
+
+/// A token on its way: the token request in flight, with grace applied to its result
+/// (and, where the runtime isolates requests, a time limit of each caller's own).
+pub struct PendingToken<R: Runtime, T: Transport> {
+    client: Rc<TokenClient<R, T>>,
+    /// The token request every caller of the moment shares; `None` where the runtime
+    /// isolates requests: each caller then joins one in its own request ([`TokenClient::join`]).
+    flight: Option<Flight<R::Latch>>,
+}
+
+impl<R: Runtime, T: Transport> Clone for PendingToken<R, T> {
+    fn clone(&self) -> Self {
+        PendingToken {
+            client: Rc::clone(&self.client),
+            flight: self.flight.clone(),
+        }
+    }
+}
+
+impl<R: Runtime, T: Transport> PendingToken<R, T> {
+    /// Whether `self` and `other` settle together, with the same result: they await the
+    /// same token request, in a runtime where callers may share it. One promise may then
+    /// serve both.
+    pub fn same_request(&self, other: &PendingToken<R, T>) -> bool {
+        match (&self.flight, &other.flight) {
+            (Some(a), Some(b)) => a.same(b),
+            _ => false,
+        }
+    }
+
+    /// The token: the token request's, or, when it failed, the cached one while it has
+    /// not expired (grace).
+    pub async fn wait(self) -> FlightResult {
+        let result = match self.flight {
+            Some(flight) => flight.wait().await,
+            // A token that landed since the caller asked is served from memory.
+            None => match self.client.fresh_hit() {
+                Some(token) => return Ok(token),
+                None => self.client.join(false).await,
+            },
+        };
+        self.client.with_grace(result)
     }
 }
 
@@ -139,7 +191,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// The cached token if it can be served now, without any I/O: outside its refresh
     /// window, and not waiting for the store to be read once more (see
     /// [`flight`](Self::flight)).
-    pub fn fresh_token(&self) -> Option<Rc<CachedToken>> {
+    fn fresh_token(&self) -> Option<Rc<CachedToken>> {
         self.cache.borrow().fresh_token(self.runtime.now_ms())
     }
 
@@ -151,11 +203,6 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// When the cached token expires (ms since the epoch), if one is cached.
     pub fn expires_at(&self) -> Option<f64> {
         self.cache.borrow().expires_at()
-    }
-
-    /// The id of the cached token, if one is cached.
-    pub fn cached_id(&self) -> Option<u64> {
-        self.cache.borrow().cached_id()
     }
 
     /// Forgets the cached token (`clear()`). A token request already in flight goes on,
@@ -181,14 +228,29 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
 
     /// A usable token: from memory while outside the skew window, else fetched (joining
     /// a request already in flight). When the refresh fails but the old token has not
-    /// expired yet, the old token is returned.
+    /// expired yet, the old token is returned. [`token_now`](Self::token_now), awaited.
     pub async fn get_token(self: Rc<Self>) -> FlightResult {
-        if let Some(token) = self.fresh_token() {
-            bump(&self.events.stats.cache_hits);
-            return Ok(token);
+        match self.token_now() {
+            TokenNow::Fresh(token) => Ok(token),
+            TokenNow::Pending(pending) => pending.wait().await,
         }
-        let result = self.join(false).await;
-        self.with_grace(result)
+    }
+
+    /// The one token path, split where a caller may answer at once: the cached token
+    /// while it is fresh (counted as a cache hit), else the token request to await (one
+    /// in flight for every caller of the moment, started when there is none; grace and the
+    /// isolated runtime's rule included). A JS promise per [`TokenNow::Fresh`] token and
+    /// per [`PendingToken::same_request`] is all a binding adds.
+    pub fn token_now(self: &Rc<Self>) -> TokenNow<R, T> {
+        if let Some(token) = self.fresh_hit() {
+            return TokenNow::Fresh(token);
+        }
+        // Where the runtime isolates requests, each caller waits in its own request.
+        let flight = (!self.runtime.isolates_requests()).then(|| self.flight(false));
+        TokenNow::Pending(PendingToken {
+            client: Rc::clone(self),
+            flight,
+        })
     }
 
     /// A new token now (joining a request already in flight); no grace on failure. The
@@ -225,16 +287,23 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
 
 /// The cache's decisions with this client's clock, options and redaction.
 impl<R: Runtime, T: Transport> TokenClient<R, T> {
+    /// The cached token if it is fresh, counted as a cache hit.
+    fn fresh_hit(&self) -> Option<Rc<CachedToken>> {
+        let token = self.fresh_token()?;
+        bump(&self.events.stats.cache_hits);
+        Some(token)
+    }
+
     /// Caches a token that a token request ended with (not after `free()`); one with
     /// `expires_in: 0` is handed to its waiters and never kept.
-    pub fn land(&self, token: &Rc<CachedToken>) {
+    fn land(&self, token: &Rc<CachedToken>) {
         if !self.wiped.get() {
             self.cache.borrow_mut().land(token);
         }
     }
 
     /// Grace: a failed refresh gives way to the cached token while it has not expired.
-    pub fn with_grace(&self, result: FlightResult) -> FlightResult {
+    fn with_grace(&self, result: FlightResult) -> FlightResult {
         let error = match result {
             Err(error) => error,
             ok => return ok,
@@ -262,7 +331,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
 
     /// What to write to the shared store for a fetched token, and for how many seconds;
     /// `None` for a token that should not be shared (use-once, or about to expire).
-    pub fn store_entry(&self, token: &CachedToken) -> Option<(StoredToken, f64)> {
+    fn store_entry(&self, token: &CachedToken) -> Option<(StoredToken, f64)> {
         store_entry(token, self.runtime.now_ms())
     }
 
@@ -290,7 +359,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// The longest a healthy token request can take, in ms: every attempt at its time
     /// limit, the longest wait between attempts (a `Retry-After` of 60 s), the store's
     /// read (its write goes on in the background), and a second of slack for the timers.
-    pub fn longest_flight_ms(&self) -> f64 {
+    fn longest_flight_ms(&self) -> f64 {
         let timeout = self.config.timeout_ms;
         let attempts = f64::from(self.config.max_retries + 1);
         let waits = f64::from(self.config.max_retries) * MAX_RETRY_AFTER_SECONDS * 1000.0;
@@ -305,7 +374,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// the runtime isolates requests, a waiter gives up a request that has not landed in
     /// the longest time a healthy one takes (the request that started it ended and took
     /// its I/O along) and starts another one, once.
-    pub async fn join(self: &Rc<Self>, refresh: bool) -> FlightResult {
+    async fn join(self: &Rc<Self>, refresh: bool) -> FlightResult {
         if !self.runtime.isolates_requests() {
             return self.flight(refresh).wait().await;
         }
@@ -335,7 +404,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// token then replaces it; on a miss it is shared (written) instead; otherwise it is
     /// kept, and served from memory until its refresh window. So the cost is bounded: one
     /// store read per such token, none on a healthy cached path.
-    pub fn flight(self: &Rc<Self>, skip_store_read: bool) -> Flight<R::Latch> {
+    fn flight(self: &Rc<Self>, skip_store_read: bool) -> Flight<R::Latch> {
         let mut current = self.flight.borrow_mut();
         if let Some(flight) = current.clone() {
             return flight;

@@ -19,7 +19,7 @@ pub mod store;
 pub mod token;
 
 pub use cache::CachedToken;
-pub use client::{AfterAttempt, SharedStore, TokenClient};
+pub use client::{PendingToken, SharedStore, TokenClient, TokenNow};
 pub use config::{Config, OptionValue, RawOptions};
 pub use error::{Error, ErrorCode};
 pub use events::{Event, Events, Stats, StoreOp, StoreOutcome, TokenSource};

@@ -15,8 +15,8 @@ use crate::core::token::{oauth_error_fields, process_token_response, HttpRespons
 
 /// What to do after an attempt of the token request.
 #[derive(Debug)]
-pub enum AfterAttempt {
-    /// A token (not cached yet: see [`TokenClient::land`]).
+pub(super) enum AfterAttempt {
+    /// A token (not cached yet: it lands when its token request ends).
     Token(Rc<CachedToken>),
     /// Wait `wait_ms`, then try again; `error` is what this attempt failed with.
     RetryIn {
@@ -32,7 +32,7 @@ pub enum AfterAttempt {
 impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// What attempt number `attempt` (from 1; 0 counts as 1 for the backoff), sent at
     /// `sent_at`, leads to.
-    pub fn after_attempt(
+    pub(super) fn after_attempt(
         &self,
         outcome: Result<HttpResponse, TransportError>,
         sent_at: f64,
