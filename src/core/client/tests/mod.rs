@@ -6,10 +6,10 @@
 use super::*;
 use crate::core::config::{OptionValue, RawOptions};
 use crate::core::events::Sink;
+use crate::core::http::HttpRequest;
 use crate::core::platform::{Clock, LocalFuture, TokenStore};
 use crate::core::seal::Derived;
 use crate::core::store::{SealedEntry, StoreAnswer, StoredToken};
-use crate::core::token::HttpRequest;
 use futures::channel::oneshot;
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::task::LocalSpawnExt;
