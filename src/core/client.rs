@@ -12,16 +12,17 @@ use std::task::Poll;
 
 use zeroize::{Zeroize, Zeroizing};
 
-use super::config::Config;
+use super::config::{Config, MAX_EXPIRES_IN};
 use super::error::{Error, ErrorCode};
 use super::events::{bump, Event, Events, StoreOp, StoreOutcome, TokenSource};
+use super::http::is_visible_ascii;
 use super::http::HttpResponse;
 use super::platform::{Latch, LocalFuture, Runtime, TokenStore, Transport, TransportError};
 use super::redact::{clean, Field, Secret};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
 use super::seal::{self, KeyMaterial, Sealer, SealingKey};
 use super::store::{SealedEntry, StoreAnswer, StoredToken, MAX_STORED_TOKEN_LEN};
-use super::token::{is_visible_ascii, oauth_error_fields, process_token_response, token_request, MAX_EXPIRES_IN};
+use super::token::{oauth_error_fields, process_token_response, token_request};
 use super::token::{Token, TokenAnswer};
 
 pub use super::redact::ERROR_BODY_LIMIT;
