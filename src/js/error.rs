@@ -1,8 +1,9 @@
 //! Rust errors as JavaScript `CedatoError`s: an `Error` whose `name` is `"CedatoError"`,
 //! with `code`, `status`, `retryable`, and the other fields of the SPEC's errors table.
 
-use js_sys::Reflect;
 use wasm_bindgen::JsValue;
+
+pub use super::engine::set;
 
 use crate::core::{Error, ErrorCode};
 
@@ -33,10 +34,4 @@ pub fn to_js(error: &Error) -> JsValue {
 /// A `CedatoError` with a code and a message and nothing else.
 pub fn js_error(code: ErrorCode, message: &str) -> JsValue {
     to_js(&Error::new(code, message))
-}
-
-/// Sets a field of an object this crate just made (a plain object, an `Error`): that
-/// cannot fail, and if it did, the object would still be usable.
-pub fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &key.into(), value);
 }

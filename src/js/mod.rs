@@ -35,7 +35,7 @@ use error::{js_error, set, to_js};
 use runtime::WebRuntime;
 use transport::WebTransport;
 
-type Client = TokenClient<WebRuntime, WebTransport>;
+use api::{Api, Client};
 
 /// Which part of a token a promise resolves with.
 #[derive(Clone, Copy, PartialEq)]
@@ -71,9 +71,8 @@ struct Shared {
 /// The state of one `CedatoAuth`, shared by its pending calls.
 struct Inner {
     client: Rc<Client>,
-    /// `baseUrl`'s origin as the engine's WHATWG URL serializes it.
-    origin: String,
-    fetch: Option<Function>,
+    /// What `fetch()` and `request()` need (the same client).
+    api: Rc<Api>,
     memo: RefCell<Option<Memo>>,
     shared: RefCell<Option<Shared>>,
 }
@@ -110,16 +109,18 @@ impl CedatoAuth {
         let sink = options
             .on_event
             .map(|on_event| Box::new(move |e: &Event| report(&on_event, e)) as _);
+        let client = TokenClient::new(
+            config,
+            WebRuntime::detect(),
+            WebTransport {
+                fetch: options.fetch.clone(),
+            },
+            options.store,
+            Events::new(sink),
+        );
         let inner = Inner {
-            origin,
-            fetch: options.fetch.clone(),
-            client: TokenClient::new(
-                config,
-                WebRuntime::detect(),
-                WebTransport { fetch: options.fetch },
-                options.store,
-                Events::new(sink),
-            ),
+            api: Rc::new(Api::new(Rc::clone(&client), origin, options.fetch)),
+            client,
             memo: RefCell::default(),
             shared: RefCell::default(),
         };
@@ -187,7 +188,7 @@ impl CedatoAuth {
             return freed;
         }
         let init = init.map_or(JsValue::UNDEFINED, JsValue::from);
-        self.inner.call(api::fetch(Rc::clone(&self.inner), input, init))
+        self.inner.call(api::fetch(Rc::clone(&self.inner.api), input, init))
     }
 
     /// A call through `fetch`: resolves with the body of a 2xx answer, parsed as JSON
@@ -203,7 +204,7 @@ impl CedatoAuth {
             return freed;
         }
         let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
-        self.inner.call(api::request(Rc::clone(&self.inner), path, options))
+        self.inner.call(api::request(Rc::clone(&self.inner.api), path, options))
     }
 
     /// Wipes the instance: the secret and the tokens are overwritten in memory (once

@@ -6,13 +6,12 @@
 use super::*;
 use crate::core::config::{OptionValue, RawOptions};
 use crate::core::events::Sink;
+use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::platform::TransportError;
 use crate::core::platform::{Clock, LocalFuture, TokenStore};
 use crate::core::seal::Derived;
 use crate::core::seal::{self, KeyMaterial, Sealer, SealingKey};
 use crate::core::store::{SealedEntry, StoreAnswer, StoredToken};
-use crate::core::token::HttpRequest;
-use crate::core::token::HttpResponse;
 use futures::channel::oneshot;
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::task::LocalSpawnExt;
