@@ -4,12 +4,18 @@ use core::fmt;
 
 use strum::{IntoStaticStr, VariantArray};
 
-/// What went wrong, as JavaScript callers see it in `err.code`.
+/// What `err.code` can be: what went wrong.
 ///
 /// The variant names are the one source of the code strings: strum spells them in
-/// snake_case for [`as_str`](Self::as_str) and [`from_code`](Self::from_code), and the
-/// events are serialized with that same string.
+/// snake_case for `as_str` and `from_code`, serde for the events, and tsify for their
+/// TypeScript (`CedatoErrorCode`); tests/schema.rs holds the two spellings to each other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, IntoStaticStr, VariantArray)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    tsify(type_prefix = "Cedato"),
+    serde(rename_all = "snake_case")
+)]
 #[strum(serialize_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorCode {

@@ -28,19 +28,22 @@ pub struct StoredToken {
     pub refresh_at: Option<f64>,
 }
 
-/// The one definition of the stored form: what the library hands to a store's `set` and
-/// takes back from its `get`, `{ sealed, expiresAt, refreshAt }`, and in a `get` answer
-/// optionally `expiresInMs`, the time left as the store itself measures it. A store reads
-/// only the times (to expire the entry); `sealed` is opaque to it.
+/// The one definition of the stored form: what CedatoAuth hands to a store's `set`
+/// (`{ sealed, expiresAt, refreshAt }`) and takes back from its `get`, where the answer
+/// may add `expiresInMs`, the time left as the store itself measures it. A store reads
+/// only the times (to expire the entry); `sealed` is opaque to it. (Its TypeScript is
+/// `StoredTokenAnswer`; `StoredToken` is the same without `expiresInMs`.)
 ///
-/// `expiresAt` and `refreshAt` are on the writer's clock. A reader judges the time left
-/// on its own clock: from `expiresInMs` when the store gives it (Redis from the key's
-/// `PTTL`, the Durable Object broker from its clock), else from `expiresAt`; never longer
-/// than the token's own lifetime after the reader first saw it (see
-/// [`TokenClient::accept_stored`](super::client::TokenClient::accept_stored)). The refresh
-/// window, `expiresAt - refreshAt`, is a length and the same on every clock: the fleet's
-/// refresh point is `expiresInMs - (expiresAt - refreshAt)` from now.
+/// `expiresAt` and `refreshAt` are on the writer's clock. Clocks differ across a fleet
+/// (containers without NTP, VMs after suspend), so a reader judges the time left on its
+/// own clock: from `expiresInMs` when the store gives it (the shipped Redis store reads
+/// the key's PTTL with the value, the Durable Object broker answers from its clock), else
+/// from `expiresAt`; never longer than the token's own lifetime after the reader first
+/// saw it. The refresh window, `expiresAt - refreshAt`, is a length and the same on every
+/// clock: the fleet's refresh point is `expiresInMs - (expiresAt - refreshAt)` from now,
+/// and a store hands the value out while `expiresInMs > expiresAt - refreshAt`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(rename = "StoredTokenAnswer"))]
 #[serde(rename_all = "camelCase")]
 pub struct SealedEntry {
     /// The token and its lifetime sealed with AES-256-GCM: nonce, ciphertext and tag,

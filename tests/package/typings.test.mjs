@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, test } from "node:test";
-import { checkMisuses, makeProject, tsc } from "./setup.mjs";
+import { checkMisuses, makeProject, PKG_DIR, tsc } from "./setup.mjs";
 
 let dir;
 before(async () => {
@@ -24,4 +24,30 @@ test("typings: each misuse in misuse.ts is a compile error on its own line, and 
   const r = await tsc(dir, ["misuse.ts"], "bundler");
   const count = checkMisuses("misuse.ts", source, r);
   assert.ok(count >= 15, `misuse lines found: ${count}`);
+});
+
+// The events' TypeScript is derived from the Rust types (tsify: src/core/events.rs,
+// error.rs). The event guard of the Node suites holds its own copy of the schema, its
+// lists held to the Rust enums by tests/schema.rs; here its field names and lists are
+// held to the shipped declarations.
+test("typings: the event guard's schema is the shipped CedatoEvent, field by field", async () => {
+  const { CODES, OPS, OUTCOMES, SHAPES, SOURCES } = await import("../support/event-guard.mjs");
+  const dts = await readFile(join(PKG_DIR, "cedato_auth.d.ts"), "utf8");
+  const alias = (name) => {
+    const found = new RegExp(`^export type ${name} = (.*);$`, "m").exec(dts);
+    assert.ok(found, `the .d.ts declares ${name} on one line`);
+    return found[1];
+  };
+  const strings = (name) => [...alias(name).matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+  assert.deepEqual(strings("CedatoErrorCode"), CODES);
+  assert.deepEqual(strings("CedatoTokenSource"), SOURCES);
+  assert.deepEqual(strings("CedatoStoreOp"), OPS);
+  assert.deepEqual(strings("CedatoStoreOutcome"), OUTCOMES);
+  const declared = Object.fromEntries(
+    alias("CedatoEvent")
+      .split(" | {")
+      .map((object) => [/type: "(\w+)"/.exec(object)?.[1], [...object.matchAll(/(\w+)\??: /g)].map((m) => m[1])]),
+  );
+  assert.deepEqual(Object.keys(declared).sort(), Object.keys(SHAPES).sort());
+  for (const [type, shape] of Object.entries(SHAPES)) assert.deepEqual(declared[type], Object.keys(shape), type);
 });
