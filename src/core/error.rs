@@ -7,8 +7,10 @@ use strum::{IntoStaticStr, VariantArray};
 /// What `err.code` can be: what went wrong.
 ///
 /// The variant names are the one source of the code strings: strum spells them in
-/// snake_case for `as_str` and `from_code`, serde for the events, and tsify for their
-/// TypeScript (`CedatoErrorCode`); tests/schema.rs holds the two spellings to each other.
+/// snake_case for `as_str`, `from_code` and the events (`serialize_as_str`); tsify spells
+/// them for the TypeScript (`CedatoErrorCode`) from the serde attribute read on wasm32
+/// only. The two spellings are held to each other through the event guard
+/// (tests/schema.rs, tests/package/typings.test.mjs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, IntoStaticStr, VariantArray)]
 #[cfg_attr(
     target_arch = "wasm32",
@@ -53,7 +55,8 @@ impl ErrorCode {
 
 /// `impl Serialize` for fieldless enums that derive strum's `IntoStaticStr`: each value is
 /// written as its strum string. serde's `#[serde(into = "&'static str")]` does the same
-/// through `&&str`, in 21 B (wasm gzip) more for the four enums of the events.
+/// through `&&str`, in 21 B (wasm gzip) more for the four enums of the events, and a
+/// derived `Serialize` with `rename_all` (`serialize_unit_variant`) in 234 B more.
 macro_rules! serialize_as_str {
     ($($kind:ty),*) => {$(
         impl serde::Serialize for $kind {

@@ -88,8 +88,9 @@ pub enum Event<'a> {
 }
 
 // The events' enum fields are written as their lower-case variant names, the way
-// `ErrorCode` is: strum spells them for Rust, serde for JavaScript and tsify for the
-// TypeScript; tests/schema.rs holds the two spellings to each other.
+// `ErrorCode` is: strum spells them for Rust and JavaScript (serialize_as_str), tsify
+// for the TypeScript (from the serde attribute, read on wasm32 only); held to each other
+// through the event guard (tests/schema.rs, tests/package/typings.test.mjs).
 
 /// Where a `token` event's token came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr, VariantArray)]
