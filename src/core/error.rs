@@ -2,43 +2,69 @@
 
 use core::fmt;
 
-use strum::{IntoStaticStr, VariantArray};
+use strum::VariantArray;
 
-/// What `err.code` can be: what went wrong.
+/// Declares a fieldless enum whose values JavaScript sees as strings (`err.code`, the
+/// events' enum fields), spelled from the variant names by one case rule (`$case`):
+/// strum spells them for Rust (`IntoStaticStr`, `VariantArray`) and `Serialize` writes that
+/// string; on wasm32, tsify declares the TypeScript union `Cedato<Name>` by the same rule
+/// (from the serde attribute, which nothing else reads). The two spellings are held to
+/// each other through the event guard (tests/schema.rs, tests/package/typings.test.mjs).
 ///
-/// The variant names are the one source of the code strings: strum spells them in
-/// snake_case for `as_str`, `from_code` and the events (`serialize_as_str`); tsify spells
-/// them for the TypeScript (`CedatoErrorCode`) from the serde attribute read on wasm32
-/// only. The two spellings are held to each other through the event guard
-/// (tests/schema.rs, tests/package/typings.test.mjs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, IntoStaticStr, VariantArray)]
-#[cfg_attr(
-    target_arch = "wasm32",
-    derive(tsify::Tsify),
-    tsify(type_prefix = "Cedato"),
-    serde(rename_all = "snake_case")
-)]
-#[strum(serialize_all = "snake_case")]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// Bad constructor options.
-    InvalidConfig,
-    /// The token endpoint answered 400, 401 or 403: the credentials were refused.
-    TokenRejected,
-    /// The token endpoint still answered 429 after the retries.
-    RateLimited,
-    /// The token endpoint still answered 5xx after the retries.
-    ServerError,
-    /// The request could not be made (refused, DNS, CORS) after the retries.
-    Network,
-    /// An attempt exceeded `timeoutMs` and the retries are spent.
-    Timeout,
-    /// A 2xx answer that cannot be used.
-    InvalidResponse,
-    /// `fetch`/`request` with a URL outside the base URL's origin, or bad arguments.
-    InvalidRequest,
-    /// Another non-2xx answer (from the API, or from the token endpoint).
-    Http,
+/// `Serialize` is written by hand: serde's `#[serde(into = "&'static str")]` does the same
+/// through `&&str` in 21 B (wasm gzip) more for the four enums, a derived `Serialize`
+/// (`serialize_unit_variant`) in 234 B more.
+macro_rules! string_enum {
+    ($case:tt, $(#[$meta:meta])* pub enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
+        #[cfg_attr(
+            target_arch = "wasm32",
+            derive(tsify::Tsify),
+            tsify(type_prefix = "Cedato"),
+            serde(rename_all = $case)
+        )]
+        #[strum(serialize_all = $case)]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant,)*
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str((*self).into())
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+string_enum! {
+    "snake_case",
+    /// What `err.code` can be: what went wrong.
+    ///
+    /// The variant names are the one source of the code strings (see `string_enum`),
+    /// in snake_case: `as_str`, `from_code`, the events and the TypeScript `CedatoErrorCode`.
+    #[non_exhaustive]
+    pub enum ErrorCode {
+        /// Bad constructor options.
+        InvalidConfig,
+        /// The token endpoint answered 400, 401 or 403: the credentials were refused.
+        TokenRejected,
+        /// The token endpoint still answered 429 after the retries.
+        RateLimited,
+        /// The token endpoint still answered 5xx after the retries.
+        ServerError,
+        /// The request could not be made (refused, DNS, CORS) after the retries.
+        Network,
+        /// An attempt exceeded `timeoutMs` and the retries are spent.
+        Timeout,
+        /// A 2xx answer that cannot be used.
+        InvalidResponse,
+        /// `fetch`/`request` with a URL outside the base URL's origin, or bad arguments.
+        InvalidRequest,
+        /// Another non-2xx answer (from the API, or from the token endpoint).
+        Http,
+    }
 }
 
 impl ErrorCode {
@@ -52,23 +78,6 @@ impl ErrorCode {
         self.into()
     }
 }
-
-/// `impl Serialize` for fieldless enums that derive strum's `IntoStaticStr`: each value is
-/// written as its strum string. serde's `#[serde(into = "&'static str")]` does the same
-/// through `&&str`, in 21 B (wasm gzip) more for the four enums of the events, and a
-/// derived `Serialize` with `rename_all` (`serialize_unit_variant`) in 234 B more.
-macro_rules! serialize_as_str {
-    ($($kind:ty),*) => {$(
-        impl serde::Serialize for $kind {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str((*self).into())
-            }
-        }
-    )*};
-}
-pub(crate) use serialize_as_str;
-
-serialize_as_str!(ErrorCode);
 
 /// A failure of any part of the library.
 ///

@@ -6,9 +6,8 @@
 use std::cell::Cell;
 
 use serde::Serialize;
-use strum::{IntoStaticStr, VariantArray};
 
-use super::error::{serialize_as_str, ErrorCode};
+use super::error::{string_enum, ErrorCode};
 
 /// What `onEvent` receives: one thing the library did, as `{ type: "<variant in lower
 /// case>", … }` with camelCase fields; `type` tells which. Times are in ms; an absent
@@ -88,73 +87,54 @@ pub enum Event<'a> {
 }
 
 // The events' enum fields are written as their lower-case variant names, the way
-// `ErrorCode` is: strum spells them for Rust and JavaScript (serialize_as_str), tsify
-// for the TypeScript (from the serde attribute, read on wasm32 only); held to each other
-// through the event guard (tests/schema.rs, tests/package/typings.test.mjs).
+// `ErrorCode` is (see `string_enum`).
 
-/// Where a `token` event's token came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr, VariantArray)]
-#[cfg_attr(
-    target_arch = "wasm32",
-    derive(tsify::Tsify),
-    tsify(type_prefix = "Cedato"),
-    serde(rename_all = "lowercase")
-)]
-#[strum(serialize_all = "lowercase")]
-pub enum TokenSource {
-    /// The shared `tokenStore`.
-    Store,
-    /// The token endpoint.
-    Endpoint,
+string_enum! {
+    "lowercase",
+    /// Where a `token` event's token came from.
+    pub enum TokenSource {
+        /// The shared `tokenStore`.
+        Store,
+        /// The token endpoint.
+        Endpoint,
+    }
 }
 
-/// The `tokenStore` call a `store` event reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr, VariantArray)]
-#[cfg_attr(
-    target_arch = "wasm32",
-    derive(tsify::Tsify),
-    tsify(type_prefix = "Cedato"),
-    serde(rename_all = "lowercase")
-)]
-#[strum(serialize_all = "lowercase")]
-pub enum StoreOp {
-    /// Reading the shared token.
-    Get,
-    /// Writing a fetched token.
-    Set,
-    /// Removing the shared token.
-    Delete,
-    /// Unlocking after a miss with nothing to share.
-    Release,
+string_enum! {
+    "lowercase",
+    /// The `tokenStore` call a `store` event reports.
+    pub enum StoreOp {
+        /// Reading the shared token.
+        Get,
+        /// Writing a fetched token.
+        Set,
+        /// Removing the shared token.
+        Delete,
+        /// Unlocking after a miss with nothing to share.
+        Release,
+    }
 }
 
-/// How a `tokenStore` call ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr, VariantArray)]
-#[cfg_attr(
-    target_arch = "wasm32",
-    derive(tsify::Tsify),
-    tsify(type_prefix = "Cedato"),
-    serde(rename_all = "lowercase")
-)]
-#[strum(serialize_all = "lowercase")]
-pub enum StoreOutcome {
-    /// `get`: a token usable now.
-    Hit,
-    /// `get`: nothing usable.
-    Miss,
-    /// `get`: a value that does not open under this client's credentials (a miss).
-    Invalid,
-    /// `get`: the store shared the fleet's failed token request.
-    Failure,
-    /// `set`, `delete`, `release`: done.
-    Written,
-    /// The store failed.
-    Error,
-    /// The store did not answer within `timeoutMs`.
-    Timeout,
+string_enum! {
+    "lowercase",
+    /// How a `tokenStore` call ended.
+    pub enum StoreOutcome {
+        /// `get`: a token usable now.
+        Hit,
+        /// `get`: nothing usable.
+        Miss,
+        /// `get`: a value that does not open under this client's credentials (a miss).
+        Invalid,
+        /// `get`: the store shared the fleet's failed token request.
+        Failure,
+        /// `set`, `delete`, `release`: done.
+        Written,
+        /// The store failed.
+        Error,
+        /// The store did not answer within `timeoutMs`.
+        Timeout,
+    }
 }
-
-serialize_as_str!(TokenSource, StoreOp, StoreOutcome);
 
 /// `auth.stats`: counters since construction.
 #[derive(Debug, Default, Serialize)]
