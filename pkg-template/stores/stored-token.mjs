@@ -16,6 +16,14 @@
 // Fields are read as own properties, so a polluted Object.prototype changes nothing.
 // The rule is held to the library's by the fixtures in tests/fixtures/stored-values.json.
 
+/**
+ * How every store key of `clientId` at `baseUrl` (as CedatoAuth normalizes it, its
+ * `toJSON().baseUrl`) begins: `cedato-auth:v2:<baseUrl>:<clientId>:`, then the
+ * credentials' fingerprint (`store_key` in src/core/seal.rs; held to it by the fixtures in
+ * tests/fixtures/store-keys.json).
+ */
+export const storeKeyPrefix = (baseUrl, clientId) => `cedato-auth:v2:${baseUrl}:${clientId}:`;
+
 /** An own property's value, or undefined. */
 const own = (value, name) => (Object.hasOwn(value, name) ? value[name] : undefined);
 const finite = (value) => typeof value === "number" && Number.isFinite(value);

@@ -177,6 +177,34 @@ mod tests {
         );
     }
 
+    /// The fixtures the JavaScript side is fed too (tests/fleet/stored-values.test.mjs: the
+    /// wasm's key, the Durable Object broker's prefix rule, node:crypto's HKDF). Natively
+    /// the layout: each key is `store_key` of its configuration and its own fingerprint.
+    #[test]
+    fn the_store_keys_of_the_shared_fixtures_have_the_library_layout() {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Fixture {
+            name: String,
+            base_url: String,
+            client_id: String,
+            client_secret: String,
+            key: String,
+        }
+        let fixtures: Vec<Fixture> =
+            serde_json::from_str(include_str!("../../tests/fixtures/store-keys.json")).unwrap();
+        assert!(fixtures.len() >= 4);
+        for f in fixtures {
+            let (_, fingerprint) = f.key.rsplit_once(':').unwrap();
+            let fingerprint = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(fingerprint)
+                .unwrap();
+            assert_eq!(fingerprint.len(), FINGERPRINT_LEN, "{}", f.name);
+            let c = config(&f.client_id, &f.client_secret, Some(&f.base_url));
+            assert_eq!(store_key(&c, &fingerprint), f.key, "{}", f.name);
+        }
+    }
+
     #[test]
     fn associated_data_binds_both_times_and_the_key() {
         let ad = associated_data("k", 1.0, 2.0);
