@@ -13,7 +13,7 @@ use std::task::Poll;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::config::Config;
-use super::error::{Error, ErrorCode};
+use super::error::{Error, ErrorCode, Redacted};
 use super::events::{bump, Event, Events, StoreOp, StoreOutcome, TokenSource};
 use super::platform::{Latch, LocalFuture, Runtime, TokenStore, Transport, TransportError};
 use super::redact::{clean, Field, Secret};
@@ -277,16 +277,18 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         error
     }
 
-    /// The error a call settles with: after `free()`, its code, status and `retryAfter`
-    /// only, with a fixed message (no text of the server's: no body, OAuth fields or cause).
-    pub fn settled_error(&self, error: Error) -> Error {
+    /// The error a call settles with, the one way an error of the client reaches JS
+    /// (`error` was redacted where it was made): after `free()`, its code, status and
+    /// `retryAfter` only, with a fixed message (no text of the server's: no body, OAuth
+    /// fields or cause).
+    pub fn settled_error(&self, error: Error) -> Redacted {
         if !self.wiped.get() {
-            return error;
+            return Redacted::by_client(error);
         }
         let mut freed = Error::new(error.code, FREED_WHILE_PENDING);
         freed.status = error.status;
         freed.retry_after = error.retry_after;
-        freed
+        Redacted::by_client(freed)
     }
 
     /// Counts a call as pending until the returned guard is dropped (when it settled).

@@ -83,7 +83,8 @@ impl ErrorCode {
 ///
 /// Its fields may carry text from outside (an OAuth error, a body, a thrown message):
 /// every error the library hands out goes through `TokenClient::redact_error`, which
-/// removes the client secret, the Basic value and every token the client has held.
+/// removes the client secret, the Basic value and every token the client has held, and
+/// reaches JavaScript only as a [`Redacted`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Error {
     /// The machine-readable kind.
@@ -140,6 +141,44 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+/// An error fit to reach JavaScript (`to_js` takes nothing else): one that went through
+/// the client's last step, `TokenClient::settled_error` (its errors were redacted where
+/// they were made, by `TokenClient::redact_error` or `redact_answer_error`), or one the
+/// library wrote in its own words only ([`Redacted::own`]).
+///
+/// Outside the core, nothing else makes one:
+///
+/// ```compile_fail
+/// use cedato_auth::core::{Error, ErrorCode, Redacted};
+/// let _ = Redacted::by_client(Error::new(ErrorCode::Http, "the server's text"));
+/// ```
+#[derive(Debug)]
+pub struct Redacted(Error);
+
+impl Redacted {
+    /// The client's redaction hands an error out (the core only).
+    pub(in crate::core) fn by_client(error: Error) -> Redacted {
+        Redacted(error)
+    }
+
+    /// An error whose text is the library's own words only, with nothing from outside (no
+    /// option's value, no answer, nothing thrown): an option error of the constructor, a
+    /// fixed message. Anything else goes through the client's redaction.
+    pub fn own(error: Error) -> Redacted {
+        Redacted(error)
+    }
+
+    /// The error.
+    pub fn error(&self) -> &Error {
+        &self.0
+    }
+
+    /// The error itself (no longer marked as redacted).
+    pub fn into_error(self) -> Error {
+        self.0
+    }
+}
 
 /// Keeps at most `max` bytes of `text`, cut at a character boundary.
 pub fn truncate_utf8(text: &str, max: usize) -> &str {

@@ -19,7 +19,7 @@ pub mod token;
 
 pub use client::{CachedToken, Next, SharedStore, TokenClient};
 pub use config::{Config, OptionValue, RawOptions};
-pub use error::{Error, ErrorCode};
+pub use error::{Error, ErrorCode, Redacted};
 pub use events::{Event, Events, Stats, StoreOp, StoreOutcome, TokenSource};
 pub use json::Scalar;
 pub use platform::{Clock, Latch, LocalFuture, Runtime, TokenStore, Transport, TransportError};

@@ -32,7 +32,7 @@ use web_sys::Url;
 
 use crate::core::client::Flight;
 use crate::core::events::bump;
-use crate::core::{CachedToken, Error, ErrorCode, Event, Events, Runtime, TokenClient};
+use crate::core::{CachedToken, Error, ErrorCode, Event, Events, Redacted, Runtime, TokenClient};
 use error::{js_error, set, to_js};
 use runtime::{JsLatch, WebRuntime};
 use transport::WebTransport;
@@ -101,7 +101,7 @@ impl CedatoAuth {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "CedatoAuthOptions")] options: JsValue,
     ) -> Result<CedatoAuth, JsValue> {
-        let options = options::read(&options).map_err(|e| to_js(&e))?;
+        let options = options::read(&options).map_err(|e| to_js(&Redacted::own(e)))?;
         let mut config = options.config;
         // One origin: the base URL as the engine's WHATWG URL serializes it (IDN hosts in
         // punycode, IPv4 shorthand and IPv6 in canonical form), for the token request, the
