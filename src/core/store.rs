@@ -134,6 +134,7 @@ impl StoredValue {
     fn shared_failure(&self, code: &str) -> Error {
         let code = ErrorCode::from_code(code).unwrap_or(ErrorCode::ServerError);
         let detail = self.message.as_str().unwrap_or("no detail");
+        // concat, not format!: measured 30 B (wasm gzip) smaller.
         let mut error = Error::new(code, ["the fleet's shared token request failed: ", detail].concat());
         error.status = number(&self.status)
             .filter(|s| (100.0..600.0).contains(s))
