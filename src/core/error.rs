@@ -1,4 +1,5 @@
-//! The one error type of the library, with the codes of the SPEC's errors table.
+//! Owns the one error type of the library ([`Error`]), its codes ([`ErrorCode`], the
+//! SPEC's errors table) and the mark of an error fit for JavaScript ([`Redacted`]).
 
 use core::fmt;
 

@@ -1,7 +1,9 @@
-//! What the library did, as events for the `onEvent` option and as counters for
-//! `auth.stats`: the token requests, their retries and failures, grace, the shared store
-//! and the authenticated calls. Events carry codes, statuses, counts and times only:
-//! never the secret, the Basic value, a token or a query string.
+//! Owns what the library reports: the `onEvent` events ([`Event`]), the `auth.stats`
+//! counters ([`Stats`]) and where both go ([`Events`]). Uses `error` (the codes).
+//!
+//! Events cover the token requests, their retries and failures, grace, the shared store
+//! and the authenticated calls. They carry codes, statuses, counts and times only: never
+//! the secret, the Basic value, a token or a query string.
 
 use std::cell::Cell;
 

@@ -1,6 +1,7 @@
-//! Sealed stored tokens: what a shared store keeps grants nothing the credentials don't.
+//! Owns the layout of sealed stored tokens: the store key, the key material, the associated
+//! data and the plaintext; the cryptography is behind the [`Sealer`] trait (the wasm's).
 //!
-//! Two keys are derived from the credentials with HKDF-SHA-256 (RFC 5869): the client
+//! What a shared store keeps grants nothing the credentials don't. Two keys are derived from the credentials with HKDF-SHA-256 (RFC 5869): the client
 //! secret is the input keying material, [`KDF_SALT`] the salt, and each key's info is its
 //! purpose, a NUL byte and the clientId ([`KeyMaterial`]).
 //! - The **fingerprint** (32 bytes, base64url) ends the store key

@@ -1,6 +1,7 @@
-//! Shared token stores: one token for a fleet of isolates or processes.
+//! Owns the stored form of a fleet's shared token ([`SealedEntry`]), the rule for when a
+//! store hands it out ([`current`]) and the reading of a store's answer ([`StoredValue`]).
 //!
-//! Lookup order is memory, then the store, then the token endpoint. A store is only an
+//! Shared token stores: one token for a fleet of isolates or processes. Lookup order is memory, then the store, then the token endpoint. A store is only an
 //! optimisation: one that fails or is slow degrades to the endpoint, never fails a call.
 //! What a store keeps is a [`SealedEntry`] (see [`super::seal`]): it learns when the
 //! token expires, and nothing usable.

@@ -1,5 +1,5 @@
-//! Rust errors as JavaScript `CedatoError`s: an `Error` whose `name` is `"CedatoError"`,
-//! with `code`, `status`, `retryable`, and the other fields of the SPEC's errors table.
+//! Owns the JavaScript `CedatoError`: an `Error` named `"CedatoError"` with `code`,
+//! `status`, `retryable` and the SPEC's other fields, made from a [`Redacted`] error only.
 
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
