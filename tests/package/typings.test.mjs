@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { checkMisuses, makeProject, PKG_DIR, tsc } from "./setup.mjs";
 
 let dir;
@@ -50,4 +51,19 @@ test("typings: the event guard's schema is the shipped CedatoEvent, field by fie
   );
   assert.deepEqual(Object.keys(declared).sort(), Object.keys(SHAPES).sort());
   for (const [type, shape] of Object.entries(SHAPES)) assert.deepEqual(declared[type], Object.keys(shape), type);
+});
+
+// The stored value's TypeScript is derived from the Rust type (tsify: SealedEntry in
+// src/core/store.rs). The shipped stores write it in JavaScript (stores/stored-token.mjs):
+// here the fields they write are held to the declared ones, in order.
+test("typings: the stores write the shipped StoredTokenAnswer's fields, and StoredToken's", async () => {
+  const { entryText, withRefreshIn } = await import(pathToFileURL(join(PKG_DIR, "stores", "stored-token.mjs")).href);
+  const dts = await readFile(join(PKG_DIR, "cedato_auth.d.ts"), "utf8");
+  const body = /^export interface StoredTokenAnswer \{\n([\s\S]*?)\n\}$/m.exec(dts)?.[1];
+  assert.ok(body, "the .d.ts declares StoredTokenAnswer");
+  const declared = [...body.matchAll(/^ {4}(\w+)(\??): /gm)].map((m) => ({ name: m[1], optional: m[2] === "?" }));
+  assert.ok(declared.length >= 3);
+  const value = { sealed: "x", expiresAt: 5000, refreshAt: 4000 };
+  assert.deepEqual(Object.keys(withRefreshIn(value, 1000)), declared.map((f) => f.name));
+  assert.deepEqual(Object.keys(JSON.parse(entryText(value))), declared.filter((f) => !f.optional).map((f) => f.name));
 });
