@@ -30,7 +30,7 @@ use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::Url;
 
-use crate::core::{CachedToken, Error, ErrorCode, Event, Events, PendingToken, TokenClient, TokenNow};
+use crate::core::{CachedToken, Error, ErrorCode, Event, Events, PendingToken, Redacted, TokenClient, TokenNow};
 use error::{js_error, set, to_js};
 use runtime::WebRuntime;
 use transport::WebTransport;
@@ -97,7 +97,7 @@ impl CedatoAuth {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "CedatoAuthOptions")] options: JsValue,
     ) -> Result<CedatoAuth, JsValue> {
-        let options = options::read(&options).map_err(|e| to_js(&e))?;
+        let options = options::read(&options).map_err(|e| to_js(&Redacted::own(e)))?;
         let mut config = options.config;
         // One origin: the base URL as the engine's WHATWG URL serializes it (IDN hosts in
         // punycode, IPv4 shorthand and IPv6 in canonical form), for the token request, the
