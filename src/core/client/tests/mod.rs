@@ -312,7 +312,7 @@ impl Options {
     }
     /// A client over another transport than the fake one.
     fn build_over<T: Transport>(self, transport: T) -> Rc<TokenClient<FakeClock, T>> {
-        let config = Config::from_options(self.raw).unwrap();
+        let config = Config::from_options(self.raw, crate::core::config::whatwg).unwrap();
         TokenClient::new(config, self.clock, transport, self.store, Events::new(self.sink))
     }
 }
