@@ -1,8 +1,9 @@
 //! Owns the JavaScript `CedatoError`: an `Error` named `"CedatoError"` with `code`,
 //! `status`, `retryable` and the SPEC's other fields, made from a [`Redacted`] error only.
 
-use js_sys::Reflect;
 use wasm_bindgen::JsValue;
+
+pub use super::engine::set;
 
 use crate::core::{Error, ErrorCode, Redacted};
 
@@ -36,10 +37,4 @@ pub fn to_js(error: &Redacted) -> JsValue {
 /// nothing else.
 pub fn js_error(code: ErrorCode, message: &'static str) -> JsValue {
     to_js(&Redacted::own(Error::new(code, message)))
-}
-
-/// Sets a field of an object this crate just made (a plain object, an `Error`): that
-/// cannot fail, and if it did, the object would still be usable.
-pub fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &key.into(), value);
 }

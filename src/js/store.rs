@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
 
-use super::options::own_properties;
+use super::engine::own_properties;
 use crate::core::{Error, ErrorCode, LocalFuture, SealedEntry, StoreAnswer, StoredValue, TokenStore};
 
 /// The user's store object and its methods.
