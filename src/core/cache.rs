@@ -4,9 +4,11 @@
 
 use std::rc::Rc;
 
+use super::config::MAX_EXPIRES_IN;
+use super::http::is_visible_ascii;
 use super::redact::Secret;
 use super::store::{StoredToken, MAX_STORED_TOKEN_LEN};
-use super::token::{is_visible_ascii, Token, MAX_EXPIRES_IN};
+use super::token::Token;
 
 /// A token held by the client; the token and its header are overwritten in memory when
 /// the last holder drops it.

@@ -28,14 +28,13 @@ use std::rc::Rc;
 use crate::core::LocalFuture;
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use web_sys::Url;
 
-use crate::core::{CachedToken, Error, ErrorCode, Event, Events, PendingToken, TokenClient, TokenNow};
+use crate::core::{CachedToken, Error, ErrorCode, Event, Events, PendingToken, Redacted, TokenClient, TokenNow};
 use error::{js_error, set, to_js};
 use runtime::WebRuntime;
 use transport::WebTransport;
 
-type Client = TokenClient<WebRuntime, WebTransport>;
+use api::{Api, Client};
 
 /// Which part of a token a promise resolves with.
 #[derive(Clone, Copy, PartialEq)]
@@ -71,9 +70,8 @@ struct Shared {
 /// The state of one `CedatoAuth`, shared by its pending calls.
 struct Inner {
     client: Rc<Client>,
-    /// `baseUrl`'s origin as the engine's WHATWG URL serializes it.
-    origin: String,
-    fetch: Option<Function>,
+    /// What `fetch()` and `request()` need (the same client).
+    api: Rc<Api>,
     memo: RefCell<Option<Memo>>,
     shared: RefCell<Option<Shared>>,
 }
@@ -98,28 +96,26 @@ impl CedatoAuth {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "CedatoAuthOptions")] options: JsValue,
     ) -> Result<CedatoAuth, JsValue> {
-        let options = options::read(&options).map_err(|e| to_js(&e))?;
-        let mut config = options.config;
-        // One origin: the base URL as the engine's WHATWG URL serializes it (IDN hosts in
-        // punycode, IPv4 shorthand and IPv6 in canonical form), for the token request, the
-        // store key and every call's origin check alike.
-        let url = Url::new(&config.base_url)
-            .map_err(|_| js_error(ErrorCode::InvalidConfig, "baseUrl must be an absolute http(s) URL"))?;
-        config.base_url = url.href();
-        let origin = url.origin();
+        let options = options::read(&options).map_err(|e| to_js(&Redacted::own(e)))?;
+        // The base URL and its origin as the engine's WHATWG URL serializes them (IDN
+        // hosts in punycode, IPv4 shorthand and IPv6 in canonical form), for the token
+        // request, the store key and every call's origin check alike.
+        let config = options.config;
         let sink = options
             .on_event
             .map(|on_event| Box::new(move |e: &Event| report(&on_event, e)) as _);
+        let client = TokenClient::new(
+            config,
+            WebRuntime::detect(),
+            WebTransport {
+                fetch: options.fetch.clone(),
+            },
+            options.store,
+            Events::new(sink),
+        );
         let inner = Inner {
-            origin,
-            fetch: options.fetch.clone(),
-            client: TokenClient::new(
-                config,
-                WebRuntime::detect(),
-                WebTransport { fetch: options.fetch },
-                options.store,
-                Events::new(sink),
-            ),
+            api: Rc::new(Api::new(Rc::clone(&client), options.fetch)),
+            client,
             memo: RefCell::default(),
             shared: RefCell::default(),
         };
@@ -187,7 +183,7 @@ impl CedatoAuth {
             return freed;
         }
         let init = init.map_or(JsValue::UNDEFINED, JsValue::from);
-        self.inner.call(api::fetch(Rc::clone(&self.inner), input, init))
+        self.inner.call(api::fetch(Rc::clone(&self.inner.api), input, init))
     }
 
     /// A call through `fetch`: resolves with the body of a 2xx answer, parsed as JSON
@@ -203,7 +199,7 @@ impl CedatoAuth {
             return freed;
         }
         let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
-        self.inner.call(api::request(Rc::clone(&self.inner), path, options))
+        self.inner.call(api::request(Rc::clone(&self.inner.api), path, options))
     }
 
     /// Wipes the instance: the secret and the tokens are overwritten in memory (once

@@ -6,9 +6,12 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::engine::own_properties;
 use super::seal::WebCrypto;
 use super::store::JsStore;
+use crate::core::config::WhatwgUrl;
 use crate::core::{Config, Error, ErrorCode, OptionValue, RawOptions, SharedStore};
+use web_sys::Url;
 
 /// Validated options and the JavaScript objects among them.
 pub struct Options {
@@ -48,7 +51,7 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
     raw.fetch = kind(&fetch, raw.fetch);
     raw.token_store = kind(&token_store, raw.token_store);
     raw.on_event = kind(&on_event, raw.on_event);
-    let config = Config::from_options(raw)?;
+    let config = Config::from_options(raw, whatwg_url)?;
     let store = match config.token_store {
         true => Some(shared_store(token_store)?),
         false => None,
@@ -58,6 +61,15 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
         fetch: fetch.dyn_into::<Function>().ok(),
         store,
         on_event: on_event.dyn_into::<Function>().ok(),
+    })
+}
+
+/// `text` as the engine's WHATWG `URL` reads it (the core's [`ParseUrl`]).
+fn whatwg_url(text: &str) -> Option<WhatwgUrl> {
+    let url = Url::new(text).ok()?;
+    Some(WhatwgUrl {
+        href: url.href(),
+        origin: url.origin(),
     })
 }
 
@@ -185,15 +197,4 @@ impl RequestOptions {
             ..options
         })
     }
-}
-
-/// A copy of `object`'s own enumerable properties on an object without a prototype:
-/// serde-wasm-bindgen looks fields up with `in` and `[]`, which would also find what a
-/// polluted `Object.prototype` holds (`Object.prototype.baseUrl = …`), and would run a
-/// getter that throws. `None` when reading a property threw.
-pub(super) fn own_properties(object: &JsValue) -> Option<JsValue> {
-    let bare: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
-    js_sys::Object::try_assign(&bare, object.unchecked_ref())
-        .ok()
-        .map(JsValue::from)
 }

@@ -8,10 +8,11 @@ use zeroize::Zeroizing;
 use super::TokenClient;
 use crate::core::cache::CachedToken;
 use crate::core::error::{Error, ErrorCode};
+use crate::core::http::HttpResponse;
 use crate::core::platform::{Runtime, Transport, TransportError};
 use crate::core::redact::Field;
 use crate::core::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
-use crate::core::token::{oauth_error_fields, process_token_response, HttpResponse, TokenAnswer};
+use crate::core::token::{oauth_error_fields, process_token_response, TokenAnswer};
 
 /// What to do after an attempt of the token request.
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use zeroize::Zeroizing;
 
 use super::TokenClient;
-use crate::core::error::Error;
+use crate::core::error::{Error, Redacted};
 use crate::core::platform::{Runtime, Transport};
 use crate::core::redact::{self, Field, Secret};
 
@@ -118,16 +118,18 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         error
     }
 
-    /// The error a call settles with: after `free()`, its code, status and `retryAfter`
-    /// only, with a fixed message (no text of the server's: no body, OAuth fields or cause).
-    pub fn settled_error(&self, error: Error) -> Error {
+    /// The error a call settles with, the one way an error of the client reaches JS
+    /// (`error` was redacted where it was made): after `free()`, its code, status and
+    /// `retryAfter` only, with a fixed message (no text of the server's: no body, OAuth
+    /// fields or cause).
+    pub fn settled_error(&self, error: Error) -> Redacted {
         if !self.wiped.get() {
-            return error;
+            return Redacted::by_client(error);
         }
         let mut freed = Error::new(error.code, FREED_WHILE_PENDING);
         freed.status = error.status;
         freed.retry_after = error.retry_after;
-        freed
+        Redacted::by_client(freed)
     }
 
     /// Counts a call as pending until the returned guard is dropped (when it settled).

@@ -7,13 +7,12 @@ use super::*;
 use crate::core::config::{OptionValue, RawOptions};
 use crate::core::events::Sink;
 use crate::core::flight::Flight;
+use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::platform::TransportError;
 use crate::core::platform::{Clock, Latch, LocalFuture, Parse, TokenStore};
 use crate::core::seal::Derived;
 use crate::core::seal::{self, KeyMaterial, Sealer, SealingKey};
 use crate::core::store::{SealedEntry, StoreAnswer, StoredToken};
-use crate::core::token::HttpRequest;
-use crate::core::token::HttpResponse;
 use futures::channel::oneshot;
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::task::LocalSpawnExt;
@@ -314,7 +313,7 @@ impl Options {
     }
     /// A client over another transport than the fake one.
     fn build_over<T: Transport>(self, transport: T) -> Rc<TokenClient<FakeClock, T>> {
-        let config = Config::from_options(self.raw).unwrap();
+        let config = Config::from_options(self.raw, crate::core::config::whatwg).unwrap();
         TokenClient::new(config, self.clock, transport, self.store, Events::new(self.sink))
     }
 }
