@@ -19,7 +19,7 @@ pub mod store;
 pub mod token;
 
 pub use client::{CachedToken, Next, SharedStore, TokenClient};
-pub use config::{Config, OptionValue, RawOptions};
+pub use config::{Config, Options};
 pub use error::{Error, ErrorCode};
 pub use events::{Event, Events, Stats, StoreOp, StoreOutcome, TokenSource};
 pub use http::{HttpRequest, HttpResponse};

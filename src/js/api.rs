@@ -13,7 +13,7 @@ use web_sys::{Headers, ReadableStream, Response, ResponseType, Url};
 use super::body::{discard, read_limited};
 use super::engine::{describe, parse_json, string_field};
 use super::error::{set, to_js};
-use super::options::{Query, QueryValue, RequestOptions};
+use super::options::{OptionValue, Query, QueryValue, RequestOptions};
 use super::runtime::WebRuntime;
 use super::transport::WebTransport;
 use super::transport::{send, Deadline};
@@ -22,7 +22,7 @@ use crate::core::hop::{is_redirect, next_hop, Answer, Location, NextHop, Sent};
 use crate::core::redact::Field;
 use crate::core::response::{self, charset};
 use crate::core::retry::parse_retry_after;
-use crate::core::{Clock, Error, ErrorCode, Event, OptionValue, TokenClient};
+use crate::core::{Clock, Error, ErrorCode, Event, TokenClient};
 use zeroize::Zeroizing;
 
 #[wasm_bindgen]
@@ -116,7 +116,12 @@ pub async fn request(api: Rc<Api>, path: JsValue, options: JsValue) -> Result<Js
         return Err(api.invalid("request() takes a path string", None));
     };
     let options = RequestOptions::read(&options).map_err(|e| api.fail(e, None))?;
-    let response_type = response::ResponseType::from_option(&options.response_type).map_err(|e| api.fail(e, None))?;
+    let response_type = match &options.response_type {
+        OptionValue::Missing => None,
+        OptionValue::Str(name) => Some(name.as_str()),
+        _ => Some(""), // of another type: no name either
+    };
+    let response_type = response::ResponseType::from_name(response_type).map_err(|e| api.fail(e, None))?;
     let url = resolve(&api, &path)?;
     match options.query {
         Query::Missing => {}
