@@ -113,8 +113,8 @@ pub fn max_retries(n: f64) -> Result<u32, Error> {
 
 fn required(value: Option<&str>, field: &str) -> Result<(), Error> {
     match value {
-        None => Err(config_error(&[field, " is required (a non-empty string)"].concat())),
-        Some("") => Err(config_error(&[field, " must not be empty"].concat())),
+        None => Err(config_error(&format!("{field} is required (a non-empty string)"))),
+        Some("") => Err(config_error(&format!("{field} must not be empty"))),
         Some(_) => Ok(()),
     }
 }
@@ -123,7 +123,7 @@ fn finite(value: Option<f64>, field: &str, default: f64) -> Result<f64, Error> {
     match value {
         None => Ok(default),
         Some(n) if n.is_finite() => Ok(n),
-        Some(_) => Err(config_error(&[field, " must be a finite number"].concat())),
+        Some(_) => Err(config_error(&format!("{field} must be a finite number"))),
     }
 }
 
@@ -204,6 +204,7 @@ impl Config {
 
     /// `{baseUrl}token`.
     pub fn token_url(&self) -> String {
+        // `[..].concat()`: `format!` measured 24 B gzip more here.
         [self.base_url.as_str(), "token"].concat()
     }
 }
@@ -229,7 +230,7 @@ pub type ParseUrl = fn(&str) -> Option<WhatwgUrl>;
 /// a query or fragment (`{baseUrl}token` would land inside them), whitespace, control
 /// characters and backslashes (parsers disagree on them), port 0.
 pub fn normalize_base_url(url: &str, parse: ParseUrl) -> Result<(String, String), Error> {
-    let bad = |why: &str| config_error(&["baseUrl must be an absolute http(s) URL", why].concat());
+    let bad = |why: &str| config_error(&format!("baseUrl must be an absolute http(s) URL{why}"));
     if url.bytes().any(|b| b <= 0x20 || b == 0x7f || b == b'\\') {
         return Err(bad(" without spaces, control characters or backslashes"));
     }

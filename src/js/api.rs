@@ -190,9 +190,11 @@ pub async fn request(api: Rc<Api>, path: JsValue, options: JsValue) -> Result<Js
     let (response, mut deadline) = authed_fetch(&api, &call).await?;
     let status = response.status();
     // "GET reports/... answered HTTP 404", the start of either error below.
+    // `[..].concat()`: `format!` with `{status}` measured 467 B gzip more (it links
+    // core::fmt's integer formatting, which `u16::to_string` does not use).
     let message = [&method, " ", &path_text, " answered HTTP ", &status.to_string()].concat();
     if response.type_() == ResponseType::Opaqueredirect || !same_origin(&api, &response.url()) {
-        let message = [&message, ": a redirect outside the origin of baseUrl, not followed"].concat();
+        let message = format!("{message}: a redirect outside the origin of baseUrl, not followed");
         return Err(api.fail(Error::new(ErrorCode::Http, message).with_status(status), None));
     }
     let ok = (200..=299).contains(&status);
@@ -255,7 +257,7 @@ pub async fn request(api: Rc<Api>, path: JsValue, options: JsValue) -> Result<Js
     parse_json(&text).map_err(|cause| {
         let error = Error::new(
             ErrorCode::InvalidResponse,
-            [&message, " with a body that is not JSON"].concat(),
+            format!("{message} with a body that is not JSON"),
         );
         api.fail(error.with_status(status), Some(&cause))
     })
@@ -294,12 +296,10 @@ fn resolve(api: &Api, input: &JsValue) -> Result<Url, JsValue> {
     let url = Url::new_with_base(&text, &api.client.config().base_url)
         .map_err(|cause| api.invalid("the URL cannot be parsed", Some(&cause)))?;
     if url.origin() != api.origin() {
-        let message = [
-            "refused to send the token outside ",
-            api.origin(),
-            " (the origin of baseUrl)",
-        ]
-        .concat();
+        let message = format!(
+            "refused to send the token outside {} (the origin of baseUrl)",
+            api.origin()
+        );
         return Err(api.invalid(&message, None));
     }
     Ok(url)
@@ -543,7 +543,7 @@ fn fetch_failure(api: &Api, thrown: &JsValue, deadline: &Deadline) -> JsValue {
             Some("AbortError") => (ErrorCode::Network, "the request was aborted (init.signal)".to_owned()),
             _ => (
                 ErrorCode::Network,
-                ["the API request failed: ", &describe(thrown)].concat(),
+                format!("the API request failed: {}", describe(thrown)),
             ),
         }
     };
