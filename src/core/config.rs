@@ -491,6 +491,7 @@ mod tests {
                 "https://xn--bcher-kva.example",
             ),
             ("http://0x7f.1/", "http://127.0.0.1/", "http://127.0.0.1"),
+            ("https://h:/x", "https://h/x/", "https://h"),
         ] {
             assert_eq!(
                 normalize_base_url(input, whatwg).unwrap(),
