@@ -12,9 +12,9 @@
 //! `.await` or a call into user code.
 
 mod api;
-mod body;
 mod engine;
 mod error;
+mod fetch;
 mod options;
 mod runtime;
 mod seal;
