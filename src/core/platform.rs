@@ -1,8 +1,10 @@
 //! The platform seams: what the core asks of its host (time, waiting, background tasks, one
-//! HTTP attempt, the shared store) as traits, and [`LocalFuture`], the future they return.
+//! HTTP attempt, the shared store) as traits, [`LocalFuture`], the future they return, and
+//! [`with_timeout`], the one race of a future against a deadline.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::task::Poll;
 
 use serde::de::DeserializeOwned;
 
@@ -22,8 +24,26 @@ pub trait Clock {
     fn parse_http_date(&self, text: &str) -> Option<f64>;
 }
 
-/// Waiting and background work: the JS event loop in the wasm, an executor natively.
-pub trait Runtime: Clock + 'static {
+/// Reading text into values: the JavaScript engine's `JSON.parse` and `Number()` in the
+/// wasm, so the wasm carries no JSON-text or float parser of its own; serde_json and
+/// [`str::parse`] natively.
+///
+/// A trait of its own, which [`Runtime`] requires: parsing belongs to the engine the core
+/// runs in, like the clock (`Date.parse` is [`Clock::parse_http_date`]), not to the
+/// network, so a [`Transport`] has one method, `send`, and a native transport brings no
+/// parser.
+pub trait Parse {
+    /// `text` parsed as JSON into `T`; `None` when it is not JSON or not a `T`.
+    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T>;
+    /// A plain decimal (`"3600"`, `"1.5"`, checked before) as a number.
+    fn parse_number(&self, text: &str) -> Option<f64> {
+        text.parse().ok()
+    }
+}
+
+/// Waiting and background work: the JS event loop in the wasm, an executor natively; and
+/// the engine's parsers ([`Parse`]).
+pub trait Runtime: Clock + Parse + 'static {
     /// What a token request's waiters await.
     type Latch: Latch;
     /// Resolves after `ms` milliseconds.
@@ -62,14 +82,6 @@ pub enum TransportError {
 pub trait Transport: 'static {
     /// One attempt.
     fn send(&self, request: &HttpRequest, timeout_ms: f64) -> LocalFuture<Result<HttpResponse, TransportError>>;
-    /// `text` parsed as JSON into `T` (the engine's `JSON.parse` in the wasm); `None`
-    /// when it is not JSON.
-    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T>;
-    /// A plain decimal (`"3600"`, `"1.5"`, checked before) as a number: the engine's
-    /// `Number()` in the wasm, so the wasm carries no float parser of its own.
-    fn parse_number(&self, text: &str) -> Option<f64> {
-        text.parse().ok()
-    }
 }
 
 /// Where tokens are shared. Implementations turn their own failures into
@@ -88,4 +100,16 @@ pub trait TokenStore {
     /// A store that locks on a miss unlocks here, so nobody waits for that token.
     /// `false` when the store failed.
     fn release(&self, key: &str) -> LocalFuture<bool>;
+}
+
+/// The output of `work`, or `None` when `deadline` resolves first.
+pub async fn with_timeout<T>(work: impl Future<Output = T>, deadline: impl Future<Output = ()>) -> Option<T> {
+    let (mut work, mut deadline) = (std::pin::pin!(work), std::pin::pin!(deadline));
+    poll_fn(move |cx| {
+        if let Poll::Ready(v) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        deadline.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }

@@ -16,9 +16,10 @@ use super::fetch::{discard, read_limited, send, Deadline};
 use super::options::{OptionValue, Query, QueryValue, RequestOptions};
 use super::runtime::WebRuntime;
 use super::transport::WebTransport;
-use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
 use crate::core::hop::{is_redirect, next_hop, Answer, Location, NextHop, Sent};
+use crate::core::platform::with_timeout;
 use crate::core::redact::Field;
+use crate::core::redact::ERROR_BODY_LIMIT;
 use crate::core::response::{self, charset};
 use crate::core::retry::parse_retry_after;
 use crate::core::{CachedToken, Clock, Error, ErrorCode, Event, TokenClient};
@@ -513,7 +514,7 @@ async fn attempt(api: &Api, call: &Call, token: &CachedToken, retried: bool) -> 
                 hop.target = next.href();
                 hop.count += 1;
             }
-            (NextHop::RetryWithNewToken, _) if api.client.refused(token.id) => {
+            (NextHop::RetryWithNewToken, _) if api.client.replace_refused(token.id) => {
                 discard(&response);
                 return Ok(Attempt::NewToken);
             }

@@ -29,11 +29,9 @@ use crate::core::LocalFuture;
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
-use crate::core::client::Flight;
-use crate::core::events::bump;
-use crate::core::{CachedToken, Error, ErrorCode, Event, Events, Runtime, TokenClient};
+use crate::core::{CachedToken, Error, ErrorCode, Event, Events, PendingToken, Redacted, TokenClient, TokenNow};
 use error::{js_error, set, to_js};
-use runtime::{JsLatch, WebRuntime};
+use runtime::WebRuntime;
 use transport::WebTransport;
 
 use api::{Api, Client};
@@ -54,18 +52,17 @@ impl Part {
     }
 }
 
-/// Promises already settled with the cached token and its header, handed to every cached
-/// call while the token stays fresh: no task, no string copy.
+/// Promises already settled with a fresh token and its header, handed to every call the
+/// core answers with that token ([`TokenNow::Fresh`]): no task, no string copy.
 struct Memo {
     id: u64,
-    refresh_at: f64,
     token: Promise,
     header: Promise,
 }
 
 /// The promises all callers of one token request share (made on first use).
 struct Shared {
-    flight: Flight<JsLatch>,
+    pending: PendingToken<WebRuntime, WebTransport>,
     token: Option<Promise>,
     header: Option<Promise>,
 }
@@ -99,7 +96,7 @@ impl CedatoAuth {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "CedatoAuthOptions")] options: JsValue,
     ) -> Result<CedatoAuth, JsValue> {
-        let options = options::read(&options).map_err(|e| to_js(&e))?;
+        let options = options::read(&options).map_err(|e| to_js(&Redacted::own(e)))?;
         // The base URL and its origin as the engine's WHATWG URL serializes them (IDN
         // hosts in punycode, IPv4 shorthand and IPv6 in canonical form), for the token
         // request, the store key and every call's origin check alike.
@@ -257,8 +254,9 @@ impl Inner {
         })
     }
 
-    /// The token or its header: a settled promise while the token is fresh (the same one
-    /// for every call on the same token), else the token request's (with grace).
+    /// The token or its header, as the core's one token path answers
+    /// ([`TokenClient::token_now`]): a fresh token as a settled promise (the same one for
+    /// every call on that token), a pending one as a promise per token request.
     fn part(self: &Rc<Self>, part: Part) -> Promise {
         if let Some(freed) = self.freed() {
             return freed;
@@ -267,37 +265,28 @@ impl Inner {
             Part::Token => m.token.clone(),
             Part::Header => m.header.clone(),
         };
-        if let Some(memo) = self.memo.borrow().as_ref() {
-            if js_sys::Date::now() < memo.refresh_at && self.client.cached_id() == Some(memo.id) {
-                bump(&self.client.events().stats.cache_hits);
-                return pick(memo);
+        let pending = match self.client.token_now() {
+            TokenNow::Fresh(token) => {
+                if let Some(memo) = self.memo.borrow().as_ref().filter(|m| m.id == token.id) {
+                    return pick(memo);
+                }
+                let memo = Memo {
+                    id: token.id,
+                    token: Promise::resolve(&Part::Token.of(&token)),
+                    header: Promise::resolve(&Part::Header.of(&token)),
+                };
+                let promise = pick(&memo);
+                self.memo.replace(Some(memo));
+                return promise;
             }
-        }
-        if let Some(token) = self.client.fresh_token() {
-            bump(&self.client.events().stats.cache_hits);
-            let memo = Memo {
-                id: token.id,
-                refresh_at: token.refresh_at,
-                token: Promise::resolve(&Part::Token.of(&token)),
-                header: Promise::resolve(&Part::Header.of(&token)),
-            };
-            let promise = pick(&memo);
-            self.memo.replace(Some(memo));
-            return promise;
-        }
-        if self.client.runtime().isolates_requests() {
-            // Each caller waits in its own request, with a time limit of its own.
-            let client = Rc::clone(&self.client);
-            return self.call(async move { settle(&client, Rc::clone(&client).get_token().await, part) });
-        }
-        // All callers of one token request share one promise per part.
-        let flight = self.client.flight(false);
+            TokenNow::Pending(pending) => pending,
+        };
         let mut shared = self.shared.borrow_mut();
-        if !shared.as_ref().is_some_and(|s| s.flight.same(&flight)) {
+        if !shared.as_ref().is_some_and(|s| s.pending.same_request(&pending)) {
             *shared = None;
         }
         let shared = shared.get_or_insert_with(|| Shared {
-            flight: flight.clone(),
+            pending,
             token: None,
             header: None,
         });
@@ -305,9 +294,10 @@ impl Inner {
             Part::Token => &mut shared.token,
             Part::Header => &mut shared.header,
         };
+        let pending = &shared.pending;
         slot.get_or_insert_with(|| {
-            let client = Rc::clone(&self.client);
-            self.call(async move { settle(&client, client.with_grace(flight.wait().await), part) })
+            let (client, pending) = (Rc::clone(&self.client), pending.clone());
+            self.call(async move { settle(&client, pending.wait().await, part) })
         })
         .clone()
     }

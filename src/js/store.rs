@@ -1,6 +1,8 @@
-//! The `tokenStore` option as the core's [`TokenStore`]: its methods called through
-//! js-sys, what they return awaited, stored values read from their own properties with
-//! serde-wasm-bindgen into the core's one stored form.
+//! Owns the `tokenStore` option as the core's [`TokenStore`]: its methods called through
+//! js-sys and awaited, stored values read (own properties only) into the core's form.
+//!
+//! Values are read with serde-wasm-bindgen into [`StoredValue`], written as the
+//! [`SealedEntry`] serialized.
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;

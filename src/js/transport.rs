@@ -3,15 +3,14 @@
 //! included.
 
 use js_sys::Function;
-use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Headers, RequestInit, RequestRedirect};
 
 use super::engine::describe;
 use super::fetch::{read_limited, send, Deadline};
-use crate::core::client::with_timeout;
 use crate::core::http::read_limit;
+use crate::core::platform::with_timeout;
 use crate::core::{HttpRequest, HttpResponse, LocalFuture, Transport, TransportError};
 
 /// The engine's fetch as the token request's transport.
@@ -90,16 +89,6 @@ impl Transport for WebTransport {
                 Some(Err(thrown)) => Err(TransportError::Network(describe(&thrown))),
             }
         })
-    }
-
-    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T> {
-        let value = js_sys::JSON::parse(text).ok()?;
-        serde_wasm_bindgen::from_value(value).ok()
-    }
-
-    fn parse_number(&self, text: &str) -> Option<f64> {
-        // `+text`: the engine's `Number(text)`.
-        Some(JsValue::from_str(text).unchecked_into_f64())
     }
 }
 

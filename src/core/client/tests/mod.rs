@@ -6,9 +6,11 @@
 use super::*;
 use crate::core::config::{self, whatwg};
 use crate::core::events::Sink;
-use crate::core::http::HttpRequest;
-use crate::core::platform::{Clock, LocalFuture, TokenStore};
+use crate::core::http::{HttpRequest, HttpResponse};
+use crate::core::platform::TransportError;
+use crate::core::platform::{Clock, Latch, LocalFuture, Parse, TokenStore};
 use crate::core::seal::Derived;
+use crate::core::seal::{self, KeyMaterial, Sealer, SealingKey};
 use crate::core::store::{SealedEntry, StoreAnswer, StoredToken};
 use futures::channel::oneshot;
 use futures::executor::{LocalPool, LocalSpawner};
@@ -17,6 +19,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::{poll_fn, Future};
 use std::hash::{Hash, Hasher};
 use std::task::Poll;
+use zeroize::Zeroizing;
 
 mod cache;
 mod clocks;
@@ -151,8 +154,10 @@ impl Runtime for FakeClock {
     }
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
-    serde_json::from_str(text).ok()
+impl Parse for FakeClock {
+    fn parse_json<T: serde::de::DeserializeOwned>(&self, text: &str) -> Option<T> {
+        serde_json::from_str(text).ok()
+    }
 }
 
 type Outcome = Result<HttpResponse, TransportError>;
@@ -194,9 +199,6 @@ impl Transport for FakeTransport {
             }
             None => Box::pin(async move { Ok(token_answer(&format!("tok-{n}"), 3600)) }),
         }
-    }
-    fn parse_json<T: serde::de::DeserializeOwned>(&self, text: &str) -> Option<T> {
-        parse_json(text)
     }
 }
 
