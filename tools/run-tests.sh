@@ -90,6 +90,9 @@ trap stop_mock EXIT
 check fmt cargo fmt --check
 check clippy-native cargo clippy --all-targets -- -D warnings
 check clippy-wasm32 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+# The Rust-only wasm API (feature `web`, no JS class, no allocator of ours): lint and link.
+check clippy-wasm32-web cargo clippy --all-targets --target wasm32-unknown-unknown --no-default-features --features web -- -D warnings
+check build-wasm32-web cargo build --target wasm32-unknown-unknown --no-default-features --features web
 check doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 suite native-cargo-test cargo cargo test
 suite mock-server node node --test tests/mock/

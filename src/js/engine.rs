@@ -8,5 +8,5 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     // JSON.parse of a JS string: a 2xx body stays in the engine, never copied into wasm.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    pub(super) fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
+    pub(crate) fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
 }
