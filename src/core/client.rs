@@ -59,6 +59,15 @@ pub struct CachedToken {
     pub refresh_at: f64,
 }
 
+impl CachedToken {
+    /// Whether it is served as it is at `now_ms`: before its refresh point. The one
+    /// freshness rule, for the client and for the snapshots a native front publishes.
+    #[inline]
+    pub fn fresh_at(&self, now_ms: f64) -> bool {
+        now_ms < self.refresh_at
+    }
+}
+
 /// What a token request ends with.
 pub type FlightResult = Result<Rc<CachedToken>, Error>;
 
@@ -315,6 +324,11 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         &self.runtime
     }
 
+    /// The transport: what token requests go through (and the Rust front's API calls).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
     /// The validated configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -337,7 +351,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     }
 
     fn fresh(&self, token: &CachedToken) -> bool {
-        self.runtime.now_ms() < token.refresh_at
+        token.fresh_at(self.runtime.now_ms())
     }
 
     /// When the cached token expires (ms since the epoch), if one is cached.
@@ -1051,4 +1065,4 @@ fn push_attempts(message: &mut String, attempts: u32) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
