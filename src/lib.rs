@@ -11,11 +11,19 @@
 //!   policy, errors, and the one async driver over the [`core::Runtime`],
 //!   [`core::Transport`] and [`core::TokenStore`] traits. Tested natively with a fake
 //!   clock and a scripted transport.
+//! - [`rust`]: the Rust front — [`LocalClient`] over the core's traits (single-threaded,
+//!   wasm and native) and, with the `reqwest` feature, the `Send + Sync` native `Client`.
 //! - `js` (wasm32 only): the `#[wasm_bindgen]` layer — `CedatoAuth` itself, the web-sys
 //!   transport, timer and store behind the core's traits, `auth.fetch`/`auth.request`,
 //!   errors as JS `CedatoError`s, TypeScript typings.
 
 pub mod core;
+pub mod rust;
+
+pub use crate::core::{Error, ErrorCode, Event, Secret, Stats};
+#[cfg(all(feature = "reqwest", not(target_arch = "wasm32")))]
+pub use rust::native::Client;
+pub use rust::{ApiRequest, ApiResponse, LocalClient, Options};
 
 #[cfg(all(target_arch = "wasm32", feature = "js-class"))]
 mod js;

@@ -15,13 +15,14 @@ use zeroize::{Zeroize, Zeroizing};
 use super::config::Config;
 use super::error::{Error, ErrorCode};
 use super::events::{bump, Event, Events, StoreOp, StoreOutcome, TokenSource};
+use super::http::HttpResponse;
 use super::platform::{Latch, LocalFuture, Runtime, TokenStore, Transport, TransportError};
 use super::redact::{clean, Field, Secret};
 use super::retry::{backoff_ms, parse_retry_after, MAX_RETRY_AFTER_SECONDS};
 use super::seal::{self, KeyMaterial, Sealer, SealingKey};
 use super::store::{SealedEntry, StoreAnswer, StoredToken, MAX_STORED_TOKEN_LEN};
 use super::token::{is_visible_ascii, oauth_error_fields, process_token_response, token_request, MAX_EXPIRES_IN};
-use super::token::{HttpResponse, Token, TokenAnswer};
+use super::token::{Token, TokenAnswer};
 
 pub use super::redact::ERROR_BODY_LIMIT;
 
@@ -56,6 +57,15 @@ pub struct CachedToken {
     pub expires_at: f64,
     /// From this time on it is refreshed before use: `expires_at - min(skew, lifetime / 2)`.
     pub refresh_at: f64,
+}
+
+impl CachedToken {
+    /// Whether it is served as it is at `now_ms`: before its refresh point. The one
+    /// freshness rule, for the client and for the snapshots a native front publishes.
+    #[inline]
+    pub fn fresh_at(&self, now_ms: f64) -> bool {
+        now_ms < self.refresh_at
+    }
 }
 
 /// What a token request ends with.
@@ -314,6 +324,11 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         &self.runtime
     }
 
+    /// The transport: what token requests go through (and the Rust front's API calls).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
     /// The validated configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -336,7 +351,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     }
 
     fn fresh(&self, token: &CachedToken) -> bool {
-        self.runtime.now_ms() < token.refresh_at
+        token.fresh_at(self.runtime.now_ms())
     }
 
     /// When the cached token expires (ms since the epoch), if one is cached.
@@ -1050,4 +1065,4 @@ fn push_attempts(message: &mut String, attempts: u32) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -132,7 +132,7 @@ pub enum StoreOutcome {
 serialize_as_str!(TokenSource, StoreOp, StoreOutcome);
 
 /// Counters since construction (`auth.stats`).
-#[derive(Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     /// Requests sent to the token endpoint (every attempt).

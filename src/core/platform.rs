@@ -6,8 +6,8 @@ use std::pin::Pin;
 
 use serde::de::DeserializeOwned;
 
+use super::http::{HttpRequest, HttpResponse};
 use super::store::{SealedEntry, StoreAnswer};
-use super::token::{HttpRequest, HttpResponse};
 
 /// A boxed future that stays on the current thread (JavaScript has one).
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;

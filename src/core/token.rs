@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 
 use super::config::Config;
 use super::error::{Error, ErrorCode};
+use super::http::{HttpRequest, TOKEN_ANSWER_LIMIT};
 use super::json::{Object, Scalar};
 use super::redact::Secret;
 
@@ -18,39 +19,6 @@ pub const DEFAULT_EXPIRES_IN: f64 = 3600.0;
 pub const MAX_EXPIRES_IN: f64 = 365.0 * 24.0 * 3600.0;
 /// The form body of every token request.
 pub const TOKEN_REQUEST_BODY: &str = "grant_type=client_credentials";
-
-/// One HTTP request, as a transport should send it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HttpRequest {
-    /// `POST` for the token request.
-    pub method: &'static str,
-    /// Absolute URL.
-    pub url: String,
-    /// Header names and values, in order (the values hold the credentials: each is a
-    /// [`Secret`], overwritten when dropped and never printed).
-    pub headers: Vec<(&'static str, Secret)>,
-    /// The body text.
-    pub body: String,
-}
-
-/// What a transport hands back for one attempt: status, the headers the library reads,
-/// and the whole body text.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct HttpResponse {
-    /// HTTP status code (0 for a redirect a browser hides).
-    pub status: u16,
-    /// The `Retry-After` header, when present.
-    pub retry_after: Option<String>,
-    /// The body as text (for an error answer, only its start).
-    pub body: String,
-    /// The body was not read to the end: it was larger than its limit
-    /// ([`TOKEN_ANSWER_LIMIT`] for a 2xx answer, whose body is then empty; for an error
-    /// answer `body` is its start).
-    pub oversized: bool,
-}
-
-/// The most of a token answer that is read: a larger one is `invalid_response`.
-pub const TOKEN_ANSWER_LIMIT: usize = 64 * 1024;
 
 /// An access token ready to be used.
 #[derive(Clone, Debug, PartialEq)]
@@ -124,15 +92,20 @@ pub fn basic_authorization(client_id: &str, client_secret: &str) -> Secret {
 /// The token request for a configuration (SPEC section 2).
 pub fn token_request(config: &Config) -> HttpRequest {
     HttpRequest {
-        method: "POST",
+        method: "POST".into(),
         url: config.token_url(),
         headers: vec![
-            ("accept", "application/json".to_owned().into()),
-            ("api-version", config.api_version.clone().into()),
-            ("authorization", config.basic_authorization().to_owned().into()),
-            ("content-type", "application/x-www-form-urlencoded".to_owned().into()),
+            ("accept".into(), "application/json".to_owned().into()),
+            ("api-version".into(), config.api_version.clone().into()),
+            ("authorization".into(), config.basic_authorization().to_owned().into()),
+            (
+                "content-type".into(),
+                "application/x-www-form-urlencoded".to_owned().into(),
+            ),
         ],
-        body: TOKEN_REQUEST_BODY.into(),
+        body: Some(TOKEN_REQUEST_BODY.into()),
+        body_limit: TOKEN_ANSWER_LIMIT,
+        all_headers: false,
     }
 }
 

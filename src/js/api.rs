@@ -17,7 +17,7 @@ use super::options::{Query, QueryValue, RequestOptions};
 use super::transport::{describe, send, string_field, Deadline};
 use super::Inner;
 use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
-use crate::core::hop::{is_redirect, next_hop, Answer, Location, NextHop, Sent};
+use crate::core::hop::{is_redirect, next_hop, normalize_method, Answer, Location, NextHop, Sent};
 use crate::core::redact::Field;
 use crate::core::response::{self, charset};
 use crate::core::retry::parse_retry_after;
@@ -333,7 +333,7 @@ async fn authed_fetch(
     let field = |key: &str| Reflect::get(&base, &key.into()).unwrap_or(JsValue::UNDEFINED);
     let method = field("method")
         .as_string()
-        .map_or_else(|| "GET".to_owned(), normalize_method);
+        .map_or_else(|| "GET".to_owned(), |m| normalize_method(&m));
     // A caller that asked for "manual" or "error" gets fetch's own handling: the library
     // follows nothing then (it never lets the token leave the origin either way).
     let own_redirect = field("redirect").as_string().filter(|r| r == "manual" || r == "error");
@@ -434,15 +434,6 @@ async fn authed_fetch(
         cooldown,
     });
     Ok((response, deadline))
-}
-
-/// A method as `fetch` normalizes it: the standard names in upper case, others as given.
-fn normalize_method(method: String) -> String {
-    let upper = method.to_ascii_uppercase();
-    match upper.as_str() {
-        "DELETE" | "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "PATCH" => upper,
-        _ => method,
-    }
 }
 
 /// The `CedatoError` for an API fetch that threw: `timeout` when a time limit (ours, or

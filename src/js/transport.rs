@@ -11,8 +11,8 @@ use web_sys::{AbortController, Headers, RequestInit, RequestRedirect, Response};
 
 use super::body::read_limited;
 use super::runtime::Sleep;
-use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
-use crate::core::token::TOKEN_ANSWER_LIMIT;
+use crate::core::client::with_timeout;
+use crate::core::http::ERROR_BODY_LIMIT;
 use crate::core::{HttpRequest, HttpResponse, LocalFuture, Transport, TransportError};
 
 #[wasm_bindgen]
@@ -86,19 +86,21 @@ pub struct WebTransport {
 }
 
 impl WebTransport {
-    /// A fresh `init` for one attempt: method, headers, body, the deadline's signal, and
-    /// `redirect: "manual"` (a redirect is reported, never followed with the credentials).
-    fn init(request: &HttpRequest, signal: Option<&web_sys::AbortSignal>) -> Result<RequestInit, JsValue> {
+    /// The `init` of one attempt: method, headers, body, and `redirect: "manual"` (a
+    /// redirect is reported, never followed with the credentials); the deadline's signal
+    /// is added when the attempt starts.
+    fn init(request: &HttpRequest) -> Result<RequestInit, JsValue> {
         let headers = Headers::new()?;
         for (name, value) in &request.headers {
             headers.set(name, value)?;
         }
         let init = RequestInit::new();
-        init.set_method(request.method);
+        init.set_method(&request.method);
         init.set_headers(&headers);
-        init.set_body(&request.body.as_str().into());
+        if let Some(body) = &request.body {
+            init.set_body(&body.as_str().into());
+        }
         init.set_redirect(RequestRedirect::Manual);
-        init.set_signal(signal);
         Ok(init)
     }
 }
@@ -106,30 +108,36 @@ impl WebTransport {
 impl Transport for WebTransport {
     fn send(&self, request: &HttpRequest, timeout_ms: f64) -> LocalFuture<Result<HttpResponse, TransportError>> {
         let fetch = self.fetch.clone();
-        let request = request.clone();
+        // What the attempt needs of the request, taken now: the request is not copied.
+        let init = WebTransport::init(request);
+        let url = JsValue::from(request.url.as_str());
+        let (limit, all) = (request.body_limit, request.all_headers);
         Box::pin(async move {
             let mut deadline = Deadline::new(Some(timeout_ms));
             let signal = deadline.signal();
             let attempt = async {
-                let init = WebTransport::init(&request, signal.as_ref())?;
-                let url = JsValue::from(request.url.as_str());
+                let init = init?;
+                init.set_signal(signal.as_ref());
                 let response = send(fetch.as_ref(), &url, &init).await?;
                 let retry_after = response.headers().get("retry-after").ok().flatten();
-                // A token answer up to 64 KB; of an error answer, what an error keeps.
-                let status = response.status();
-                let limit = if (200..300).contains(&status) {
-                    TOKEN_ANSWER_LIMIT
+                let headers = if all {
+                    all_headers(&response.headers())
                 } else {
-                    ERROR_BODY_LIMIT
+                    Vec::new()
                 };
-                let (mut body, oversized) = read_limited(&response, limit).await?;
-                // A token answer too large to use is dropped (and overwritten) unread.
-                let body = match oversized && (200..300).contains(&status) {
+                // A 2xx answer up to the request's limit; of an error answer, what an
+                // error keeps.
+                let status = response.status();
+                let ok = (200..300).contains(&status);
+                let (mut body, oversized) = read_limited(&response, if ok { limit } else { ERROR_BODY_LIMIT }).await?;
+                // A 2xx answer too large to use is dropped (and overwritten) unread.
+                let body = match oversized && ok {
                     true => String::new(),
                     false => std::mem::take(&mut *body),
                 };
                 Ok::<_, JsValue>(HttpResponse {
                     status,
+                    headers,
                     retry_after,
                     body,
                     oversized,
@@ -159,6 +167,19 @@ impl Transport for WebTransport {
         // `+text`: the engine's `Number(text)`.
         Some(JsValue::from_str(text).unchecked_into_f64())
     }
+}
+
+/// Every header of an answer, names in lower case (as `Headers` gives them).
+fn all_headers(headers: &Headers) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    // `Array.from(headers)`: its `[name, value]` pairs.
+    for pair in js_sys::Array::from(headers) {
+        let pair: js_sys::Array = pair.unchecked_into();
+        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            out.push((name, value));
+        }
+    }
+    out
 }
 
 /// `value[key]` when it is a string; never throws (a thrown value may be anything, a

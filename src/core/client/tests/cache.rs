@@ -10,8 +10,8 @@ fn sends_the_documented_request() {
     let req = &sent[0];
     assert_eq!(req.method, "POST");
     assert_eq!(req.url, "https://api.cedato.com/api/token");
-    assert_eq!(req.body, "grant_type=client_credentials");
-    let headers: Vec<(&str, &str)> = req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(req.body.as_deref(), Some("grant_type=client_credentials"));
+    let headers: Vec<(&str, &str)> = req.headers.iter().map(|(k, v)| (k.as_ref(), v.as_str())).collect();
     assert_eq!(
         headers,
         vec![

@@ -6,10 +6,10 @@
 use super::*;
 use crate::core::config::{OptionValue, RawOptions};
 use crate::core::events::Sink;
+use crate::core::http::HttpRequest;
 use crate::core::platform::{Clock, LocalFuture, TokenStore};
 use crate::core::seal::Derived;
 use crate::core::store::{SealedEntry, StoreAnswer, StoredToken};
-use crate::core::token::HttpRequest;
 use futures::channel::oneshot;
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::task::LocalSpawnExt;
@@ -40,7 +40,7 @@ thread_local! {
 }
 
 /// Runs `future` to its end on the test's executor (its spawned tasks run meanwhile).
-fn run<F: Future>(future: F) -> F::Output {
+pub(crate) fn run<F: Future>(future: F) -> F::Output {
     SPAWNER.with(|_| ()); // made before the pool is borrowed to run
     POOL.with(|p| p.borrow_mut().run_until(future))
 }
@@ -59,7 +59,7 @@ fn spawn(task: impl Future<Output = ()> + 'static) {
 
 /// A latch over a flag and the wakers of its waiters.
 #[derive(Clone, Default)]
-struct FakeLatch(Rc<RefCell<(bool, Vec<std::task::Waker>)>>);
+pub(crate) struct FakeLatch(Rc<RefCell<(bool, Vec<std::task::Waker>)>>);
 
 impl Latch for FakeLatch {
     fn open(&self) {
@@ -83,25 +83,25 @@ impl Latch for FakeLatch {
     }
 }
 
-const T0: f64 = 1_800_000_000_000.0;
+pub(crate) const T0: f64 = 1_800_000_000_000.0;
 
 /// Time that only moves when told to; `sleep` moves it at once and records the wait.
 #[derive(Clone)]
-struct FakeClock {
+pub(crate) struct FakeClock {
     now: Rc<Cell<f64>>,
-    sleeps: Rc<RefCell<Vec<f64>>>,
+    pub(crate) sleeps: Rc<RefCell<Vec<f64>>>,
     isolated: Rc<Cell<bool>>,
 }
 
 impl FakeClock {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         FakeClock {
             now: Rc::new(Cell::new(T0)),
             sleeps: Rc::default(),
             isolated: Rc::default(),
         }
     }
-    fn advance(&self, ms: f64) {
+    pub(crate) fn advance(&self, ms: f64) {
         self.now.set(self.now.get() + ms);
     }
 }
@@ -155,7 +155,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
     serde_json::from_str(text).ok()
 }
 
-type Outcome = Result<HttpResponse, TransportError>;
+pub(crate) type Outcome = Result<HttpResponse, TransportError>;
 
 enum Step {
     Now(Outcome),
@@ -164,13 +164,13 @@ enum Step {
 
 /// Answers from a script; with an empty script, a fresh token `tok-N` for 3600 s.
 #[derive(Clone, Default)]
-struct FakeTransport {
+pub(crate) struct FakeTransport {
     script: Rc<RefCell<VecDeque<Step>>>,
-    sent: Rc<RefCell<Vec<HttpRequest>>>,
+    pub(crate) sent: Rc<RefCell<Vec<HttpRequest>>>,
 }
 
 impl FakeTransport {
-    fn push(&self, outcome: Outcome) {
+    pub(crate) fn push(&self, outcome: Outcome) {
         self.script.borrow_mut().push_back(Step::Now(outcome));
     }
     fn push_later(&self) -> oneshot::Sender<Outcome> {
@@ -178,7 +178,7 @@ impl FakeTransport {
         self.script.borrow_mut().push_back(Step::Later(rx));
         tx
     }
-    fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.sent.borrow().len()
     }
 }
@@ -200,7 +200,7 @@ impl Transport for FakeTransport {
     }
 }
 
-fn answer(status: u16, body: &str) -> HttpResponse {
+pub(crate) fn answer(status: u16, body: &str) -> HttpResponse {
     HttpResponse {
         status,
         body: body.into(),
@@ -208,7 +208,7 @@ fn answer(status: u16, body: &str) -> HttpResponse {
     }
 }
 
-fn token_answer(token: &str, expires_in: u32) -> HttpResponse {
+pub(crate) fn token_answer(token: &str, expires_in: u32) -> HttpResponse {
     answer(
         200,
         &format!(r#"{{"data":{{"access_token":"{token}","token_type":"bearer","expires_in":{expires_in}}}}}"#),

@@ -1,0 +1,111 @@
+//! One HTTP exchange as plain values: the [`HttpRequest`] a transport sends and the
+//! [`HttpResponse`] it hands back, with the body limits. Serves the token request and
+//! any API call alike; it uses nothing of the core but [`Secret`].
+
+use std::borrow::Cow;
+
+use super::redact::Secret;
+
+pub use super::redact::ERROR_BODY_LIMIT;
+
+/// The most of a token answer that is read: a larger one is `invalid_response`.
+pub const TOKEN_ANSWER_LIMIT: usize = 64 * 1024;
+
+/// A method or a header name: a constant (`"POST"`, `"authorization"`) without an
+/// allocation, or a caller's own.
+pub type Name = Cow<'static, str>;
+
+/// One HTTP request, as a transport should send it (redirects not followed: a redirect
+/// is handed back as the answer).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct HttpRequest {
+    /// `POST` for the token request; any method for an API call.
+    pub method: Name,
+    /// Absolute URL.
+    pub url: String,
+    /// Header names and values, in order (the values may hold credentials: each is a
+    /// [`Secret`], overwritten when dropped and never printed).
+    pub headers: Vec<(Name, Secret)>,
+    /// The body text; `None` sends none (a GET or HEAD must have none).
+    pub body: Option<String>,
+    /// The most of a 2xx answer's body that is read; a larger one comes back empty, with
+    /// [`HttpResponse::oversized`] set. Of any other answer, the first
+    /// [`ERROR_BODY_LIMIT`] bytes are read (what an error keeps).
+    pub body_limit: usize,
+    /// Whether the answer's headers come back, all of them, in
+    /// [`HttpResponse::headers`] (`Retry-After` comes back always, in
+    /// [`HttpResponse::retry_after`]; the token request needs no other).
+    pub all_headers: bool,
+}
+
+/// What a transport hands back for one attempt: status, the headers asked for, and the
+/// body text (within the request's limits).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct HttpResponse {
+    /// HTTP status code (0 for a redirect a browser hides).
+    pub status: u16,
+    /// Every header when the request asked for them ([`HttpRequest::all_headers`]),
+    /// else none; names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The `Retry-After` header, when present.
+    pub retry_after: Option<String>,
+    /// The body as text (for an error answer, only its start).
+    pub body: String,
+    /// The body was not read to the end: it was larger than its limit
+    /// ([`HttpRequest::body_limit`] for a 2xx answer, whose body is then empty; for an
+    /// error answer `body` is its start).
+    pub oversized: bool,
+}
+
+impl HttpResponse {
+    /// The first header named `name` (any case) among those handed back.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+impl HttpRequest {
+    /// How many bytes of an answer with `status` a transport reads at most.
+    pub fn read_limit(&self, status: u16) -> usize {
+        match status {
+            200..=299 => self.body_limit,
+            _ => ERROR_BODY_LIMIT,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_by_status() {
+        let request = HttpRequest {
+            body_limit: TOKEN_ANSWER_LIMIT,
+            ..HttpRequest::default()
+        };
+        assert_eq!(request.read_limit(200), TOKEN_ANSWER_LIMIT);
+        assert_eq!(request.read_limit(299), TOKEN_ANSWER_LIMIT);
+        assert_eq!(request.read_limit(302), ERROR_BODY_LIMIT);
+        assert_eq!(request.read_limit(500), ERROR_BODY_LIMIT);
+        assert_eq!(request.read_limit(0), ERROR_BODY_LIMIT);
+    }
+
+    #[test]
+    fn headers_by_name_in_any_case() {
+        let response = HttpResponse {
+            headers: vec![("etag".into(), "\"1\"".into())],
+            ..HttpResponse::default()
+        };
+        assert_eq!(response.header("ETag"), Some("\"1\""));
+        assert_eq!(response.header("date"), None);
+    }
+}
