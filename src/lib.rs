@@ -33,6 +33,8 @@ pub use js::CedatoAuth;
 
 #[cfg(all(target_arch = "wasm32", feature = "web"))]
 pub mod web;
+#[cfg(all(target_arch = "wasm32", feature = "web"))]
+pub use web::Client;
 
 // SAFETY: wasm32-unknown-unknown without the atomics feature runs one thread, which is
 // all `AssumeSingleThreaded` requires. The npm package's only (js-class): a Rust wasm app

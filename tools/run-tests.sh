@@ -104,6 +104,12 @@ start_mock
 suite wasm-node cargo wasm-pack test --node -- --test node
 suite wasm-chromium cargo wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- --test browser
 suite wasm-firefox cargo wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)" -- --test browser
+# The Rust API on the `web` transport (no JS class): the native suite's scenario in Node,
+# Chromium and Firefox.
+web_only=(--no-default-features --features web)
+suite rust-web-node cargo wasm-pack test --node -- "${web_only[@]}" --test rust_web_node
+suite rust-web-chromium cargo wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- "${web_only[@]}" --test rust_web_browser
+suite rust-web-firefox cargo wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)" -- "${web_only[@]}" --test rust_web_browser
 stop_mock
 # Every event of the Node suites passes tests/support/event-guard.mjs (shape, no secret).
 guard=(env "NODE_OPTIONS=--import=$PWD/tests/support/event-guard.mjs")

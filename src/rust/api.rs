@@ -104,6 +104,9 @@ pub struct ApiResponse {
     pub body: String,
     /// Whether `body` is only the start of a non-2xx answer's body.
     pub body_cut: bool,
+    /// The URL the answer came from: the last hop's (after the redirects the library
+    /// followed, or a browser did).
+    pub url: String,
 }
 
 impl ApiResponse {
@@ -128,6 +131,7 @@ impl From<HttpResponse> for ApiResponse {
             headers: response.headers,
             body: response.body,
             body_cut: response.oversized,
+            url: response.url,
         }
     }
 }

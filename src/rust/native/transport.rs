@@ -74,6 +74,7 @@ impl ReqwestTransport {
             retry_after,
             body,
             oversized,
+            url: String::new(),
         })
     }
 }
