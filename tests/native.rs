@@ -311,25 +311,16 @@ async fn clear_refresh_and_text_reports() {
 #[test]
 fn the_example_gets_a_token_and_a_report() {
     let mock = Mock::start();
-    // Built by `cargo test` beside the test binaries (target/<profile>/examples/).
-    let exe = std::env::current_exe().unwrap();
-    let example = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("rust-native");
-    let output = Command::new(&example)
+    // `cargo run` builds it if needed (nothing when `cargo test` already did).
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["run", "--quiet", "--features", "reqwest", "--example", "rust-native", "--manifest-path"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
         .env("CEDATO_BASE_URL", &mock.base_url)
         .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", example.display()));
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("token: ok, expires in 3600 s"), "{stdout}");
     assert!(stdout.contains("Homepage Outstream"), "{stdout}");
     assert!(stdout.contains("stats: 1 token request(s)"), "{stdout}");

@@ -70,11 +70,11 @@ pub enum NextHop {
 }
 
 /// A method as `fetch` normalizes it: the standard names in upper case, others as given.
-pub fn normalize_method(method: &str) -> String {
+pub fn normalize_method(method: String) -> String {
     let upper = method.to_ascii_uppercase();
     match upper.as_str() {
         "DELETE" | "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "PATCH" => upper,
-        _ => method.to_owned(),
+        _ => method,
     }
 }
 

@@ -333,7 +333,7 @@ async fn authed_fetch(
     let field = |key: &str| Reflect::get(&base, &key.into()).unwrap_or(JsValue::UNDEFINED);
     let method = field("method")
         .as_string()
-        .map_or_else(|| "GET".to_owned(), |m| normalize_method(&m));
+        .map_or_else(|| "GET".to_owned(), normalize_method);
     // A caller that asked for "manual" or "error" gets fetch's own handling: the library
     // follows nothing then (it never lets the token leave the origin either way).
     let own_redirect = field("redirect").as_string().filter(|r| r == "manual" || r == "error");

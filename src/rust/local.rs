@@ -146,7 +146,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
         let started = self.client.runtime().now_ms();
         let url = self.resolve(&request)?;
         let first = Outgoing {
-            method: normalize_method(&request.method),
+            method: normalize_method(request.method.clone()),
             url,
             body: request.body.clone(),
         };
@@ -214,7 +214,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
     /// [`send`](Self::send), and a non-2xx answer as an `http` error with its `status`,
     /// `retry_after` and the first 1 KB of its body (redacted).
     pub async fn send_ok(&self, request: ApiRequest) -> Result<ApiResponse, Error> {
-        let method = normalize_method(&request.method);
+        let method = normalize_method(request.method.clone());
         let path = request.path.clone();
         let response = self.send(request).await?;
         if response.is_success() {
@@ -231,7 +231,14 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
     /// reads as `null`: use `Option<…>` or `()` for a 204). A body that is not JSON, or
     /// not of `D`'s shape, is `invalid_response`.
     pub async fn json<D: DeserializeOwned>(&self, request: ApiRequest) -> Result<D, Error> {
-        let method = normalize_method(&request.method);
+        self.json_with(request, |text| self.client.transport().parse_json::<D>(text))
+            .await
+    }
+
+    /// [`json`](Self::json) with the caller's JSON reader (`None`: not JSON of the
+    /// expected shape).
+    pub async fn json_with<D>(&self, request: ApiRequest, parse: impl FnOnce(&str) -> Option<D>) -> Result<D, Error> {
+        let method = normalize_method(request.method.clone());
         let path = request.path.clone();
         let response = self.send_ok(request).await?;
         let text = if response.body.is_empty() {
@@ -239,10 +246,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
         } else {
             &response.body
         };
-        self.client
-            .transport()
-            .parse_json::<D>(text)
-            .ok_or_else(|| self.client.redact_error(not_json(&method, &path, response.status)))
+        parse(text).ok_or_else(|| self.client.redact_error(not_json(&method, &path, response.status)))
     }
 
     /// The absolute URL of `request`, refused outside the base URL's origin.

@@ -95,8 +95,13 @@ impl Transport for ReqwestTransport {
     }
 
     fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T> {
-        serde_json::from_str(text).ok()
+        parse_json(text)
     }
+}
+
+/// `text` as JSON into `T` (serde_json), `None` when it is not JSON of `T`'s shape.
+pub fn parse_json<T: DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_str(text).ok()
 }
 
 /// reqwest's error in a sentence, without the URL (whose query may be private), with
