@@ -314,13 +314,25 @@ fn the_example_gets_a_token_and_a_report() {
     // `cargo run` builds it if needed (nothing when `cargo test` already did).
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
-        .args(["run", "--quiet", "--features", "reqwest", "--example", "rust-native", "--manifest-path"])
+        .args([
+            "run",
+            "--quiet",
+            "--features",
+            "reqwest",
+            "--example",
+            "rust-native",
+            "--manifest-path",
+        ])
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
         .env("CEDATO_BASE_URL", &mock.base_url)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.contains("token: ok, expires in 3600 s"), "{stdout}");
     assert!(stdout.contains("Homepage Outstream"), "{stdout}");
     assert!(stdout.contains("stats: 1 token request(s)"), "{stdout}");
