@@ -190,7 +190,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
                         hops += 1;
                     }
                     NextHop::RetryWithNewToken => {
-                        if !self.client.refused(token.id) {
+                        if !self.client.replace_refused(token.id) {
                             cooldown = true; // the refused token is kept: this 401 is the answer
                             break 'attempts response;
                         }
