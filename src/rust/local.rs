@@ -224,7 +224,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
         let error = answer_error(&method, &path, &response, runtime.now_ms(), |d| {
             runtime.parse_http_date(d)
         });
-        Err(self.client.redact_answer_error(error, response.body_cut))
+        Err(self.client.redact_answer_error(error, response.oversized))
     }
 
     /// [`send_ok`](Self::send_ok), and the 2xx body parsed as JSON into `D` (an empty body
@@ -329,7 +329,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
                 .concat();
                 Err(Error::new(ErrorCode::InvalidResponse, message).with_status(response.status))
             }
-            Ok(response) => Ok(ApiResponse::from(response)),
+            Ok(response) => Ok(response),
             Err(TransportError::Timeout) => Err(Error::new(
                 ErrorCode::Timeout,
                 "the API did not answer within timeoutMs",
