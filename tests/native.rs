@@ -309,21 +309,58 @@ async fn clear_refresh_and_text_reports() {
 }
 
 #[test]
+fn the_local_client_runs_on_a_local_set_too() {
+    use cedato_auth::rust::native::{ReqwestTransport, TokioRuntime};
+    use cedato_auth::LocalClient;
+    use std::rc::Rc;
+
+    let mock = Mock::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio::task::LocalSet::new().block_on(&runtime, async {
+        mock.post("t-local", "token-script", json!([{ "ok": true, "delayMs": 100 }]))
+            .await;
+        let transport = ReqwestTransport::new().unwrap();
+        let client = Rc::new(LocalClient::new(mock.options("t-local"), TokioRuntime::new(), transport).unwrap());
+        let tasks: Vec<_> = (0..100)
+            .map(|_| {
+                let client = Rc::clone(&client);
+                tokio::task::spawn_local(async move { client.token().await.map(|t| t.to_string()) })
+            })
+            .collect();
+        let mut tokens = Vec::new();
+        for task in tasks {
+            tokens.push(task.await.unwrap().unwrap());
+        }
+        tokens.dedup();
+        assert_eq!(tokens.len(), 1);
+        let page: Value = client.json(report()).await.unwrap();
+        assert_eq!(page["data"]["navigation"]["total"], 57);
+        assert_eq!(mock.stats("t-local").await["tokenRequests"], 1);
+    });
+}
+
+#[test]
 fn the_example_gets_a_token_and_a_report() {
     let mock = Mock::start();
-    // Built by `cargo test` beside the test binaries (target/<profile>/examples/).
-    let exe = std::env::current_exe().unwrap();
-    let example = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("rust-native");
-    let output = Command::new(&example)
+    // `cargo run` builds it if needed (nothing when `cargo test` already did).
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args([
+            "run",
+            "--quiet",
+            "--features",
+            "reqwest",
+            "--example",
+            "rust-native",
+            "--manifest-path",
+        ])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
         .env("CEDATO_BASE_URL", &mock.base_url)
         .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", example.display()));
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

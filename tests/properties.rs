@@ -2,10 +2,12 @@
 //! documented invariants hold for everything they accept.
 #![cfg(not(target_arch = "wasm32"))]
 
+use cedato_auth::core::config::MAX_EXPIRES_IN;
 use cedato_auth::core::config::{normalize_base_url, Config, OptionValue, RawOptions};
+use cedato_auth::core::http::is_visible_ascii;
 use cedato_auth::core::response::{charset, is_json};
 use cedato_auth::core::retry::{backoff_ms, parse_retry_after};
-use cedato_auth::core::token::{is_visible_ascii, process_token_response, TokenAnswer, MAX_EXPIRES_IN};
+use cedato_auth::core::token::{process_token_response, TokenAnswer};
 use cedato_auth::core::ErrorCode;
 use proptest::prelude::*;
 

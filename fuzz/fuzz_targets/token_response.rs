@@ -2,7 +2,9 @@
 //! reads from `JSON.parse`: no panic, and whatever is accepted is usable.
 #![no_main]
 
-use cedato_auth::core::token::{is_visible_ascii, process_token_response, TokenAnswer, MAX_EXPIRES_IN};
+use cedato_auth::core::config::MAX_EXPIRES_IN;
+use cedato_auth::core::http::is_visible_ascii;
+use cedato_auth::core::token::{process_token_response, TokenAnswer};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

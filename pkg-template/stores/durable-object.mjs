@@ -21,7 +21,7 @@
 // "CedatoTokenBroker", and a migration that creates the class.
 import { CedatoAuth } from "../workerd.mjs";
 import { keptAlive } from "./kept-alive.mjs";
-import { configError, currentValue, entryText, sharedFailure } from "./stored-token.mjs";
+import { configError, currentValue, entryText, sharedFailure, storeKeyPrefix } from "./stored-token.mjs";
 
 /** The broker is only reached through its stub: the host is never resolved. */
 const BROKER_URL = "https://cedato-token-broker.invalid/token";
@@ -118,7 +118,7 @@ export class CedatoTokenBroker {
     } catch {
       return false; // GET answers the invalid_config error
     }
-    return !key.startsWith(`cedato-auth:v2:${baseUrl}:${this.#env.CEDATO_CLIENT_ID}:`);
+    return !key.startsWith(storeKeyPrefix(baseUrl, this.#env.CEDATO_CLIENT_ID));
   }
 
   async fetch(request) {

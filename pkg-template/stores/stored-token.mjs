@@ -14,7 +14,17 @@
 // than the refresh window `expiresAt - refreshAt` (a length, the same on every clock),
 // whatever the reader's clock says; without it, while both times are ahead of `now`.
 // Fields are read as own properties, so a polluted Object.prototype changes nothing.
-// The rule is held to the library's by the fixtures in tests/fixtures/stored-values.json.
+// The rule is held to the library's by the fixtures in tests/fixtures/stored-values.json,
+// the fields written to the shipped StoredTokenAnswer (derived from `SealedEntry`) by
+// tests/package/typings.test.mjs.
+
+/**
+ * How every store key of `clientId` at `baseUrl` (as CedatoAuth normalizes it, its
+ * `toJSON().baseUrl`) begins: `cedato-auth:v2:<baseUrl>:<clientId>:`, then the
+ * credentials' fingerprint (`store_key` in src/core/seal.rs; held to it by the fixtures in
+ * tests/fixtures/store-keys.json).
+ */
+export const storeKeyPrefix = (baseUrl, clientId) => `cedato-auth:v2:${baseUrl}:${clientId}:`;
 
 /** An own property's value, or undefined. */
 const own = (value, name) => (Object.hasOwn(value, name) ? value[name] : undefined);

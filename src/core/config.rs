@@ -8,9 +8,9 @@ use zeroize::Zeroize;
 use serde::de::{Deserialize, Deserializer};
 
 use super::error::{Error, ErrorCode};
+use super::http::{basic_authorization, is_visible_ascii};
 use super::json::Scalar;
 use super::redact::Secret;
-use super::token::{basic_authorization, is_visible_ascii, MAX_EXPIRES_IN};
 
 /// The Platform API's address when the caller gives none.
 pub const DEFAULT_BASE_URL: &str = "https://api.cedato.com/api/";
@@ -18,6 +18,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.cedato.com/api/";
 pub const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
 /// Retries beyond this add nothing but minutes of waiting.
 pub const MAX_RETRIES: u32 = 10;
+/// The longest token lifetime kept, in seconds: longer ones are clamped to one year, so
+/// `expiresAt` stays a valid date (and so is `refreshSkewSeconds`).
+pub const MAX_EXPIRES_IN: f64 = 365.0 * 24.0 * 3600.0;
 
 /// One option as the binding layer read it from the JavaScript object, before validation.
 #[derive(Clone, Debug, PartialEq, Default)]

@@ -1,36 +1,71 @@
-//! The one error type of the library, with the codes of the SPEC's errors table.
+//! Owns the one error type of the library ([`Error`]), its codes ([`ErrorCode`], the
+//! SPEC's errors table) and the mark of an error fit for JavaScript ([`Redacted`]).
 
 use core::fmt;
 
-use strum::{IntoStaticStr, VariantArray};
+use strum::VariantArray;
 
-/// What went wrong, as JavaScript callers see it in `err.code`.
+/// Declares a fieldless enum whose values JavaScript sees as strings (`err.code`, the
+/// events' enum fields), spelled from the variant names by one case rule (`$case`):
+/// strum spells them for Rust (`IntoStaticStr`, `VariantArray`) and `Serialize` writes that
+/// string; on wasm32, tsify declares the TypeScript union `Cedato<Name>` by the same rule
+/// (from the serde attribute, which nothing else reads). The two spellings are held to
+/// each other through the event guard (tests/schema.rs, tests/package/typings.test.mjs).
 ///
-/// The variant names are the one source of the code strings: strum spells them in
-/// snake_case for [`as_str`](Self::as_str) and [`from_code`](Self::from_code), and the
-/// events are serialized with that same string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, IntoStaticStr, VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// Bad constructor options.
-    InvalidConfig,
-    /// The token endpoint answered 400, 401 or 403: the credentials were refused.
-    TokenRejected,
-    /// The token endpoint still answered 429 after the retries.
-    RateLimited,
-    /// The token endpoint still answered 5xx after the retries.
-    ServerError,
-    /// The request could not be made (refused, DNS, CORS) after the retries.
-    Network,
-    /// An attempt exceeded `timeoutMs` and the retries are spent.
-    Timeout,
-    /// A 2xx answer that cannot be used.
-    InvalidResponse,
-    /// `fetch`/`request` with a URL outside the base URL's origin, or bad arguments.
-    InvalidRequest,
-    /// Another non-2xx answer (from the API, or from the token endpoint).
-    Http,
+/// `Serialize` is written by hand: serde's `#[serde(into = "&'static str")]` does the same
+/// through `&&str` in 21 B (wasm gzip) more for the four enums, a derived `Serialize`
+/// (`serialize_unit_variant`) in 234 B more.
+macro_rules! string_enum {
+    ($case:tt, $(#[$meta:meta])* pub enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
+        #[cfg_attr(
+            all(target_arch = "wasm32", feature = "js-class"),
+            derive(tsify::Tsify),
+            tsify(type_prefix = "Cedato"),
+            serde(rename_all = $case)
+        )]
+        #[strum(serialize_all = $case)]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant,)*
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str((*self).into())
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+string_enum! {
+    "snake_case",
+    /// What `err.code` can be: what went wrong.
+    ///
+    /// The variant names are the one source of the code strings (see `string_enum`),
+    /// in snake_case: `as_str`, `from_code`, the events and the TypeScript `CedatoErrorCode`.
+    #[non_exhaustive]
+    pub enum ErrorCode {
+        /// Bad constructor options.
+        InvalidConfig,
+        /// The token endpoint answered 400, 401 or 403: the credentials were refused.
+        TokenRejected,
+        /// The token endpoint still answered 429 after the retries.
+        RateLimited,
+        /// The token endpoint still answered 5xx after the retries.
+        ServerError,
+        /// The request could not be made (refused, DNS, CORS) after the retries.
+        Network,
+        /// An attempt exceeded `timeoutMs` and the retries are spent.
+        Timeout,
+        /// A 2xx answer that cannot be used.
+        InvalidResponse,
+        /// `fetch`/`request` with a URL outside the base URL's origin, or bad arguments.
+        InvalidRequest,
+        /// Another non-2xx answer (from the API, or from the token endpoint).
+        Http,
+    }
 }
 
 impl ErrorCode {
@@ -45,27 +80,12 @@ impl ErrorCode {
     }
 }
 
-/// `impl Serialize` for fieldless enums that derive strum's `IntoStaticStr`: each value is
-/// written as its strum string. serde's `#[serde(into = "&'static str")]` does the same
-/// through `&&str`, in 21 B (wasm gzip) more for the four enums of the events.
-macro_rules! serialize_as_str {
-    ($($kind:ty),*) => {$(
-        impl serde::Serialize for $kind {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str((*self).into())
-            }
-        }
-    )*};
-}
-pub(crate) use serialize_as_str;
-
-serialize_as_str!(ErrorCode);
-
 /// A failure of any part of the library.
 ///
 /// Its fields may carry text from outside (an OAuth error, a body, a thrown message):
 /// every error the library hands out goes through `TokenClient::redact_error`, which
-/// removes the client secret, the Basic value and every token the client has held.
+/// removes the client secret, the Basic value and every token the client has held, and
+/// reaches JavaScript only as a [`Redacted`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Error {
     /// The machine-readable kind.
@@ -122,6 +142,44 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+/// An error fit to reach JavaScript (`to_js` takes nothing else): one that went through
+/// the client's last step, `TokenClient::settled_error` (its errors were redacted where
+/// they were made, by `TokenClient::redact_error` or `redact_answer_error`), or one the
+/// library wrote in its own words only ([`Redacted::own`]).
+///
+/// Outside the core, nothing else makes one:
+///
+/// ```compile_fail
+/// use cedato_auth::core::{Error, ErrorCode, Redacted};
+/// let _ = Redacted::by_client(Error::new(ErrorCode::Http, "the server's text"));
+/// ```
+#[derive(Debug)]
+pub struct Redacted(Error);
+
+impl Redacted {
+    /// The client's redaction hands an error out (the core only).
+    pub(in crate::core) fn by_client(error: Error) -> Redacted {
+        Redacted(error)
+    }
+
+    /// An error whose text is the library's own words only, with nothing from outside (no
+    /// option's value, no answer, nothing thrown): an option error of the constructor, a
+    /// fixed message. Anything else goes through the client's redaction.
+    pub fn own(error: Error) -> Redacted {
+        Redacted(error)
+    }
+
+    /// The error.
+    pub fn error(&self) -> &Error {
+        &self.0
+    }
+
+    /// The error itself (no longer marked as redacted).
+    pub fn into_error(self) -> Error {
+        self.0
+    }
+}
 
 /// Keeps at most `max` bytes of `text`, cut at a character boundary.
 pub fn truncate_utf8(text: &str, max: usize) -> &str {

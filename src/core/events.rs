@@ -1,18 +1,25 @@
-//! What the library did, as events for the `onEvent` option and as counters for
-//! `auth.stats`: the token requests, their retries and failures, grace, the shared store
-//! and the authenticated calls. Events carry codes, statuses, counts and times only:
-//! never the secret, the Basic value, a token or a query string.
+//! Owns what the library reports: the `onEvent` events ([`Event`]), the `auth.stats`
+//! counters ([`Stats`]) and where both go ([`Events`]). Uses `error` (the codes).
+//!
+//! Events cover the token requests, their retries and failures, grace, the shared store
+//! and the authenticated calls. They carry codes, statuses, counts and times only: never
+//! the secret, the Basic value, a token or a query string.
 
 use std::cell::Cell;
 
 use serde::Serialize;
-use strum::{IntoStaticStr, VariantArray};
 
-use super::error::{serialize_as_str, ErrorCode};
+use super::error::{string_enum, ErrorCode};
 
-/// One thing the library did. Serialized as `{ type: "<variant in lower case>", … }` with
-/// camelCase fields; an absent `status` or `retryAfter` is `undefined`.
+/// What `onEvent` receives: one thing the library did, as `{ type: "<variant in lower
+/// case>", … }` with camelCase fields; `type` tells which. Times are in ms; an absent
+/// `status` or `retryAfter` is `undefined`.
 #[derive(Debug, Serialize)]
+#[cfg_attr(
+    all(target_arch = "wasm32", feature = "js-class"),
+    derive(tsify::Tsify),
+    tsify(type_prefix = "Cedato")
+)]
 #[serde(tag = "type", rename_all = "lowercase", rename_all_fields = "camelCase")]
 pub enum Event<'a> {
     /// A token obtained: from the shared store (`attempts` 0) or the endpoint.
@@ -33,10 +40,12 @@ pub enum Event<'a> {
         /// Its error code.
         code: ErrorCode,
         /// Its HTTP status, when an answer came.
+        #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(optional))]
         status: Option<u16>,
         /// The wait before the next attempt, in ms.
         wait_ms: f64,
         /// The server's `Retry-After`, in seconds, when it sent one.
+        #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(optional))]
         retry_after: Option<f64>,
     },
     /// A refresh failed and its callers got the cached token, which has not expired yet.
@@ -49,6 +58,7 @@ pub enum Event<'a> {
         /// Its error code.
         code: ErrorCode,
         /// Its HTTP status, when an answer came.
+        #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(optional))]
         status: Option<u16>,
         /// Token requests this flight sent.
         attempts: u32,
@@ -83,74 +93,89 @@ pub enum Event<'a> {
 }
 
 // The events' enum fields are written as their lower-case variant names, the way
-// `ErrorCode` is: strum spells them, serialize_as_str writes that string.
+// `ErrorCode` is (see `string_enum`).
 
-/// Where a `token` event's token came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr, VariantArray)]
-#[strum(serialize_all = "lowercase")]
-pub enum TokenSource {
-    /// The shared `tokenStore`.
-    Store,
-    /// The token endpoint.
-    Endpoint,
+string_enum! {
+    "lowercase",
+    /// Where a `token` event's token came from.
+    pub enum TokenSource {
+        /// The shared `tokenStore`.
+        Store,
+        /// The token endpoint.
+        Endpoint,
+    }
 }
 
-/// The `tokenStore` call a `store` event reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr, VariantArray)]
-#[strum(serialize_all = "lowercase")]
-pub enum StoreOp {
-    /// Reading the shared token.
-    Get,
-    /// Writing a fetched token.
-    Set,
-    /// Removing the shared token.
-    Delete,
-    /// Unlocking after a miss with nothing to share.
-    Release,
+string_enum! {
+    "lowercase",
+    /// The `tokenStore` call a `store` event reports.
+    pub enum StoreOp {
+        /// Reading the shared token.
+        Get,
+        /// Writing a fetched token.
+        Set,
+        /// Removing the shared token.
+        Delete,
+        /// Unlocking after a miss with nothing to share.
+        Release,
+    }
 }
 
-/// How a `tokenStore` call ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr, VariantArray)]
-#[strum(serialize_all = "lowercase")]
-pub enum StoreOutcome {
-    /// `get`: a token usable now.
-    Hit,
-    /// `get`: nothing usable.
-    Miss,
-    /// `get`: a value that does not open under this client's credentials (a miss).
-    Invalid,
-    /// `get`: the store shared the fleet's failed token request.
-    Failure,
-    /// `set`, `delete`, `release`: done.
-    Written,
-    /// The store failed.
-    Error,
-    /// The store did not answer within `timeoutMs`.
-    Timeout,
+string_enum! {
+    "lowercase",
+    /// How a `tokenStore` call ended.
+    pub enum StoreOutcome {
+        /// `get`: a token usable now.
+        Hit,
+        /// `get`: nothing usable.
+        Miss,
+        /// `get`: a value that does not open under this client's credentials (a miss).
+        Invalid,
+        /// `get`: the store shared the fleet's failed token request.
+        Failure,
+        /// `set`, `delete`, `release`: done.
+        Written,
+        /// The store failed.
+        Error,
+        /// The store did not answer within `timeoutMs`.
+        Timeout,
+    }
 }
 
-serialize_as_str!(TokenSource, StoreOp, StoreOutcome);
-
-/// Counters since construction (`auth.stats`).
+/// `auth.stats`: counters since construction.
 #[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(
+    all(target_arch = "wasm32", feature = "js-class"),
+    derive(tsify::Tsify),
+    tsify(rename = "CedatoAuthStats")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     /// Requests sent to the token endpoint (every attempt).
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub token_requests: Cell<u32>,
     /// Tokens taken from the shared store.
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub store_hits: Cell<u32>,
-    /// `getToken()` / `getAuthorizationHeader()` answered from memory.
+    /// Token lookups answered from memory (`getToken()`, `getAuthorizationHeader()`,
+    /// each call's token).
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub cache_hits: Cell<u32>,
     /// Token request attempts that failed and were retried.
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub retries: Cell<u32>,
     /// Token requests that gave up.
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub failures: Cell<u32>,
     /// Answers served with the cached token after a failed refresh (callers that waited
     /// for the same refresh share one).
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub grace_served: Cell<u32>,
     /// Authenticated calls answered.
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub api_calls: Cell<u32>,
-    /// Of those, retried after a 401/419 with a new token.
+    /// Of those, retried once after a 401/419 with a new token.
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub api_retries: Cell<u32>,
 }
 

@@ -70,11 +70,11 @@ pub enum NextHop {
 }
 
 /// A method as `fetch` normalizes it: the standard names in upper case, others as given.
-pub fn normalize_method(method: &str) -> String {
+pub fn normalize_method(method: String) -> String {
     let upper = method.to_ascii_uppercase();
     match upper.as_str() {
         "DELETE" | "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "PATCH" => upper,
-        _ => method.to_owned(),
+        _ => method,
     }
 }
 
@@ -125,7 +125,7 @@ pub fn next_hop<U>(sent: &Sent<'_>, answer: &Answer<U>) -> NextHop {
 /// Whether an answer with `status` may be retried with a new token: a 401, or Cedato's
 /// 419 "session expired", once per call, when the body can be sent again (with the
 /// caller's own redirect mode too). The client still decides whether a new token is
-/// fetched ([`TokenClient::refused`](super::TokenClient::refused): its cool-down).
+/// fetched ([`TokenClient::replace_refused`](super::TokenClient::replace_refused): its cool-down).
 #[inline]
 pub fn retry_with_new_token(status: u16, sent: &Sent<'_>) -> bool {
     matches!(status, 401 | 419) && sent.resendable && !sent.retried

@@ -1,8 +1,12 @@
 //! One HTTP exchange as plain values: the [`HttpRequest`] a transport sends and the
-//! [`HttpResponse`] it hands back, with the body limits. Serves the token request and
-//! any API call alike; it uses nothing of the core but [`Secret`].
+//! [`HttpResponse`] it hands back, the body limits, and the header rules (visible-ASCII
+//! values, Basic credentials). Serves the token request and any API call alike; it uses
+//! nothing of the core but [`Secret`].
 
 use std::borrow::Cow;
+
+use base64::Engine as _;
+use zeroize::Zeroizing;
 
 use super::redact::Secret;
 
@@ -59,8 +63,9 @@ pub struct HttpResponse {
     /// ([`HttpRequest::body_limit`] for a 2xx answer, whose body is then empty; for an
     /// error answer `body` is its start).
     pub oversized: bool,
-    /// The URL the answer came from, when the engine followed redirects
-    /// ([`HttpRequest::follow_redirects`]); else empty.
+    /// The URL the answer came from: the transport sets it when the engine followed
+    /// redirects ([`HttpRequest::follow_redirects`]); the answer to an API call has it
+    /// always (its last hop's).
     pub url: String,
 }
 
@@ -79,14 +84,26 @@ impl HttpResponse {
     }
 }
 
-impl HttpRequest {
-    /// How many bytes of an answer with `status` a transport reads at most.
-    pub fn read_limit(&self, status: u16) -> usize {
-        match status {
-            200..=299 => self.body_limit,
-            _ => ERROR_BODY_LIMIT,
-        }
+/// How many bytes of an answer with `status` a transport reads at most, for a request
+/// whose [`body_limit`](HttpRequest::body_limit) is `body_limit`.
+pub fn read_limit(body_limit: usize, status: u16) -> usize {
+    match status {
+        200..=299 => body_limit,
+        _ => ERROR_BODY_LIMIT,
     }
+}
+
+/// Whether `s` is a non-empty run of visible ASCII (0x21-0x7E): safe in a header value.
+pub fn is_visible_ascii(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+/// `Authorization: Basic …` for the credentials: Base64 of the UTF-8 bytes of
+/// `clientId:clientSecret`, as the vendor's examples build it.
+pub fn basic_authorization(client_id: &str, client_secret: &str) -> Secret {
+    let raw = Zeroizing::new([client_id, ":", client_secret].concat());
+    let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(raw.as_bytes()));
+    ["Basic ", &encoded].concat().into()
 }
 
 #[cfg(test)]
@@ -94,16 +111,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn basic_credentials_are_utf8_base64() {
+        let basic = |id, secret| basic_authorization(id, secret).to_string();
+        assert_eq!(basic("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        // "é" is two UTF-8 bytes; btoa would refuse or mangle it.
+        assert_eq!(basic("id", "pé"), "Basic aWQ6cMOp");
+        assert_eq!(basic("id", "a:b"), "Basic aWQ6YTpi");
+        assert_eq!(basic("f", "oo"), "Basic Zjpvbw==");
+    }
+
+    #[test]
     fn limits_by_status() {
-        let request = HttpRequest {
-            body_limit: TOKEN_ANSWER_LIMIT,
-            ..HttpRequest::default()
-        };
-        assert_eq!(request.read_limit(200), TOKEN_ANSWER_LIMIT);
-        assert_eq!(request.read_limit(299), TOKEN_ANSWER_LIMIT);
-        assert_eq!(request.read_limit(302), ERROR_BODY_LIMIT);
-        assert_eq!(request.read_limit(500), ERROR_BODY_LIMIT);
-        assert_eq!(request.read_limit(0), ERROR_BODY_LIMIT);
+        let limit = |status| read_limit(TOKEN_ANSWER_LIMIT, status);
+        assert_eq!(limit(200), TOKEN_ANSWER_LIMIT);
+        assert_eq!(limit(299), TOKEN_ANSWER_LIMIT);
+        assert_eq!(limit(302), ERROR_BODY_LIMIT);
+        assert_eq!(limit(500), ERROR_BODY_LIMIT);
+        assert_eq!(limit(0), ERROR_BODY_LIMIT);
     }
 
     #[test]

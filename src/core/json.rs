@@ -1,5 +1,5 @@
-//! General JSON-value readers: [`Scalar`] (a value told apart only by its kind) and
-//! [`Object`] (an object read as `T`, or anything else), for the parts that read JSON.
+//! Owns the general JSON-value readers: [`Scalar`] (a value told apart only by its kind)
+//! and [`Object`] (an object read as `T`, or anything else). Uses serde only.
 
 use core::fmt;
 use core::marker::PhantomData;

@@ -3,6 +3,7 @@
 //! [`Sealer`]): native tests drive the one async driver ([`TokenClient`]) with fakes, the
 //! wasm build with web-sys.
 
+pub mod cache;
 pub mod client;
 pub mod config;
 pub mod error;
@@ -18,13 +19,14 @@ pub mod seal;
 pub mod store;
 pub mod token;
 
-pub use client::{CachedToken, Next, SharedStore, TokenClient};
+pub use cache::CachedToken;
+pub use client::{PendingToken, SharedStore, TokenClient, TokenNow};
 pub use config::{Config, OptionValue, RawOptions};
-pub use error::{Error, ErrorCode};
+pub use error::{Error, ErrorCode, Redacted};
 pub use events::{Event, Events, Stats, StoreOp, StoreOutcome, TokenSource};
 pub use http::{HttpRequest, HttpResponse};
 pub use json::Scalar;
-pub use platform::{Clock, Latch, LocalFuture, Runtime, TokenStore, Transport, TransportError};
+pub use platform::{with_timeout, Clock, Latch, LocalFuture, Runtime, TokenStore, Transport, TransportError};
 pub use redact::Secret;
 pub use response::ResponseType;
 pub use seal::{Derived, KeyMaterial, Sealer, SealingKey};

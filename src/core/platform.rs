@@ -1,8 +1,10 @@
 //! The platform seams: what the core asks of its host (time, waiting, background tasks, one
-//! HTTP attempt, the shared store) as traits, and [`LocalFuture`], the future they return.
+//! HTTP attempt, the shared store) as traits, [`LocalFuture`], the future they return, and
+//! [`with_timeout`], the one race of a future against a deadline.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::task::Poll;
 
 use serde::de::DeserializeOwned;
 
@@ -88,4 +90,16 @@ pub trait TokenStore {
     /// A store that locks on a miss unlocks here, so nobody waits for that token.
     /// `false` when the store failed.
     fn release(&self, key: &str) -> LocalFuture<bool>;
+}
+
+/// The output of `work`, or `None` when `deadline` resolves first.
+pub async fn with_timeout<T>(work: impl Future<Output = T>, deadline: impl Future<Output = ()>) -> Option<T> {
+    let (mut work, mut deadline) = (std::pin::pin!(work), std::pin::pin!(deadline));
+    poll_fn(move |cx| {
+        if let Poll::Ready(v) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        deadline.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }

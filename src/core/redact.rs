@@ -1,5 +1,5 @@
-//! Outside text made fit for an error field: every secret removed, in the forms a server
-//! may echo it in, then control characters escaped, then cut to the field's limit.
+//! Owns the redaction rule and the [`Secret`] type: outside text made fit for an error field,
+//! every secret removed in the forms a server may echo it in, escaped, cut to the limit.
 //!
 //! A secret is looked for in the text as written, JSON-unescaped (`\/`, `\u002B`, ...),
 //! percent-decoded (`%2F`), and both ways combined; where it is found, the span of the

@@ -1,4 +1,4 @@
-//! How `request()` reads a 2xx answer: its `responseType` option and the answer's
+//! Owns how `request()` reads a 2xx answer: its `responseType` option and the answer's
 //! `content-type` (is it JSON, which charset). Pure rules; the wasm layer does the reading.
 
 use super::{Error, ErrorCode, OptionValue};

@@ -1,4 +1,5 @@
-//! When to try a token request again, and how long to wait first.
+//! Owns the token request's waits: the back-off between attempts ([`backoff_ms`]) and the
+//! server's `Retry-After` ([`parse_retry_after`]), each capped. Pure; uses nothing.
 
 /// Base of the exponential backoff, in ms.
 pub const BACKOFF_BASE_MS: f64 = 250.0;

@@ -1,6 +1,7 @@
-//! Sealed stored tokens: what a shared store keeps grants nothing the credentials don't.
+//! Owns the layout of sealed stored tokens: the store key, the key material, the associated
+//! data and the plaintext; the cryptography is behind the [`Sealer`] trait (the wasm's).
 //!
-//! Two keys are derived from the credentials with HKDF-SHA-256 (RFC 5869): the client
+//! What a shared store keeps grants nothing the credentials don't. Two keys are derived from the credentials with HKDF-SHA-256 (RFC 5869): the client
 //! secret is the input keying material, [`KDF_SALT`] the salt, and each key's info is its
 //! purpose, a NUL byte and the clientId ([`KeyMaterial`]).
 //! - The **fingerprint** (32 bytes, base64url) ends the store key
@@ -90,6 +91,7 @@ pub trait SealingKey {
 /// The store key of `config`'s credentials, ending with their `fingerprint`.
 pub fn store_key(config: &Config, fingerprint: &[u8]) -> String {
     let fingerprint = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(fingerprint);
+    // concat, not format!: measured 16 B (wasm gzip) smaller.
     [
         STORE_KEY_PREFIX,
         config.base_url.as_str(),
@@ -175,6 +177,34 @@ mod tests {
             store_key(&c, &[0xfb; 32]),
             "cedato-auth:v2:https://example.com/api/:id:-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_s"
         );
+    }
+
+    /// The fixtures the JavaScript side is fed too (tests/fleet/stored-values.test.mjs: the
+    /// wasm's key, the Durable Object broker's prefix rule, node:crypto's HKDF). Natively
+    /// the layout: each key is `store_key` of its configuration and its own fingerprint.
+    #[test]
+    fn the_store_keys_of_the_shared_fixtures_have_the_library_layout() {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Fixture {
+            name: String,
+            base_url: String,
+            client_id: String,
+            client_secret: String,
+            key: String,
+        }
+        let fixtures: Vec<Fixture> =
+            serde_json::from_str(include_str!("../../tests/fixtures/store-keys.json")).unwrap();
+        assert!(fixtures.len() >= 4);
+        for f in fixtures {
+            let (_, fingerprint) = f.key.rsplit_once(':').unwrap();
+            let fingerprint = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(fingerprint)
+                .unwrap();
+            assert_eq!(fingerprint.len(), FINGERPRINT_LEN, "{}", f.name);
+            let c = config(&f.client_id, &f.client_secret, Some(&f.base_url));
+            assert_eq!(store_key(&c, &fingerprint), f.key, "{}", f.name);
+        }
     }
 
     #[test]

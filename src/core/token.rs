@@ -3,20 +3,17 @@
 //! The answer's JSON is parsed by the engine (`JSON.parse` in the wasm, `serde_json` in
 //! native tests) into [`TokenAnswer`]; the rules of SPEC section 2 are applied here.
 
-use base64::Engine as _;
 use serde::de::{Deserialize, IgnoredAny};
 use zeroize::Zeroizing;
 
-use super::config::Config;
+use super::config::{Config, MAX_EXPIRES_IN};
 use super::error::{Error, ErrorCode};
-use super::http::{HttpRequest, TOKEN_ANSWER_LIMIT};
+use super::http::{is_visible_ascii, HttpRequest, TOKEN_ANSWER_LIMIT};
 use super::json::{Object, Scalar};
 use super::redact::Secret;
 
 /// `expires_in` when the answer has none, in seconds.
 pub const DEFAULT_EXPIRES_IN: f64 = 3600.0;
-/// Longer lifetimes are clamped to one year, so `expiresAt` stays a valid date.
-pub const MAX_EXPIRES_IN: f64 = 365.0 * 24.0 * 3600.0;
 /// The form body of every token request.
 pub const TOKEN_REQUEST_BODY: &str = "grant_type=client_credentials";
 
@@ -81,14 +78,6 @@ fn fields(answer: TokenAnswer) -> Option<Fields<()>> {
     }
 }
 
-/// `Authorization: Basic …` for the credentials: Base64 of the UTF-8 bytes of
-/// `clientId:clientSecret`, as the vendor's examples build it.
-pub fn basic_authorization(client_id: &str, client_secret: &str) -> Secret {
-    let raw = Zeroizing::new([client_id, ":", client_secret].concat());
-    let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(raw.as_bytes()));
-    ["Basic ", &encoded].concat().into()
-}
-
 /// The token request for a configuration (SPEC section 2).
 pub fn token_request(config: &Config) -> HttpRequest {
     HttpRequest {
@@ -108,11 +97,6 @@ pub fn token_request(config: &Config) -> HttpRequest {
         all_headers: false,
         follow_redirects: false,
     }
-}
-
-/// Whether `s` is a non-empty run of visible ASCII (0x21-0x7E): safe in a header value.
-pub fn is_visible_ascii(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
 fn invalid(status: u16, message: &str) -> Error {
@@ -257,16 +241,6 @@ mod tests {
         let e = process_token_response(200, parse(body), T0, number).expect_err(body);
         assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
         assert_eq!(e.status, Some(200));
-    }
-
-    #[test]
-    fn basic_credentials_are_utf8_base64() {
-        let basic = |id, secret| basic_authorization(id, secret).to_string();
-        assert_eq!(basic("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
-        // "é" is two UTF-8 bytes; btoa would refuse or mangle it.
-        assert_eq!(basic("id", "pé"), "Basic aWQ6cMOp");
-        assert_eq!(basic("id", "a:b"), "Basic aWQ6YTpi");
-        assert_eq!(basic("f", "oo"), "Basic Zjpvbw==");
     }
 
     #[test]

@@ -4,24 +4,26 @@
 
 use std::rc::Rc;
 
-use js_sys::{ArrayBuffer, JsString, Object, Reflect, JSON};
+use js_sys::{ArrayBuffer, Function, JsString, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, ReadableStream, Response, ResponseType, Url};
 
 use super::body::{discard, read_limited};
-use super::engine::parse_json;
+use super::engine::{describe, parse_json, string_field};
 use super::error::{set, to_js};
 use super::options::{Query, QueryValue, RequestOptions};
-use super::transport::{describe, send, string_field, Deadline};
-use super::Inner;
-use crate::core::client::{with_timeout, ERROR_BODY_LIMIT};
+use super::runtime::WebRuntime;
+use super::transport::WebTransport;
+use super::transport::{send, Deadline};
 use crate::core::hop::{is_redirect, next_hop, normalize_method, Answer, Location, NextHop, Sent};
+use crate::core::platform::with_timeout;
 use crate::core::redact::Field;
+use crate::core::redact::ERROR_BODY_LIMIT;
 use crate::core::response::{self, charset};
 use crate::core::retry::parse_retry_after;
-use crate::core::{Clock, Error, ErrorCode, Event, OptionValue};
+use crate::core::{Clock, Error, ErrorCode, Event, OptionValue, TokenClient};
 use zeroize::Zeroizing;
 
 #[wasm_bindgen]
@@ -35,7 +37,25 @@ extern "C" {
     fn decode(this: &TextDecoder, input: &ArrayBuffer) -> JsString;
 }
 
-impl Inner {
+/// The token client of a `CedatoAuth`.
+pub type Client = TokenClient<WebRuntime, WebTransport>;
+
+/// What `auth.fetch` and `auth.request` need of their instance.
+pub struct Api {
+    /// The instance's token client.
+    pub client: Rc<Client>,
+    /// `baseUrl`'s origin as the engine's WHATWG URL serializes it.
+    origin: String,
+    /// The `fetch` option.
+    fetch: Option<Function>,
+}
+
+impl Api {
+    /// The calls of an instance with `client`, `baseUrl`'s `origin` and the `fetch` option.
+    pub fn new(client: Rc<Client>, origin: String, fetch: Option<Function>) -> Api {
+        Api { client, origin, fetch }
+    }
+
     /// The one way an error of `fetch`/`request` reaches JS: redacted by the client's rule
     /// (`TokenClient::redact_error`), with `cause` only as a redacted copy of its name,
     /// message and code (the thrown value itself may carry the request's headers); a
@@ -74,14 +94,14 @@ impl Inner {
 /// must share its origin. Resolves with the `Response` (a redirect that leaves the
 /// origin resolves with that 3xx answer); never with another origin's answer, which a
 /// browser hands over after following a redirect itself: that rejects.
-pub async fn fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-    let url = resolve(&inner, &input)?;
-    let (response, _) = authed_fetch(&inner, &url, &init, None).await?;
-    if !same_origin(&inner, &response.url()) {
+pub async fn fetch(api: Rc<Api>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
+    let url = resolve(&api, &input)?;
+    let (response, _) = authed_fetch(&api, &url, &init, None).await?;
+    if !same_origin(&api, &response.url()) {
         discard(&response);
         let message = "the API redirected to another origin than baseUrl's; its answer is not handed out";
         let error = Error::new(ErrorCode::InvalidRequest, message).with_status(response.status());
-        return Err(inner.fail(error, None));
+        return Err(api.fail(error, None));
     }
     Ok(response.into())
 }
@@ -89,16 +109,16 @@ pub async fn fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<Js
 /// A call through `fetch`: the body of a 2xx answer as `responseType` says (JSON,
 /// `undefined` when empty; or text), else an `http` error; each attempt and the body
 /// within `timeoutMs`.
-pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+pub async fn request(api: Rc<Api>, path: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let Some(path_text) = path.as_string() else {
-        return Err(inner.invalid("request() takes a path string", None));
+        return Err(api.invalid("request() takes a path string", None));
     };
-    let options = RequestOptions::read(&options).map_err(|e| inner.fail(e, None))?;
-    let response_type = response::ResponseType::from_option(&options.response_type).map_err(|e| inner.fail(e, None))?;
-    let url = resolve(&inner, &path)?;
+    let options = RequestOptions::read(&options).map_err(|e| api.fail(e, None))?;
+    let response_type = response::ResponseType::from_option(&options.response_type).map_err(|e| api.fail(e, None))?;
+    let url = resolve(&api, &path)?;
     match options.query {
         Query::Missing => {}
-        Query::Invalid(message) => return Err(inner.invalid(message, None)),
+        Query::Invalid(message) => return Err(api.invalid(message, None)),
         Query::Entries(entries) => {
             let params = url.search_params();
             for (key, value) in entries {
@@ -119,23 +139,23 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
     let method = match options.method {
         OptionValue::Missing => "GET".to_owned(),
         OptionValue::Str(m) => m,
-        _ => return Err(inner.invalid("options.method must be a string", None)),
+        _ => return Err(api.invalid("options.method must be a string", None)),
     };
     let extra = &options.headers;
     if !(extra.is_undefined() || extra.is_null() || extra.is_object()) {
-        return Err(inner.invalid("options.headers must be an object", None));
+        return Err(api.invalid("options.headers must be an object", None));
     }
     let headers = Headers::new_with_str_sequence_sequence(extra)
-        .map_err(|cause| inner.invalid("options.headers is not a valid set of headers", Some(&cause)))?;
+        .map_err(|cause| api.invalid("options.headers is not a valid set of headers", Some(&cause)))?;
     let init = Object::new();
     set(&init, "method", &method.as_str().into());
     if !options.body.is_undefined() {
         if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {
-            return Err(inner.invalid("options.body cannot be sent with GET or HEAD", None));
+            return Err(api.invalid("options.body cannot be sent with GET or HEAD", None));
         }
         let text = JSON::stringify(&options.body).ok().and_then(|t| t.as_string());
         let Some(text) = text else {
-            return Err(inner.invalid("options.body cannot be encoded as JSON", None));
+            return Err(api.invalid("options.body cannot be encoded as JSON", None));
         };
         set(&init, "body", &text.into());
         if !headers.has("content-type").unwrap_or(true) {
@@ -143,13 +163,13 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
         }
     }
     set(&init, "headers", &headers);
-    let (response, mut deadline) = authed_fetch(&inner, &url, &init, Some(inner.client.config().timeout_ms)).await?;
+    let (response, mut deadline) = authed_fetch(&api, &url, &init, Some(api.client.config().timeout_ms)).await?;
     let status = response.status();
     // "GET reports/... answered HTTP 404", the start of either error below.
     let message = [&method, " ", &path_text, " answered HTTP ", &status.to_string()].concat();
-    if response.type_() == ResponseType::Opaqueredirect || !same_origin(&inner, &response.url()) {
+    if response.type_() == ResponseType::Opaqueredirect || !same_origin(&api, &response.url()) {
         let message = [&message, ": a redirect outside the origin of baseUrl, not followed"].concat();
-        return Err(inner.fail(Error::new(ErrorCode::Http, message).with_status(status), None));
+        return Err(api.fail(Error::new(ErrorCode::Http, message).with_status(status), None));
     }
     let ok = (200..=299).contains(&status);
     let content_type = response
@@ -181,7 +201,7 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
         Some(Ok(read)) => read,
         None => {
             let error = Error::new(ErrorCode::Timeout, "reading the API answer failed (timeoutMs)");
-            return Err(inner.fail(error.with_status(status), None));
+            return Err(api.fail(error.with_status(status), None));
         }
         Some(Err(cause)) => {
             let code = if deadline.fired() {
@@ -189,7 +209,7 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
             } else {
                 ErrorCode::Network
             };
-            return Err(inner.fail(Error::new(code, "reading the API answer failed"), Some(&cause)));
+            return Err(api.fail(Error::new(code, "reading the API answer failed"), Some(&cause)));
         }
     };
     drop(deadline);
@@ -197,10 +217,10 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
         let mut error = Error::new(ErrorCode::Http, message).with_status(status);
         error.body = Some(std::mem::take(&mut *start));
         let retry_after = response.headers().get("retry-after").ok().flatten();
-        let runtime = inner.client.runtime();
+        let runtime = api.client.runtime();
         error.retry_after =
             retry_after.and_then(|v| parse_retry_after(&v, runtime.now_ms(), |d| runtime.parse_http_date(d)));
-        return Err(inner.reject(inner.client.redact_answer_error(error, more), None));
+        return Err(api.reject(api.client.redact_answer_error(error, more), None));
     }
     if !as_json {
         return Ok(text.into());
@@ -213,7 +233,7 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
             ErrorCode::InvalidResponse,
             [&message, " with a body that is not JSON"].concat(),
         );
-        inner.fail(error.with_status(status), Some(&cause))
+        api.fail(error.with_status(status), Some(&cause))
     })
 }
 
@@ -221,7 +241,7 @@ pub async fn request(inner: Rc<Inner>, path: JsValue, options: JsValue) -> Resul
 /// `fetch` option) counts as the request's own.
 /// Where a redirect answer's `location` points, resolved against `target` (the URL it
 /// answered); [`Location::Missing`] for any other answer.
-fn location(inner: &Inner, response: &Response, target: &str) -> Location<Url> {
+fn location(api: &Api, response: &Response, target: &str) -> Location<Url> {
     if !is_redirect(response.status()) {
         return Location::Missing;
     }
@@ -229,34 +249,34 @@ fn location(inner: &Inner, response: &Response, target: &str) -> Location<Url> {
         None => Location::Missing,
         Some(location) => match Url::new_with_base(&location, target) {
             Err(_) => Location::Invalid,
-            Ok(next) if next.origin() == inner.origin => Location::SameOrigin(next),
+            Ok(next) if next.origin() == api.origin => Location::SameOrigin(next),
             Ok(_) => Location::OtherOrigin,
         },
     }
 }
 
-fn same_origin(inner: &Inner, url: &str) -> bool {
-    url.is_empty() || Url::new(url).is_ok_and(|u| u.origin() == inner.origin)
+fn same_origin(api: &Api, url: &str) -> bool {
+    url.is_empty() || Url::new(url).is_ok_and(|u| u.origin() == api.origin)
 }
 
 /// The absolute URL for `input`: relative ones resolve against `baseUrl`; the result must
 /// have `baseUrl`'s origin, so the token never leaves it.
-fn resolve(inner: &Inner, input: &JsValue) -> Result<Url, JsValue> {
+fn resolve(api: &Api, input: &JsValue) -> Result<Url, JsValue> {
     let text = match (input.as_string(), input.dyn_ref::<Url>()) {
         (Some(text), _) => text,
         (None, Some(url)) => url.href(),
-        (None, None) => return Err(inner.invalid("the URL must be a string or a URL object", None)),
+        (None, None) => return Err(api.invalid("the URL must be a string or a URL object", None)),
     };
-    let url = Url::new_with_base(&text, &inner.client.config().base_url)
-        .map_err(|cause| inner.invalid("the URL cannot be parsed", Some(&cause)))?;
-    if url.origin() != inner.origin {
+    let url = Url::new_with_base(&text, &api.client.config().base_url)
+        .map_err(|cause| api.invalid("the URL cannot be parsed", Some(&cause)))?;
+    if url.origin() != api.origin {
         let message = [
             "refused to send the token outside ",
-            &inner.origin,
+            &api.origin,
             " (the origin of baseUrl)",
         ]
         .concat();
-        return Err(inner.invalid(&message, None));
+        return Err(api.invalid(&message, None));
     }
     Ok(url)
 }
@@ -274,11 +294,11 @@ struct Outgoing {
 impl Outgoing {
     /// The `init` of one send: a fresh `Headers` with the token, `redirect: "manual"` (or
     /// `"follow"` where the engine hides redirects: browsers, `opaqueredirect`).
-    fn init(&self, inner: &Inner, authorization: &str, follow: bool) -> Result<Object, JsValue> {
+    fn init(&self, api: &Api, authorization: &str, follow: bool) -> Result<Object, JsValue> {
         let headers = Headers::new_with_str_sequence_sequence(&self.headers)
-            .map_err(|cause| inner.invalid("init.headers is not a valid set of headers", Some(&cause)))?;
+            .map_err(|cause| api.invalid("init.headers is not a valid set of headers", Some(&cause)))?;
         for (name, value) in [
-            ("api-version", inner.client.config().api_version.as_str()),
+            ("api-version", api.client.config().api_version.as_str()),
             ("accept", "application/json"),
         ] {
             if !headers.has(name).unwrap_or(true) {
@@ -299,7 +319,7 @@ impl Outgoing {
         }
         headers
             .set("authorization", authorization)
-            .map_err(|cause| inner.invalid("cannot set the Authorization header", Some(&cause)))?;
+            .map_err(|cause| api.invalid("cannot set the Authorization header", Some(&cause)))?;
         let init = Object::assign(&Object::new(), &self.base);
         set(&init, "headers", &headers);
         set(&init, "method", &self.method.as_str().into());
@@ -318,7 +338,7 @@ impl Outgoing {
 /// that time; the deadline comes back with the response, for the caller to read the body
 /// within it.
 async fn authed_fetch(
-    inner: &Inner,
+    api: &Api,
     url: &Url,
     init: &JsValue,
     timeout_ms: Option<f64>,
@@ -326,14 +346,14 @@ async fn authed_fetch(
     let base = Object::new();
     if !(init.is_undefined() || init.is_null()) {
         let Some(init) = init.dyn_ref::<Object>().filter(|_| init.is_object()) else {
-            return Err(inner.invalid("init must be an object", None));
+            return Err(api.invalid("init must be an object", None));
         };
-        Object::try_assign(&base, init).map_err(|cause| inner.invalid("init could not be read", Some(&cause)))?;
+        Object::try_assign(&base, init).map_err(|cause| api.invalid("init could not be read", Some(&cause)))?;
     }
     let field = |key: &str| Reflect::get(&base, &key.into()).unwrap_or(JsValue::UNDEFINED);
     let method = field("method")
         .as_string()
-        .map_or_else(|| "GET".to_owned(), |m| normalize_method(&m));
+        .map_or_else(|| "GET".to_owned(), normalize_method);
     // A caller that asked for "manual" or "error" gets fetch's own handling: the library
     // follows nothing then (it never lets the token leave the origin either way).
     let own_redirect = field("redirect").as_string().filter(|r| r == "manual" || r == "error");
@@ -347,12 +367,12 @@ async fn authed_fetch(
     let resendable = first.body.dyn_ref::<ReadableStream>().is_none();
     let mut retried = false;
     let mut cooldown = false;
-    let started = inner.client.runtime().now_ms();
+    let started = api.client.runtime().now_ms();
     let (response, deadline) = 'attempts: loop {
-        let token = Rc::clone(&inner.client)
+        let token = Rc::clone(&api.client)
             .get_token()
             .await
-            .map_err(|e| inner.fail(e, None))?;
+            .map_err(|e| api.fail(e, None))?;
         let mut deadline = Deadline::new(timeout_ms);
         let mut target = url.href();
         let mut follow = false;
@@ -364,7 +384,7 @@ async fn authed_fetch(
         };
         let mut hops = 0;
         loop {
-            let init = hop.init(inner, &token.authorization, follow)?;
+            let init = hop.init(api, &token.authorization, follow)?;
             if let Some(redirect) = &own_redirect {
                 set(&init, "redirect", &redirect.as_str().into());
             }
@@ -372,7 +392,7 @@ async fn authed_fetch(
                 set(&init, "signal", &signal);
             }
             let sent = with_timeout(
-                send(inner.fetch.as_ref(), &target.as_str().into(), &init),
+                send(api.fetch.as_ref(), &target.as_str().into(), &init),
                 deadline.expire(),
             )
             .await;
@@ -380,9 +400,9 @@ async fn authed_fetch(
                 Some(Ok(response)) => response,
                 None => {
                     let error = Error::new(ErrorCode::Timeout, "the API did not answer within timeoutMs");
-                    return Err(inner.fail(error, None));
+                    return Err(api.fail(error, None));
                 }
-                Some(Err(thrown)) => return Err(fetch_failure(inner, &thrown, &deadline)),
+                Some(Err(thrown)) => return Err(fetch_failure(api, &thrown, &deadline)),
             };
             let sent = Sent {
                 method: &hop.method,
@@ -395,8 +415,8 @@ async fn authed_fetch(
             let answer = Answer {
                 status: response.status(),
                 opaque_redirect: response.type_() == ResponseType::Opaqueredirect,
-                in_origin: !follow || same_origin(inner, &response.url()),
-                location: location(inner, &response, &target),
+                in_origin: !follow || same_origin(api, &response.url()),
+                location: location(api, &response, &target),
             };
             match next_hop(&sent, &answer) {
                 NextHop::Done => break 'attempts (response, deadline),
@@ -414,7 +434,7 @@ async fn authed_fetch(
                     hops += 1;
                 }
                 NextHop::RetryWithNewToken => {
-                    if !inner.client.refused(token.id) {
+                    if !api.client.replace_refused(token.id) {
                         cooldown = true; // the refused token is kept: this 401 is the answer
                         break 'attempts (response, deadline);
                     }
@@ -425,11 +445,11 @@ async fn authed_fetch(
             }
         }
     };
-    inner.client.events().emit(Event::Api {
+    api.client.events().emit(Event::Api {
         method: &first.method,
-        path: &inner.client.redact(&url.pathname()),
+        path: &api.client.redact(&url.pathname()),
         status: response.status(),
-        ms: inner.client.runtime().now_ms() - started,
+        ms: api.client.runtime().now_ms() - started,
         retried,
         cooldown,
     });
@@ -438,7 +458,7 @@ async fn authed_fetch(
 
 /// The `CedatoError` for an API fetch that threw: `timeout` when a time limit (ours, or
 /// an `AbortSignal.timeout()` of the caller) ended it, else `network`.
-fn fetch_failure(inner: &Inner, thrown: &JsValue, deadline: &Deadline) -> JsValue {
+fn fetch_failure(api: &Api, thrown: &JsValue, deadline: &Deadline) -> JsValue {
     let (code, message) = if deadline.fired() {
         (ErrorCode::Timeout, "the API did not answer within timeoutMs".to_owned())
     } else {
@@ -451,5 +471,5 @@ fn fetch_failure(inner: &Inner, thrown: &JsValue, deadline: &Deadline) -> JsValu
             ),
         }
     };
-    inner.fail(Error::new(code, message), Some(thrown))
+    api.fail(Error::new(code, message), Some(thrown))
 }

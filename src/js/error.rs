@@ -1,13 +1,16 @@
-//! Rust errors as JavaScript `CedatoError`s: an `Error` whose `name` is `"CedatoError"`,
-//! with `code`, `status`, `retryable`, and the other fields of the SPEC's errors table.
+//! Owns the JavaScript `CedatoError`: an `Error` named `"CedatoError"` with `code`,
+//! `status`, `retryable` and the SPEC's other fields, made from a [`Redacted`] error only.
 
-use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
-use crate::core::{Error, ErrorCode};
+pub use super::engine::set;
 
-/// Builds the JS error for `error`.
-pub fn to_js(error: &Error) -> JsValue {
+use crate::core::{Error, ErrorCode, Redacted};
+
+/// Builds the JS error for `error`: only a [`Redacted`] one (from the client's redaction,
+/// or in the library's own words).
+pub fn to_js(error: &Redacted) -> JsValue {
+    let error = error.error();
     let js: JsValue = js_sys::Error::new(&error.message).into();
     set(&js, "name", &"CedatoError".into());
     set(&js, "code", &error.code.as_str().into());
@@ -30,13 +33,8 @@ pub fn to_js(error: &Error) -> JsValue {
     js
 }
 
-/// A `CedatoError` with a code and a message and nothing else.
-pub fn js_error(code: ErrorCode, message: &str) -> JsValue {
-    to_js(&Error::new(code, message))
-}
-
-/// Sets a field of an object this crate just made (a plain object, an `Error`): that
-/// cannot fail, and if it did, the object would still be usable.
-pub fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &key.into(), value);
+/// A `CedatoError` with a code and a fixed message (the library's words only) and
+/// nothing else.
+pub fn js_error(code: ErrorCode, message: &'static str) -> JsValue {
+    to_js(&Redacted::own(Error::new(code, message)))
 }

@@ -27,14 +27,12 @@ use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::Url;
 
-use crate::core::client::Flight;
-use crate::core::events::bump;
-use crate::core::{CachedToken, Error, ErrorCode, Event, Events, Runtime, TokenClient};
+use crate::core::{CachedToken, Error, ErrorCode, Event, Events, PendingToken, Redacted, TokenClient, TokenNow};
 use error::{js_error, set, to_js};
-use runtime::{JsLatch, WebRuntime};
+use runtime::WebRuntime;
 use transport::WebTransport;
 
-type Client = TokenClient<WebRuntime, WebTransport>;
+use api::{Api, Client};
 
 /// Which part of a token a promise resolves with.
 #[derive(Clone, Copy, PartialEq)]
@@ -52,18 +50,17 @@ impl Part {
     }
 }
 
-/// Promises already settled with the cached token and its header, handed to every cached
-/// call while the token stays fresh: no task, no string copy.
+/// Promises already settled with a fresh token and its header, handed to every call the
+/// core answers with that token ([`TokenNow::Fresh`]): no task, no string copy.
 struct Memo {
     id: u64,
-    refresh_at: f64,
     token: Promise,
     header: Promise,
 }
 
 /// The promises all callers of one token request share (made on first use).
 struct Shared {
-    flight: Flight<JsLatch>,
+    pending: PendingToken<WebRuntime, WebTransport>,
     token: Option<Promise>,
     header: Option<Promise>,
 }
@@ -71,9 +68,8 @@ struct Shared {
 /// The state of one `CedatoAuth`, shared by its pending calls.
 struct Inner {
     client: Rc<Client>,
-    /// `baseUrl`'s origin as the engine's WHATWG URL serializes it.
-    origin: String,
-    fetch: Option<Function>,
+    /// What `fetch()` and `request()` need (the same client).
+    api: Rc<Api>,
     memo: RefCell<Option<Memo>>,
     shared: RefCell<Option<Shared>>,
 }
@@ -98,7 +94,7 @@ impl CedatoAuth {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "CedatoAuthOptions")] options: JsValue,
     ) -> Result<CedatoAuth, JsValue> {
-        let options = options::read(&options).map_err(|e| to_js(&e))?;
+        let options = options::read(&options).map_err(|e| to_js(&Redacted::own(e)))?;
         let mut config = options.config;
         // One origin: the base URL as the engine's WHATWG URL serializes it (IDN hosts in
         // punycode, IPv4 shorthand and IPv6 in canonical form), for the token request, the
@@ -110,16 +106,18 @@ impl CedatoAuth {
         let sink = options
             .on_event
             .map(|on_event| Box::new(move |e: &Event| report(&on_event, e)) as _);
+        let client = TokenClient::new(
+            config,
+            WebRuntime::detect(),
+            WebTransport {
+                fetch: options.fetch.clone(),
+            },
+            options.store,
+            Events::new(sink),
+        );
         let inner = Inner {
-            origin,
-            fetch: options.fetch.clone(),
-            client: TokenClient::new(
-                config,
-                WebRuntime::detect(),
-                WebTransport { fetch: options.fetch },
-                options.store,
-                Events::new(sink),
-            ),
+            api: Rc::new(Api::new(Rc::clone(&client), origin, options.fetch)),
+            client,
             memo: RefCell::default(),
             shared: RefCell::default(),
         };
@@ -187,7 +185,7 @@ impl CedatoAuth {
             return freed;
         }
         let init = init.map_or(JsValue::UNDEFINED, JsValue::from);
-        self.inner.call(api::fetch(Rc::clone(&self.inner), input, init))
+        self.inner.call(api::fetch(Rc::clone(&self.inner.api), input, init))
     }
 
     /// A call through `fetch`: resolves with the body of a 2xx answer, parsed as JSON
@@ -203,7 +201,7 @@ impl CedatoAuth {
             return freed;
         }
         let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
-        self.inner.call(api::request(Rc::clone(&self.inner), path, options))
+        self.inner.call(api::request(Rc::clone(&self.inner.api), path, options))
     }
 
     /// Wipes the instance: the secret and the tokens are overwritten in memory (once
@@ -258,8 +256,9 @@ impl Inner {
         })
     }
 
-    /// The token or its header: a settled promise while the token is fresh (the same one
-    /// for every call on the same token), else the token request's (with grace).
+    /// The token or its header, as the core's one token path answers
+    /// ([`TokenClient::token_now`]): a fresh token as a settled promise (the same one for
+    /// every call on that token), a pending one as a promise per token request.
     fn part(self: &Rc<Self>, part: Part) -> Promise {
         if let Some(freed) = self.freed() {
             return freed;
@@ -268,37 +267,28 @@ impl Inner {
             Part::Token => m.token.clone(),
             Part::Header => m.header.clone(),
         };
-        if let Some(memo) = self.memo.borrow().as_ref() {
-            if js_sys::Date::now() < memo.refresh_at && self.client.cached_id() == Some(memo.id) {
-                bump(&self.client.events().stats.cache_hits);
-                return pick(memo);
+        let pending = match self.client.token_now() {
+            TokenNow::Fresh(token) => {
+                if let Some(memo) = self.memo.borrow().as_ref().filter(|m| m.id == token.id) {
+                    return pick(memo);
+                }
+                let memo = Memo {
+                    id: token.id,
+                    token: Promise::resolve(&Part::Token.of(&token)),
+                    header: Promise::resolve(&Part::Header.of(&token)),
+                };
+                let promise = pick(&memo);
+                self.memo.replace(Some(memo));
+                return promise;
             }
-        }
-        if let Some(token) = self.client.fresh_token() {
-            bump(&self.client.events().stats.cache_hits);
-            let memo = Memo {
-                id: token.id,
-                refresh_at: token.refresh_at,
-                token: Promise::resolve(&Part::Token.of(&token)),
-                header: Promise::resolve(&Part::Header.of(&token)),
-            };
-            let promise = pick(&memo);
-            self.memo.replace(Some(memo));
-            return promise;
-        }
-        if self.client.runtime().isolates_requests() {
-            // Each caller waits in its own request, with a time limit of its own.
-            let client = Rc::clone(&self.client);
-            return self.call(async move { settle(&client, Rc::clone(&client).get_token().await, part) });
-        }
-        // All callers of one token request share one promise per part.
-        let flight = self.client.flight(false);
+            TokenNow::Pending(pending) => pending,
+        };
         let mut shared = self.shared.borrow_mut();
-        if !shared.as_ref().is_some_and(|s| s.flight.same(&flight)) {
+        if !shared.as_ref().is_some_and(|s| s.pending.same_request(&pending)) {
             *shared = None;
         }
         let shared = shared.get_or_insert_with(|| Shared {
-            flight: flight.clone(),
+            pending,
             token: None,
             header: None,
         });
@@ -306,9 +296,10 @@ impl Inner {
             Part::Token => &mut shared.token,
             Part::Header => &mut shared.header,
         };
+        let pending = &shared.pending;
         slot.get_or_insert_with(|| {
-            let client = Rc::clone(&self.client);
-            self.call(async move { settle(&client, client.with_grace(flight.wait().await), part) })
+            let (client, pending) = (Rc::clone(&self.client), pending.clone());
+            self.call(async move { settle(&client, pending.wait().await, part) })
         })
         .clone()
     }

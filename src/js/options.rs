@@ -6,6 +6,7 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::engine::own_properties;
 use super::seal::WebCrypto;
 use super::store::JsStore;
 use crate::core::{Config, Error, ErrorCode, OptionValue, RawOptions, SharedStore};
@@ -185,15 +186,4 @@ impl RequestOptions {
             ..options
         })
     }
-}
-
-/// A copy of `object`'s own enumerable properties on an object without a prototype:
-/// serde-wasm-bindgen looks fields up with `in` and `[]`, which would also find what a
-/// polluted `Object.prototype` holds (`Object.prototype.baseUrl = …`), and would run a
-/// getter that throws. `None` when reading a property threw.
-pub(super) fn own_properties(object: &JsValue) -> Option<JsValue> {
-    let bare: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
-    js_sys::Object::try_assign(&bare, object.unchecked_ref())
-        .ok()
-        .map(JsValue::from)
 }

@@ -1,6 +1,7 @@
-//! The core's [`Sealer`] on the engine's Web Crypto (`crypto.subtle`): HKDF-SHA-256
-//! derives the store key's fingerprint and a non-extractable AES-256-GCM key, which seals
-//! and opens stored values. The wasm carries no cryptography of its own.
+//! Owns the core's [`Sealer`] on the engine's Web Crypto (`crypto.subtle`): HKDF-SHA-256
+//! for the fingerprint and the key, AES-256-GCM to seal and open stored values.
+//!
+//! The AES key is non-extractable; the wasm carries no cryptography of its own.
 
 use std::rc::Rc;
 

@@ -1,6 +1,8 @@
-//! The `tokenStore` option as the core's [`TokenStore`]: its methods called through
-//! js-sys, what they return awaited, stored values read from their own properties with
-//! serde-wasm-bindgen into the core's one stored form.
+//! Owns the `tokenStore` option as the core's [`TokenStore`]: its methods called through
+//! js-sys and awaited, stored values read (own properties only) into the core's form.
+//!
+//! Values are read with serde-wasm-bindgen into [`StoredValue`], written as the
+//! [`SealedEntry`] serialized.
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -8,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
 
-use super::options::own_properties;
+use super::engine::own_properties;
 use crate::core::{Error, ErrorCode, LocalFuture, SealedEntry, StoreAnswer, StoredValue, TokenStore};
 
 /// The user's store object and its methods.

@@ -2,7 +2,7 @@
 //! (bound through the global scope, looked up at each call) or the caller's `fetch`
 //! option, each attempt under an `AbortController` deadline, body included.
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Promise};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -10,9 +10,10 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, RequestInit, RequestRedirect, Response};
 
 use super::body::read_limited;
+use super::engine::describe;
 use super::runtime::Sleep;
-use crate::core::client::with_timeout;
-use crate::core::http::ERROR_BODY_LIMIT;
+use crate::core::http::read_limit;
+use crate::core::platform::with_timeout;
 use crate::core::{HttpRequest, HttpResponse, LocalFuture, Transport, TransportError};
 
 #[wasm_bindgen]
@@ -131,10 +132,9 @@ impl Transport for WebTransport {
                 // A 2xx answer up to the request's limit; of an error answer, what an
                 // error keeps.
                 let status = response.status();
-                let ok = (200..300).contains(&status);
-                let (mut body, oversized) = read_limited(&response, if ok { limit } else { ERROR_BODY_LIMIT }).await?;
+                let (mut body, oversized) = read_limited(&response, read_limit(limit, status)).await?;
                 // A 2xx answer too large to use is dropped (and overwritten) unread.
-                let body = match oversized && ok {
+                let body = match oversized && (200..300).contains(&status) {
                     true => String::new(),
                     false => std::mem::take(&mut *body),
                 };
@@ -182,31 +182,6 @@ fn all_headers(headers: &Headers) -> Vec<(String, String)> {
         if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
             out.push((name, value));
         }
-    }
-    out
-}
-
-/// `value[key]` when it is a string; never throws (a thrown value may be anything, a
-/// getter that throws or `null` included).
-pub fn string_field(value: &JsValue, key: &str) -> Option<String> {
-    if !(value.is_object() || value.is_function()) {
-        return None;
-    }
-    Reflect::get(value, &key.into()).ok()?.as_string()
-}
-
-/// A thrown JS value in a sentence: its message, and its cause's message or code.
-pub fn describe(error: &JsValue) -> String {
-    let mut out = string_field(error, "message")
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "unknown error".to_owned());
-    let cause = if error.is_object() {
-        Reflect::get(error, &"cause".into()).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    };
-    if let Some(more) = string_field(&cause, "message").or_else(|| string_field(&cause, "code")) {
-        out.push_str(&[" (", &more, ")"].concat());
     }
     out
 }

@@ -1,4 +1,10 @@
-//! Precise TypeScript declarations for what wasm-bindgen would type as `any`.
+//! The TypeScript that cannot be derived from a Rust type: the options, the store
+//! interface, the error, `request()`'s overloads, and names kept for the derived types.
+//!
+//! The events (`CedatoEvent`), the counters (`CedatoAuthStats`), the stored value
+//! (`StoredTokenAnswer`) and the error codes (`CedatoErrorCode`) are derived from their
+//! Rust types by tsify (src/core/events.rs, store.rs, error.rs); wasm-bindgen writes both
+//! into the package's `.d.ts`.
 
 use wasm_bindgen::prelude::*;
 
@@ -55,108 +61,17 @@ export interface CedatoAuthOptions {
 }
 
 /** A token obtained, from the shared store (attempts 0) or the token endpoint. */
-export interface CedatoTokenEvent {
-  type: "token";
-  source: "store" | "endpoint";
-  /** Token requests this flight sent. */
-  attempts: number;
-  /** From the start of the flight to the token. */
-  ms: number;
-  /** When the token expires, in ms since the epoch. */
-  expiresAt: number;
-}
-
+export type CedatoTokenEvent = Extract<CedatoEvent, { type: "token" }>;
 /** A token request attempt failed; another follows after waitMs. */
-export interface CedatoRetryEvent {
-  type: "retry";
-  /** The attempt that failed, from 1. */
-  attempt: number;
-  code: CedatoErrorCode;
-  /** The answer's status, when one came. */
-  status?: number;
-  waitMs: number;
-  /** The server's Retry-After in seconds, when it sent one. */
-  retryAfter?: number;
-}
-
+export type CedatoRetryEvent = Extract<CedatoEvent, { type: "retry" }>;
 /** A refresh failed and its callers got the cached token, which has not expired yet. */
-export interface CedatoGraceEvent {
-  type: "grace";
-  /** The failure's code. */
-  code: CedatoErrorCode;
-}
-
+export type CedatoGraceEvent = Extract<CedatoEvent, { type: "grace" }>;
 /** A token request gave up (attempts 0: the store shared the fleet's failure). */
-export interface CedatoFailureEvent {
-  type: "failure";
-  code: CedatoErrorCode;
-  status?: number;
-  attempts: number;
-  ms: number;
-}
-
+export type CedatoFailureEvent = Extract<CedatoEvent, { type: "failure" }>;
 /** An authenticated call (auth.fetch / auth.request) answered. */
-export interface CedatoApiEvent {
-  type: "api";
-  /** The request method, e.g. "GET". */
-  method: string;
-  /** The URL's path, without the query. */
-  path: string;
-  /** The final answer's status. */
-  status: number;
-  /** From the call to the answer's headers. */
-  ms: number;
-  /** Whether a 401/419 answer was retried once with a new token. */
-  retried: boolean;
-  /**
-   * Whether a 401/419 answer is the result without a retry because this instance replaced
-   * a refused token less than `unauthorizedCooldownMs` ago.
-   */
-  cooldown: boolean;
-}
-
+export type CedatoApiEvent = Extract<CedatoEvent, { type: "api" }>;
 /** A tokenStore call ended. */
-export interface CedatoStoreEvent {
-  type: "store";
-  op: "get" | "set" | "delete" | "release";
-  /**
-   * get: "hit", "miss", "invalid" (a value that does not open under these credentials:
-   * another client's, altered, of an older format; a miss), or "failure" (the store shared
-   * the fleet's failed token request); set, delete, release: "written"; any: "error"
-   * (threw or rejected, or no Web Crypto key) or "timeout" (no answer within timeoutMs).
-   */
-  outcome: "hit" | "miss" | "invalid" | "failure" | "written" | "error" | "timeout";
-  ms: number;
-}
-
-/** What `onEvent` receives; `type` tells which. Times are in ms. */
-export type CedatoEvent =
-  | CedatoTokenEvent
-  | CedatoRetryEvent
-  | CedatoGraceEvent
-  | CedatoFailureEvent
-  | CedatoApiEvent
-  | CedatoStoreEvent;
-
-/** `auth.stats`: counters since construction. */
-export interface CedatoAuthStats {
-  /** Requests sent to the token endpoint (every attempt). */
-  tokenRequests: number;
-  /** Tokens taken from the shared store. */
-  storeHits: number;
-  /** Token lookups answered from memory (getToken, getAuthorizationHeader, each call's token). */
-  cacheHits: number;
-  /** Token request attempts that failed and were retried. */
-  retries: number;
-  /** Token requests that gave up. */
-  failures: number;
-  /** Answers served with the cached token after a failed refresh (callers that waited for the same refresh share one). */
-  graceServed: number;
-  /** Authenticated calls answered. */
-  apiCalls: number;
-  /** Of those, retried once after a 401/419 with a new token. */
-  apiRetries: number;
-}
+export type CedatoStoreEvent = Extract<CedatoEvent, { type: "store" }>;
 
 /**
  * What a shared store keeps, as CedatoAuth hands it to `set` and takes it back from `get`:
@@ -173,43 +88,7 @@ export interface CedatoAuthStats {
  *   "refreshAt": 1796662104913
  * }
  */
-export interface StoredToken {
-  /**
-   * AES-256-GCM of the token and its lifetime, under a key derived from the credentials
-   * (HKDF-SHA-256), with the store key and both times as associated data: nonce,
-   * ciphertext and tag, base64url. Opaque.
-   */
-  readonly sealed: string;
-  /** When the token expires, in ms since the epoch, on the clock of the instance that fetched it. */
-  readonly expiresAt: number;
-  /**
-   * From when on the fleet refreshes the token, in ms since the epoch (the same clock):
-   * the refresh window of the instance that fetched it. A store hands the value out until
-   * then; every reader uses this one point instead of a skew of its own. The window,
-   * `expiresAt - refreshAt`, is a length, the same on every clock.
-   */
-  readonly refreshAt: number;
-}
-
-/**
- * What a store's `get` may answer: the value `set` got, and optionally the time it has
- * left as the store itself measures it. Clocks differ across a fleet (containers without
- * NTP, VMs after suspend), so CedatoAuth judges a stored token's time left on its own
- * clock: `expiresInMs` when the store gives it (the shipped Redis store reads the key's
- * PTTL with the value, the Durable Object broker answers from its clock); else
- * `expiresAt - Date.now()`. Either way never longer than the token's own lifetime after
- * this instance first saw it, and refreshed `expiresAt - refreshAt` before the end, so
- * every member refreshes at the fleet's one point. With `expiresInMs` a store hands the
- * value out while `expiresInMs > expiresAt - refreshAt`, whatever its clock says.
- */
-export interface StoredTokenAnswer extends StoredToken {
-  /**
-   * The ms left until `expiresAt` by the store's own measure when `get` read it (a TTL
-   * that ends at `refreshAt`, plus `expiresAt - refreshAt`). Optional; never written by
-   * CedatoAuth.
-   */
-  readonly expiresInMs?: number;
-}
+export type StoredToken = Omit<StoredTokenAnswer, "expiresInMs">;
 
 /**
  * A store's answer when the fleet's shared token request failed (the Durable Object
@@ -292,18 +171,6 @@ export interface CedatoAuth {
    */
   request(path: string, options?: RequestOptions): Promise<unknown>;
 }
-
-/** What `err.code` can be. */
-export type CedatoErrorCode =
-  | "invalid_config"
-  | "token_rejected"
-  | "rate_limited"
-  | "server_error"
-  | "network"
-  | "timeout"
-  | "invalid_response"
-  | "invalid_request"
-  | "http";
 
 /** Every failure of the library: an Error with `name === "CedatoError"`. */
 export interface CedatoError extends Error {

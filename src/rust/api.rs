@@ -93,48 +93,10 @@ impl ApiRequest {
     }
 }
 
-/// The answer to an [`ApiRequest`], whatever its status.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct ApiResponse {
-    /// The HTTP status.
-    pub status: u16,
-    /// The headers, names in lower case, in the order they came.
-    pub headers: Vec<(String, String)>,
-    /// The body as text (lossy UTF-8); of a non-2xx answer, its first 1 KB only.
-    pub body: String,
-    /// Whether `body` is only the start of a non-2xx answer's body.
-    pub body_cut: bool,
-    /// The URL the answer came from: the last hop's (after the redirects the library
-    /// followed, or a browser did).
-    pub url: String,
-}
-
-impl ApiResponse {
-    /// The first header named `name` (any case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Whether the status is 2xx.
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-}
-
-impl From<HttpResponse> for ApiResponse {
-    fn from(response: HttpResponse) -> ApiResponse {
-        ApiResponse {
-            status: response.status,
-            headers: response.headers,
-            body: response.body,
-            body_cut: response.oversized,
-            url: response.url,
-        }
-    }
-}
+/// The answer to an [`ApiRequest`], whatever its status: `status`, `headers` (names in
+/// lower case), `body` (lossy UTF-8; of a non-2xx answer its first 1 KB only, with
+/// `oversized` set when there was more), and [`header`](HttpResponse::header).
+pub type ApiResponse = HttpResponse;
 
 /// The `http` error for a non-2xx answer to `method path`: its status, its body (the
 /// first 1 KB), and its `Retry-After` in seconds. Not redacted yet: the client does that.

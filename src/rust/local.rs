@@ -146,7 +146,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
         let started = self.client.runtime().now_ms();
         let url = self.resolve(&request)?;
         let first = Outgoing {
-            method: normalize_method(&request.method),
+            method: normalize_method(request.method.clone()),
             url,
             body: request.body.clone(),
         };
@@ -194,7 +194,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
                         hops += 1;
                     }
                     NextHop::RetryWithNewToken => {
-                        if !self.client.refused(token.id) {
+                        if !self.client.replace_refused(token.id) {
                             cooldown = true; // the refused token is kept: this 401 is the answer
                             break 'attempts response;
                         }
@@ -233,7 +233,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
     /// [`send`](Self::send), and a non-2xx answer as an `http` error with its `status`,
     /// `retry_after` and the first 1 KB of its body (redacted).
     pub async fn send_ok(&self, request: ApiRequest) -> Result<ApiResponse, Error> {
-        let method = normalize_method(&request.method);
+        let method = normalize_method(request.method.clone());
         let path = request.path.clone();
         let response = self.send(request).await?;
         if response.is_success() {
@@ -243,14 +243,21 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
         let error = answer_error(&method, &path, &response, runtime.now_ms(), |d| {
             runtime.parse_http_date(d)
         });
-        Err(self.client.redact_answer_error(error, response.body_cut))
+        Err(self.client.redact_answer_error(error, response.oversized))
     }
 
     /// [`send_ok`](Self::send_ok), and the 2xx body parsed as JSON into `D` (an empty body
     /// reads as `null`: use `Option<…>` or `()` for a 204). A body that is not JSON, or
     /// not of `D`'s shape, is `invalid_response`.
     pub async fn json<D: DeserializeOwned>(&self, request: ApiRequest) -> Result<D, Error> {
-        let method = normalize_method(&request.method);
+        self.json_with(request, |text| self.client.transport().parse_json::<D>(text))
+            .await
+    }
+
+    /// [`json`](Self::json) with the caller's JSON reader (`None`: not JSON of the
+    /// expected shape).
+    pub async fn json_with<D>(&self, request: ApiRequest, parse: impl FnOnce(&str) -> Option<D>) -> Result<D, Error> {
+        let method = normalize_method(request.method.clone());
         let path = request.path.clone();
         let response = self.send_ok(request).await?;
         let text = if response.body.is_empty() {
@@ -258,10 +265,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
         } else {
             &response.body
         };
-        self.client
-            .transport()
-            .parse_json::<D>(text)
-            .ok_or_else(|| self.client.redact_error(not_json(&method, &path, response.status)))
+        parse(text).ok_or_else(|| self.client.redact_error(not_json(&method, &path, response.status)))
     }
 
     /// The absolute URL of `request`, refused outside the base URL's origin.
@@ -346,8 +350,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
                 .concat();
                 Err(Error::new(ErrorCode::InvalidResponse, message).with_status(response.status))
             }
-            Ok(response) => {
-                let mut response = ApiResponse::from(response);
+            Ok(mut response) => {
                 if response.url.is_empty() {
                     response.url.clone_from(&hop.url.href);
                 }

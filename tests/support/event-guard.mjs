@@ -11,17 +11,19 @@ const optionalNumber = (v) => v === undefined || number(v);
 const string = (v) => typeof v === "string";
 /**
  * The strings of the Rust enums (ErrorCode in src/core/error.rs; TokenSource, StoreOp and
- * StoreOutcome in src/core/events.rs): tests/schema.rs fails when these lists differ.
+ * StoreOutcome in src/core/events.rs): tests/schema.rs fails when these lists differ, and
+ * tests/package/typings.test.mjs when the shipped .d.ts (derived from those enums by
+ * tsify) differs from them or from SHAPES.
  */
-const CODES = ["invalid_config", "token_rejected", "rate_limited", "server_error", "network", "timeout", "invalid_response", "invalid_request", "http"];
-const SOURCES = ["store", "endpoint"];
-const OPS = ["get", "set", "delete", "release"];
-const OUTCOMES = ["hit", "miss", "invalid", "failure", "written", "error", "timeout"];
+export const CODES = ["invalid_config", "token_rejected", "rate_limited", "server_error", "network", "timeout", "invalid_response", "invalid_request", "http"];
+export const SOURCES = ["store", "endpoint"];
+export const OPS = ["get", "set", "delete", "release"];
+export const OUTCOMES = ["hit", "miss", "invalid", "failure", "written", "error", "timeout"];
 const oneOf = (list) => (v) => list.includes(v);
 const code = oneOf(CODES);
 
 /** The fields of each event type, and what each may hold. */
-const SHAPES = {
+export const SHAPES = {
   token: { type: string, source: oneOf(SOURCES), attempts: number, ms: number, expiresAt: number },
   retry: { type: string, attempt: number, code, status: optionalNumber, waitMs: number, retryAfter: optionalNumber },
   grace: { type: string, code },

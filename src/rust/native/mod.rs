@@ -36,6 +36,7 @@ mod runtime;
 mod transport;
 mod url;
 
+use std::any::Any;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -45,12 +46,11 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
 
 pub use runtime::{system_now_ms, TokioRuntime, WatchLatch};
-pub use transport::ReqwestTransport;
+pub use transport::{parse_json, ReqwestTransport};
 
-use super::api::{not_json, ApiRequest, ApiResponse};
+use super::api::{ApiRequest, ApiResponse};
 use super::options::Options;
 use super::LocalClient;
-use crate::core::hop::normalize_method;
 use crate::core::{CachedToken, Error, ErrorCode, Secret, Stats};
 
 /// The single-threaded client the native [`Client`] runs on its thread.
@@ -75,6 +75,10 @@ struct Shared {
     fast_hits: AtomicU32,
 }
 
+/// A JSON body read into the caller's type, boxed to cross to the core thread and back.
+type Parsed = Box<dyn Any + Send>;
+type JsonReader = Box<dyn FnOnce(&str) -> Option<Parsed> + Send>;
+
 enum Command {
     Token {
         refresh: bool,
@@ -85,6 +89,11 @@ enum Command {
         request: ApiRequest,
         ok_only: bool,
         reply: oneshot::Sender<Result<ApiResponse, Error>>,
+    },
+    Json {
+        request: ApiRequest,
+        parse: JsonReader,
+        reply: oneshot::Sender<Result<Parsed, Error>>,
     },
     Stats {
         reply: oneshot::Sender<Stats>,
@@ -240,17 +249,13 @@ impl Client {
     }
 
     /// [`send_ok`](Self::send_ok), and the 2xx body parsed as JSON into `D` (an empty body
-    /// reads as `null`). A body that is not JSON of `D`'s shape is `invalid_response`.
-    pub async fn json<D: DeserializeOwned>(&self, request: ApiRequest) -> Result<D, Error> {
-        let (method, path) = (normalize_method(&request.method), request.path.clone());
-        let response = self.send_ok(request).await?;
-        let text = if response.body.is_empty() {
-            "null"
-        } else {
-            &response.body
-        };
-        // The message names the call only (the path is the caller's own text).
-        serde_json::from_str(text).map_err(|_| not_json(&method, &path, response.status))
+    /// reads as `null`): see [`LocalClient::json`]. A body that is not JSON of `D`'s shape
+    /// is `invalid_response`.
+    pub async fn json<D: DeserializeOwned + Send + 'static>(&self, request: ApiRequest) -> Result<D, Error> {
+        let parse: JsonReader = Box::new(|text| Some(Box::new(parse_json::<D>(text)?) as Parsed));
+        let parsed = self.ask(|reply| Command::Json { request, parse, reply }).await??;
+        // The reader made a `D`: the downcast cannot fail.
+        parsed.downcast::<D>().map(|d| *d).map_err(|_| stopped())
     }
 }
 
@@ -331,6 +336,11 @@ impl Core {
                     false => self.client.send(request).await,
                     true => self.client.send_ok(request).await,
                 };
+                self.publish();
+                let _ = reply.send(result);
+            }
+            Command::Json { request, parse, reply } => {
+                let result = self.client.json_with(request, parse).await;
                 self.publish();
                 let _ = reply.send(result);
             }

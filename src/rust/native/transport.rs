@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use crate::core::client::with_timeout;
-use crate::core::http::{HttpRequest, HttpResponse};
+use crate::core::http::{read_limit, HttpRequest, HttpResponse};
+use crate::core::platform::with_timeout;
 use crate::core::{Error, ErrorCode, LocalFuture, Transport, TransportError};
 
 /// reqwest as the core's transport. Cloning is cheap (reqwest's client is an `Arc`), and
@@ -62,7 +62,7 @@ impl ReqwestTransport {
                 .collect(),
             false => Vec::new(),
         };
-        let (mut body, oversized) = read_limited(&mut response, request.read_limit(status)).await?;
+        let (mut body, oversized) = read_limited(&mut response, read_limit(request.body_limit, status)).await?;
         // A 2xx answer too large to use is dropped (and overwritten) unread.
         let body = match oversized && (200..300).contains(&status) {
             true => String::new(),
@@ -96,8 +96,13 @@ impl Transport for ReqwestTransport {
     }
 
     fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T> {
-        serde_json::from_str(text).ok()
+        parse_json(text)
     }
+}
+
+/// `text` as JSON into `T` (serde_json), `None` when it is not JSON of `T`'s shape.
+pub fn parse_json<T: DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_str(text).ok()
 }
 
 /// reqwest's error in a sentence, without the URL (whose query may be private), with

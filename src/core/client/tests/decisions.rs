@@ -1,41 +1,60 @@
-//! The state's decisions called directly, with no driver: `next` after each attempt, `land`,
-//! `forget`, `store_entry` and `accept_stored`.
+//! The state's decisions called directly, with no driver: `after_attempt`, `land`,
+//! `replace_refused`, `store_entry` and `accept_stored`.
 
 use super::*;
 
 #[test]
-fn next_decides_after_each_attempt() {
+fn after_attempt_decides_after_each_attempt() {
     let (c, _, _) = options().max_retries(2.0).build();
-    match c.next(Ok(token_answer("a", 3600)), T0, 1) {
-        Next::Token(t) => assert_eq!((t.access_token.as_str(), t.expires_at), ("a", T0 + 3_600_000.0)),
+    match c.after_attempt(Ok(token_answer("a", 3600)), T0, 1) {
+        AfterAttempt::Token(t) => assert_eq!((t.access_token.as_str(), t.expires_at), ("a", T0 + 3_600_000.0)),
         other => panic!("{other:?}"),
     }
     // Nothing is cached until the token lands.
     assert!(c.fresh_token().is_none());
     // Full jitter (0.5 here) of 250 ms, then Retry-After, then the retries are spent.
-    assert!(matches!(c.next(Ok(answer(503, "")), T0, 1), Next::Wait(w, _) if w == 125.0));
-    assert!(matches!(c.next(Ok(retry_after(429, "7")), T0, 2), Next::Wait(w, _) if w == 7000.0));
-    assert!(matches!(c.next(Ok(answer(503, "")), T0, 3), Next::Fail(e) if e.code == ErrorCode::ServerError));
-    assert!(matches!(c.next(Ok(retry_after(503, "61")), T0, 1), Next::Fail(e) if e.retry_after == Some(61.0)));
-    assert!(matches!(c.next(Ok(answer(401, "")), T0, 1), Next::Fail(e) if e.code == ErrorCode::TokenRejected));
-    assert!(matches!(c.next(Err(TransportError::Timeout), T0, 1), Next::Wait(..)));
-    assert!(matches!(c.next(Ok(answer(200, "{}")), T0, 1), Next::Fail(e) if e.code == ErrorCode::InvalidResponse));
+    assert!(
+        matches!(c.after_attempt(Ok(answer(503, "")), T0, 1), AfterAttempt::RetryIn { wait_ms: w, .. } if w == 125.0)
+    );
+    assert!(
+        matches!(c.after_attempt(Ok(retry_after(429, "7")), T0, 2), AfterAttempt::RetryIn { wait_ms: w, .. } if w == 7000.0)
+    );
+    assert!(
+        matches!(c.after_attempt(Ok(answer(503, "")), T0, 3), AfterAttempt::GiveUp(e) if e.code == ErrorCode::ServerError)
+    );
+    assert!(
+        matches!(c.after_attempt(Ok(retry_after(503, "61")), T0, 1), AfterAttempt::GiveUp(e) if e.retry_after == Some(61.0))
+    );
+    assert!(
+        matches!(c.after_attempt(Ok(answer(401, "")), T0, 1), AfterAttempt::GiveUp(e) if e.code == ErrorCode::TokenRejected)
+    );
+    assert!(matches!(
+        c.after_attempt(Err(TransportError::Timeout), T0, 1),
+        AfterAttempt::RetryIn { .. }
+    ));
+    assert!(
+        matches!(c.after_attempt(Ok(answer(200, "{}")), T0, 1), AfterAttempt::GiveUp(e) if e.code == ErrorCode::InvalidResponse)
+    );
     // Three attempts at 10 s, two 60 s Retry-After waits, no store, a second of slack.
     assert_eq!(c.longest_flight_ms(), 3.0 * 10_000.0 + 2.0 * 60_000.0 + 1000.0);
 }
 
 #[test]
-fn next_takes_attempt_zero_without_panicking() {
-    // `next` is public: attempt 0 once underflowed in `attempt - 1` (a panic natively).
+fn after_attempt_takes_attempt_zero_without_panicking() {
+    // `after_attempt` is public: attempt 0 once underflowed in `attempt - 1` (a panic natively).
     let (c, _, _) = client();
-    assert!(matches!(c.next(Err(TransportError::Timeout), T0, 0), Next::Wait(w, _) if w == 125.0));
-    assert!(matches!(c.next(Ok(answer(503, "")), T0, 0), Next::Wait(w, _) if w == 125.0));
+    assert!(
+        matches!(c.after_attempt(Err(TransportError::Timeout), T0, 0), AfterAttempt::RetryIn { wait_ms: w, .. } if w == 125.0)
+    );
+    assert!(
+        matches!(c.after_attempt(Ok(answer(503, "")), T0, 0), AfterAttempt::RetryIn { wait_ms: w, .. } if w == 125.0)
+    );
 }
 
 #[test]
-fn land_forget_and_store_entries() {
+fn land_refuse_and_store_entries() {
     let (c, _, _) = client();
-    let Next::Token(token) = c.next(Ok(token_answer("a", 3600)), T0, 1) else {
+    let AfterAttempt::Token(token) = c.after_attempt(Ok(token_answer("a", 3600)), T0, 1) else {
         panic!("a token")
     };
     let (stored, ttl) = c.store_entry(&token).expect("shared");
@@ -50,8 +69,9 @@ fn land_forget_and_store_entries() {
     );
     c.land(&token);
     assert_eq!(c.fresh_token().map(|t| t.id), Some(token.id));
-    assert!(!c.forget(token.id + 1), "another token's id keeps the cached one");
-    assert!(c.forget(token.id));
+    assert!(c.replace_refused(token.id + 1));
+    assert!(c.fresh_token().is_some(), "another token's id keeps the cached one");
+    assert!(c.replace_refused(token.id));
     assert!(c.fresh_token().is_none());
     // The refused token is not taken from a store that still holds it; another one is.
     let in_store = |access_token: &str| StoredToken {
@@ -63,7 +83,7 @@ fn land_forget_and_store_entries() {
     assert!(c.accept_stored(in_store("a"), None).is_none());
     assert!(c.accept_stored(in_store("b"), None).is_some());
     // A use-once token is neither cached nor shared.
-    let Next::Token(once) = c.next(Ok(token_answer("b", 0)), T0, 1) else {
+    let AfterAttempt::Token(once) = c.after_attempt(Ok(token_answer("b", 0)), T0, 1) else {
         panic!("a token")
     };
     c.land(&once);

@@ -11,7 +11,7 @@ fn free_during_a_call_keeps_the_redaction_set_until_it_settles() {
     let (c2, g) = (Rc::clone(&c), Rc::clone(&got));
     spawn(async move {
         let result = Rc::clone(&c2).get_token().await;
-        *g.borrow_mut() = Some(result.map_err(|e| c2.settled_error(e)));
+        *g.borrow_mut() = Some(result.map_err(|e| c2.settled_error(e).into_error()));
     });
     stall();
     c.wipe();
@@ -42,9 +42,9 @@ fn an_error_that_settles_after_free_keeps_no_server_text() {
         ..answer(429, r#"{"error":"slow down"}"#)
     }));
     let e = token(&c).unwrap_err();
-    assert_eq!(c.settled_error(e.clone()), e, "unchanged before free()");
+    assert_eq!(c.settled_error(e.clone()).into_error(), e, "unchanged before free()");
     c.wipe();
-    let freed = c.settled_error(e);
+    let freed = c.settled_error(e).into_error();
     assert_eq!(
         (freed.code, freed.status, freed.retry_after),
         (ErrorCode::RateLimited, Some(429), Some(7.0))

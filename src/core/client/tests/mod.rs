@@ -6,9 +6,11 @@
 use super::*;
 use crate::core::config::{OptionValue, RawOptions};
 use crate::core::events::Sink;
-use crate::core::http::HttpRequest;
+use crate::core::http::{HttpRequest, HttpResponse};
+use crate::core::platform::TransportError;
 use crate::core::platform::{Clock, LocalFuture, TokenStore};
 use crate::core::seal::Derived;
+use crate::core::seal::{self, KeyMaterial, Sealer, SealingKey};
 use crate::core::store::{SealedEntry, StoreAnswer, StoredToken};
 use futures::channel::oneshot;
 use futures::executor::{LocalPool, LocalSpawner};
@@ -17,6 +19,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::{poll_fn, Future};
 use std::hash::{Hash, Hasher};
 use std::task::Poll;
+use zeroize::Zeroizing;
 
 mod cache;
 mod clocks;

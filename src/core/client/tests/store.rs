@@ -82,10 +82,10 @@ fn refresh_skips_the_store_read_and_a_refusal_deletes() {
     let (reader, _, t) = options().store(&store).build();
     assert_eq!((token(&reader).unwrap(), t.count()), ("tok-2".into(), 0));
     let key = key();
-    assert!(c.refused(first.id)); // an old token: nothing deleted
+    assert!(c.replace_refused(first.id)); // an old token: nothing deleted
     assert!(store.map.borrow().contains_key(&key));
     let current = c.fresh_token().unwrap();
-    assert!(c.refused(current.id));
+    assert!(c.replace_refused(current.id));
     assert!(!store.map.borrow().contains_key(&key));
     assert!(c.fresh_token().is_none());
 }
