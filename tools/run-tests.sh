@@ -123,6 +123,8 @@ suite package node node --test tests/package/
 suite consumers node node --test tests/consumers/*.test.mjs
 tool_lines "$out/consumers.log"
 suite cli node "${guard[@]}" node --test tests/cli/
+# examples/rust-worker (workers-rs on the Rust API) built with worker-build, for tests/worker.
+check build-rust-worker tools/build-rust-worker.sh
 for dir in security fleet worker demo; do
   [ -d "tests/$dir" ] && suite "$dir" node "${guard[@]}" node --test "tests/$dir/"
 done

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds examples/rust-worker (a workers-rs worker on cedato-auth's Rust API, feature
+# `web`) with worker-build into examples/rust-worker/build/ (index.js, index_bg.wasm),
+# as `wrangler deploy` would. worker-build is given this repository's wasm-opt and esbuild
+# (npm) so it downloads nothing; its wasm-bindgen is the pinned one (0.2.129).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+cd examples/rust-worker
+WASM_OPT_BIN=$(command -v wasm-opt) ESBUILD_BIN=$(command -v esbuild) worker-build --release
+[ -s build/index.js ] && [ -s build/index_bg.wasm ] || { echo "build-rust-worker: worker-build built nothing"; exit 1; }
