@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use crate::core::http::{read_limit, HttpRequest, HttpResponse};
+use crate::core::http::{read_limit, reserve_zeroized, HttpRequest, HttpResponse};
 use crate::core::platform::with_timeout;
 use crate::core::{Error, ErrorCode, LocalFuture, Transport, TransportError};
 
@@ -118,19 +118,23 @@ fn describe(error: reqwest::Error) -> String {
 }
 
 /// The body's first `limit` bytes as text (lossy UTF-8), overwritten when dropped, and
-/// whether there was more (the rest is not read).
+/// whether there was more (the rest is not read). The buffer grows by
+/// [`reserve_zeroized`], so no copy of a token answer is left behind.
 async fn read_limited(
     response: &mut reqwest::Response,
     limit: usize,
 ) -> Result<(Zeroizing<String>, bool), reqwest::Error> {
     let mut bytes = Zeroizing::new(Vec::new());
+    let mut more = false;
     while let Some(chunk) = response.chunk().await? {
         let room = limit.saturating_sub(bytes.len());
+        let take = chunk.len().min(room);
+        reserve_zeroized(&mut bytes, take);
+        bytes.extend_from_slice(chunk.get(..take).unwrap_or_default());
         if chunk.len() > room {
-            bytes.extend_from_slice(chunk.get(..room).unwrap_or_default());
-            return Ok((Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()), true));
+            more = true;
+            break;
         }
-        bytes.extend_from_slice(&chunk);
     }
-    Ok((Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()), false))
+    Ok((Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()), more))
 }
