@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use crate::core::http::{read_limit, reserve_zeroized, HttpRequest, HttpResponse};
@@ -93,15 +92,6 @@ impl Transport for ReqwestTransport {
             }
         })
     }
-
-    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T> {
-        parse_json(text)
-    }
-}
-
-/// `text` as JSON into `T` (serde_json), `None` when it is not JSON of `T`'s shape.
-pub fn parse_json<T: DeserializeOwned>(text: &str) -> Option<T> {
-    serde_json::from_str(text).ok()
 }
 
 /// reqwest's error in a sentence, without the URL (whose query may be private), with
