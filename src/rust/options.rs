@@ -11,6 +11,7 @@ use crate::core::{Config, Error, Event, Secret};
 /// The event callback: every token request, retry, grace, failure and API call, with codes,
 /// statuses, counts and times only (never a secret, a token or a query string). It runs on
 /// the client's thread, after the client has let go of its state: it may call the client.
+/// Keep it quick (log, count, send to a channel): the native client's thread waits for it.
 pub type EventCallback = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 
 /// What a client is built from. `client_id` and `client_secret` are required; every

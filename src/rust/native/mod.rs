@@ -45,7 +45,8 @@ use std::sync::{Arc, RwLock};
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
 
-pub use runtime::{parse_json, system_now_ms, TokioRuntime, WatchLatch};
+use runtime::{parse_json, system_now_ms};
+pub use runtime::{TokioRuntime, WatchLatch};
 pub use transport::ReqwestTransport;
 
 use super::api::{ApiRequest, ApiResponse};
