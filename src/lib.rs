@@ -25,15 +25,21 @@ pub use crate::core::{Error, ErrorCode, Event, Secret, Stats};
 pub use rust::native::Client;
 pub use rust::{ApiRequest, ApiResponse, LocalClient, Options};
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js-class"))]
 mod js;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js-class"))]
 pub use js::CedatoAuth;
 
+#[cfg(all(target_arch = "wasm32", feature = "web"))]
+pub mod web;
+#[cfg(all(target_arch = "wasm32", feature = "web"))]
+pub use web::Client;
+
 // SAFETY: wasm32-unknown-unknown without the atomics feature runs one thread, which is
-// all `AssumeSingleThreaded` requires.
-#[cfg(target_arch = "wasm32")]
+// all `AssumeSingleThreaded` requires. The npm package's only (js-class): a Rust wasm app
+// picks its own allocator.
+#[cfg(all(target_arch = "wasm32", feature = "js-class"))]
 #[global_allocator]
 #[allow(unsafe_code)]
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =

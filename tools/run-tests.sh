@@ -90,6 +90,9 @@ trap stop_mock EXIT
 check fmt cargo fmt --check
 check clippy-native cargo clippy --all-targets -- -D warnings
 check clippy-wasm32 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+# The Rust-only wasm API (feature `web`, no JS class, no allocator of ours): lint and link.
+check clippy-wasm32-web cargo clippy --all-targets --target wasm32-unknown-unknown --no-default-features --features web -- -D warnings
+check build-wasm32-web cargo build --target wasm32-unknown-unknown --no-default-features --features web
 check doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 suite native-cargo-test cargo cargo test
 # The native Rust client (feature reqwest): its unit tests, then tests/native.rs against the
@@ -105,6 +108,12 @@ start_mock
 suite wasm-node cargo wasm-pack test --node -- --test node
 suite wasm-chromium cargo wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- --test browser
 suite wasm-firefox cargo wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)" -- --test browser
+# The Rust API on the `web` transport (no JS class): the native suite's scenario in Node,
+# Chromium and Firefox.
+web_only=(--no-default-features --features web)
+suite rust-web-node cargo wasm-pack test --node -- "${web_only[@]}" --test rust_web_node
+suite rust-web-chromium cargo wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- "${web_only[@]}" --test rust_web_browser
+suite rust-web-firefox cargo wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)" -- "${web_only[@]}" --test rust_web_browser
 stop_mock
 # Every event of the Node suites passes tests/support/event-guard.mjs (shape, no secret).
 guard=(env "NODE_OPTIONS=--import=$PWD/tests/support/event-guard.mjs")

@@ -161,24 +161,28 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
                 body: first.body.clone(),
             };
             let mut hops = 0;
+            // Whether the engine follows redirects itself: a browser hides them from
+            // `redirect: "manual"` (status 0), so the hop is sent again with "follow".
+            let mut follow = false;
             loop {
-                let response = self.send_once(&request, &hop, &token.authorization).await?;
+                let response = self.send_once(&request, &hop, &token.authorization, follow).await?;
                 let sent = Sent {
                     method: &hop.method,
                     resendable: true,
                     own_redirect: false,
-                    browser_follows: false,
+                    browser_follows: follow,
                     hops,
                     retried,
                 };
                 let answer = Answer {
                     status: response.status,
-                    opaque_redirect: false,
-                    in_origin: true,
+                    opaque_redirect: response.status == 0,
+                    in_origin: self.in_origin(&response),
                     location: self.location(&response, &hop.url.href),
                 };
                 match next_hop(&sent, &answer) {
-                    NextHop::Done | NextHop::LetBrowserFollow => break 'attempts response,
+                    NextHop::Done => break 'attempts response,
+                    NextHop::LetBrowserFollow => follow = true,
                     NextHop::Follow { as_get } => {
                         let Location::SameOrigin(next) = answer.location else {
                             break 'attempts response;
@@ -209,7 +213,22 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
             retried,
             cooldown,
         });
+        if !self.in_origin(&response) {
+            // What a browser fetched after following a redirect out of the origin (without
+            // the token) is not the API's answer.
+            let message = "the API redirected to another origin than baseUrl's; its answer is not handed out";
+            return Err(Error::new(ErrorCode::InvalidRequest, message).with_status(response.status));
+        }
         Ok(response)
+    }
+
+    /// Whether `response` came from the base URL's origin (a browser that followed
+    /// redirects itself may have left it).
+    fn in_origin(&self, response: &ApiResponse) -> bool {
+        self.client
+            .runtime()
+            .parse(&response.url, &response.url, &[])
+            .is_some_and(|url| url.origin == self.origin)
     }
 
     /// [`send`](Self::send), and a non-2xx answer as an `http` error with its `status`,
@@ -292,6 +311,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
         request: &ApiRequest,
         hop: &Outgoing,
         authorization: &Secret,
+        follow_redirects: bool,
     ) -> Result<ApiResponse, Error> {
         let config = self.client.config();
         let dropped_body = hop.body.is_none() && request.body.is_some();
@@ -319,6 +339,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
             body: hop.body.clone(),
             body_limit: request.body_limit,
             all_headers: true,
+            follow_redirects,
         };
         match self.client.transport().send(&http, config.timeout_ms).await {
             Ok(response) if response.oversized && response.is_success() => {
@@ -330,7 +351,12 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
                 .concat();
                 Err(Error::new(ErrorCode::InvalidResponse, message).with_status(response.status))
             }
-            Ok(response) => Ok(response),
+            Ok(mut response) => {
+                if response.url.is_empty() {
+                    response.url.clone_from(&hop.url.href);
+                }
+                Ok(response)
+            }
             Err(TransportError::Timeout) => Err(Error::new(
                 ErrorCode::Timeout,
                 "the API did not answer within timeoutMs",

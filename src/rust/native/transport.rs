@@ -73,6 +73,7 @@ impl ReqwestTransport {
             retry_after,
             body,
             oversized,
+            url: String::new(),
         })
     }
 }
