@@ -104,9 +104,11 @@ fn main() {
             "cached token(), 4 threads at once (wall per call)",
             median(four)
         );
+        let sent: Vec<String> = requests.iter().map(u64::to_string).collect();
         println!(
-            "{:<52} {:>12?}",
-            "1000 concurrent cold token(): token requests sent", requests
+            "{:<52} {:>12}",
+            "1000 concurrent cold token(): token requests sent",
+            sent.join(" ")
         );
         println!(
             "{:<52} {:>9.1} ms",

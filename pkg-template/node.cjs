@@ -8,9 +8,9 @@
 // the .wasm from a URL relative to the module would be rewritten by it and fail.
 //
 // Here CedatoAuth also publishes its events (the `onEvent` objects) on
-// node:diagnostics_channel, one channel per type ("cedato-auth:token", "cedato-auth:retry",
-// "cedato-auth:grace", "cedato-auth:failure", "cedato-auth:api", "cedato-auth:store"),
-// where APM tools subscribe: an event is published only while its channel has a
+// node:diagnostics_channel, one channel per event `type` ("cedato-auth:<type>": token,
+// retry, grace, failure, api, store; the types the wasm declares in CedatoEvent), where
+// APM tools subscribe: an event is published only while its channel has a
 // subscriber (Node reports a subscriber's throw as an uncaught exception, as for any
 // channel; the call goes on).
 const diagnostics = require("node:diagnostics_channel");
@@ -18,10 +18,6 @@ const { initSync, CedatoAuth: WasmCedatoAuth } = require("./cedato_auth.cjs");
 const { wasmBase64 } = require("./cedato_auth_inline.cjs");
 
 initSync({ module: Buffer.from(wasmBase64, "base64") });
-
-const channels = new Map(
-  ["token", "retry", "grace", "failure", "api", "store"].map((type) => [type, diagnostics.channel(`cedato-auth:${type}`)]),
-);
 
 /** The options with an `onEvent` that publishes on the channels, then calls the caller's. */
 function publishing(options) {
@@ -41,8 +37,9 @@ function publishing(options) {
     return options;
   }
   copy.onEvent = (event) => {
-    const channel = channels.get(event.type);
-    if (channel?.hasSubscribers) channel.publish(event);
+    // Node keeps one channel object per name: this finds the one subscribers hold.
+    const channel = diagnostics.channel(`cedato-auth:${event.type}`);
+    if (channel.hasSubscribers) channel.publish(event);
     own?.(event);
   };
   return copy;

@@ -1,14 +1,18 @@
-//! The token client: one async driver over the platform traits ([`Runtime`], [`Transport`],
-//! [`TokenStore`](super::TokenStore)) for the cache, single flight, grace, retries and the
-//! shared store. Native tests drive it with a fake clock and a scripted transport; the
-//! wasm build with `Date.now`, `setTimeout`, `wasm-bindgen-futures` and web-sys `fetch`.
+//! The token client: its public token API ([`TokenClient::token_now`], `get_token`,
+//! `refresh`, `clear`, ...) and the one async driver (single flight, retries, the store).
 //!
-//! The driver is here; its pieces, each an `impl` block of [`TokenClient`] over the same
-//! fields, are in `client/`: `attempt` (what one attempt of the token request leads to),
-//! `shared` (the store steps) and `secrets` (redaction, and erasure after `free()`). The
-//! cache and its decisions, which need no client, are [`super::cache`].
+//! The driver is generic over the platform traits ([`Runtime`], [`Transport`],
+//! [`TokenStore`](super::TokenStore)): native tests drive it with a fake clock and a
+//! scripted transport, the wasm build with `Date.now`, `setTimeout`,
+//! `wasm-bindgen-futures` and web-sys `fetch`. Its pieces, each an `impl` block of
+//! [`TokenClient`] over the same fields, are in `client/`: `cached` (the cache on this
+//! client's clock), `attempt` (what one attempt of the token request leads to), `shared`
+//! (the store steps) and `secrets` (redaction, and erasure after `free()`). What needs no
+//! client is below it: [`super::cache`] (the cache's decisions), [`super::flight`] (a
+//! token request's handle), [`super::platform`].
 
 mod attempt;
+mod cached;
 mod secrets;
 mod shared;
 
@@ -17,52 +21,20 @@ use std::rc::Rc;
 
 use zeroize::Zeroize;
 
-use super::cache::{store_entry, CachedToken, Refusal, TokenCache};
+use super::cache::{CachedToken, Refusal, TokenCache};
 use super::config::Config;
 use super::error::{Error, ErrorCode};
 use super::events::{bump, Event, Events, StoreOp, StoreOutcome, TokenSource};
-use super::platform::{with_timeout, Latch, Runtime, Transport};
+use super::flight::{Flight, FlightResult};
+use super::platform::{with_timeout, Runtime, Transport};
 use super::retry::MAX_RETRY_AFTER_SECONDS;
-use super::store::StoredToken;
-use super::token::{token_request, Token};
+use super::token::token_request;
 
 use attempt::AfterAttempt;
 use secrets::HeldTokens;
 pub use secrets::{PendingCall, FREED_WHILE_PENDING, HELD_TOKENS};
 pub use shared::SharedStore;
 use shared::StoreKeys;
-
-/// What a token request ends with.
-pub type FlightResult = Result<Rc<CachedToken>, Error>;
-
-/// A token request in the air: its waiters await the latch, then read the result.
-struct Flight<L> {
-    latch: L,
-    result: Rc<RefCell<Option<FlightResult>>>,
-}
-
-impl<L: Clone> Clone for Flight<L> {
-    fn clone(&self) -> Self {
-        Flight {
-            latch: self.latch.clone(),
-            result: Rc::clone(&self.result),
-        }
-    }
-}
-
-impl<L: Latch> Flight<L> {
-    /// Whether `self` and `other` are the same token request.
-    fn same(&self, other: &Flight<L>) -> bool {
-        Rc::ptr_eq(&self.result, &other.result)
-    }
-
-    /// Its result, once it lands.
-    async fn wait(self) -> FlightResult {
-        self.latch.wait().await;
-        let result = self.result.borrow().clone();
-        result.unwrap_or_else(|| Err(Error::new(ErrorCode::Network, "the token request was abandoned")))
-    }
-}
 
 /// What asking for a token gives at once ([`TokenClient::token_now`]).
 pub enum TokenNow<R: Runtime, T: Transport> {
@@ -193,13 +165,6 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         &self.config
     }
 
-    /// The cached token if it can be served now, without any I/O: outside its refresh
-    /// window, and not waiting for the store to be read once more (see
-    /// [`flight`](Self::flight)).
-    pub fn fresh_token(&self) -> Option<Rc<CachedToken>> {
-        self.cache.borrow().fresh_token(self.runtime.now_ms())
-    }
-
     /// Whether a token is cached and outside its refresh window.
     pub fn has_fresh_token(&self) -> bool {
         self.cache.borrow().has_fresh_token(self.runtime.now_ms())
@@ -290,72 +255,8 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     }
 }
 
-/// The cache's decisions with this client's clock, options and redaction.
+/// What the driver derives from the options.
 impl<R: Runtime, T: Transport> TokenClient<R, T> {
-    /// The cached token if it is fresh, counted as a cache hit.
-    fn fresh_hit(&self) -> Option<Rc<CachedToken>> {
-        let token = self.fresh_token()?;
-        bump(&self.events.stats.cache_hits);
-        Some(token)
-    }
-
-    /// Caches a token that a token request ended with (not after `free()`); one with
-    /// `expires_in: 0` is handed to its waiters and never kept.
-    fn land(&self, token: &Rc<CachedToken>) {
-        if !self.wiped.get() {
-            self.cache.borrow_mut().land(token);
-        }
-    }
-
-    /// Grace: a failed refresh gives way to the cached token while it has not expired.
-    fn with_grace(&self, result: FlightResult) -> FlightResult {
-        let error = match result {
-            Err(error) => error,
-            ok => return ok,
-        };
-        let Some(token) = self.cache.borrow().unexpired_token(self.runtime.now_ms()) else {
-            return Err(error);
-        };
-        self.events.emit(Event::Grace { code: error.code });
-        Ok(token)
-    }
-
-    /// A token from the shared store that is usable and outside its refresh window now
-    /// (see [`TokenCache::accept_stored`]), with `left_ms` the time left as the store
-    /// measured it.
-    pub fn accept_stored(&self, stored: StoredToken, left_ms: Option<f64>) -> Option<Rc<CachedToken>> {
-        let token = self.cache.borrow_mut().accept_stored(
-            stored,
-            left_ms,
-            self.runtime.now_ms(),
-            self.config.refresh_skew_seconds,
-        )?;
-        self.hold(&token);
-        Some(token)
-    }
-
-    /// What to write to the shared store for a fetched token, and for how many seconds;
-    /// `None` for a token that should not be shared (use-once, or about to expire).
-    fn store_entry(&self, token: &CachedToken) -> Option<(StoredToken, f64)> {
-        store_entry(token, self.runtime.now_ms())
-    }
-
-    /// A new cache entry for `token`, refreshed `skew_seconds` before it expires, and
-    /// remembered for redaction.
-    fn cache_entry(&self, token: Token, skew_seconds: f64) -> Rc<CachedToken> {
-        let token = self.cache.borrow_mut().entry(token, skew_seconds);
-        self.hold(&token);
-        token
-    }
-
-    /// Remembers `token` for redaction (after `free()` nothing is added to what is
-    /// overwritten).
-    fn hold(&self, token: &CachedToken) {
-        if !self.wiped.get() {
-            self.held.borrow_mut().remember(&token.access_token);
-        }
-    }
-
     /// The error of a token request that `free()` stopped.
     fn freed_error(&self) -> Error {
         Error::new(ErrorCode::InvalidRequest, "this instance was freed (free() was called)")
@@ -420,10 +321,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             (false, Some(own)) => Read::Recheck(own),
             (false, None) => Read::Store,
         };
-        let flight = Flight {
-            latch: self.runtime.latch(),
-            result: Rc::default(),
-        };
+        let flight = Flight::new(self.runtime.latch());
         *current = Some(flight.clone());
         drop(current);
         let (client, landing) = (Rc::clone(self), flight.clone());
@@ -465,8 +363,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
             if let Some(event) = event {
                 client.events.emit(event);
             }
-            *landing.result.borrow_mut() = Some(result);
-            landing.latch.open();
+            landing.land(result);
         }));
         flight
     }

@@ -98,7 +98,8 @@ pub struct Config {
     basic: RefCell<Secret>,
     /// The base URL, always ending in `/`.
     pub base_url: String,
-    /// `scheme://host[:port]` of the base URL, lower-cased, default port dropped.
+    /// The base URL's origin as the host's WHATWG URL parser serializes it
+    /// (`scheme://host[:port]`, the default port dropped): the token goes nowhere else.
     pub origin: String,
     /// The `api-version` header value.
     pub api_version: String,
@@ -183,7 +184,8 @@ fn optional_number(v: OptionValue, field: &str, default: f64) -> Result<f64, Err
 impl Config {
     /// Validates the options; every failure is `invalid_config` naming the field, and no
     /// message repeats a value the caller gave (the secret above all).
-    pub fn from_options(raw: RawOptions) -> Result<Config, Error> {
+    /// `parse` is the host's WHATWG URL parser, which reads `baseUrl`.
+    pub fn from_options(raw: RawOptions, parse: impl Fn(&str) -> Option<WhatwgUrl>) -> Result<Config, Error> {
         let client_id = required_string(raw.client_id, "clientId")?;
         if client_id.bytes().any(|b| b == b':') {
             return Err(config_error(
@@ -191,7 +193,8 @@ impl Config {
             ));
         }
         let client_secret = required_string(raw.client_secret, "clientSecret")?;
-        let (base_url, origin) = normalize_base_url(&optional_string(raw.base_url, "baseUrl", DEFAULT_BASE_URL)?)?;
+        let (base_url, origin) =
+            normalize_base_url(&optional_string(raw.base_url, "baseUrl", DEFAULT_BASE_URL)?, parse)?;
         let allow_insecure_http = match raw.allow_insecure_http {
             OptionValue::Missing => false,
             OptionValue::Bool(b) => b,
@@ -291,48 +294,59 @@ impl Config {
     }
 }
 
-/// Checks an http(s) base URL and returns it with a trailing `/`, and its origin.
+/// A URL as a WHATWG URL parser reads it: the host's (the engine's `URL` in the wasm, the
+/// `url` crate natively), so the base URL, the token request and every call's origin
+/// check read a URL alike.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WhatwgUrl {
+    /// The serialization (`href`).
+    pub href: String,
+    /// The origin (`origin`): `scheme://host[:port]`, the default port dropped.
+    pub origin: String,
+}
+
+/// The host's WHATWG URL parser: `None` when `text` is not an absolute URL (a function,
+/// or a closure over the host's parser: [`Config::from_options`] takes either).
+pub type ParseUrl = fn(&str) -> Option<WhatwgUrl>;
+
+/// Checks an http(s) base URL and returns it, as `parse` serializes it, with a trailing
+/// `/`, and its origin.
 ///
 /// Refused: other schemes, no host, user info (credentials in a URL leak into logs),
 /// a query or fragment (`{baseUrl}token` would land inside them), whitespace, control
-/// characters and backslashes (parsers disagree on them).
-pub fn normalize_base_url(url: &str) -> Result<(String, String), Error> {
+/// characters and backslashes (parsers disagree on them), port 0.
+pub fn normalize_base_url(url: &str, parse: impl Fn(&str) -> Option<WhatwgUrl>) -> Result<(String, String), Error> {
     let bad = |why: &str| config_error(&["baseUrl must be an absolute http(s) URL", why].concat());
     if url.bytes().any(|b| b <= 0x20 || b == 0x7f || b == b'\\') {
         return Err(bad(" without spaces, control characters or backslashes"));
     }
+    // What the parser would repair or take otherwise (`https:host`, `https:///host`, a
+    // `@` in the authority) is refused on the text as written.
     let (scheme, rest) = url.split_once("://").ok_or_else(|| bad(""))?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => "443",
-        "http" => "80",
-        _ => return Err(bad(" (http: or https:)")),
-    };
+    if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
+        return Err(bad(" (http: or https:)"));
+    }
     if url.bytes().any(|b| b == b'?' || b == b'#') {
         return Err(bad(" without a query or fragment"));
     }
-    let slash = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
-    let (authority, path) = (rest.get(..slash).unwrap_or(""), rest.get(slash..).unwrap_or(""));
+    let authority = rest.split('/').next().unwrap_or("");
     if authority.bytes().any(|b| b == b'@') {
         return Err(bad(" without user name or password"));
     }
-    let (host, port) = split_host_port(authority).ok_or_else(|| bad(" with a valid host and port"))?;
-    let host = host.to_ascii_lowercase();
-    let mut origin = [scheme.as_str(), "://", host.as_str()].concat();
-    if let Some(p) = port.filter(|p| *p != default_port) {
-        origin.push(':');
-        origin.push_str(p);
-    }
-    let mut base = [origin.as_str(), path].concat();
+    let parsed = parse(url)
+        .filter(|u| !authority.is_empty() && !u.origin.ends_with(":0"))
+        .ok_or_else(|| bad(" with a valid host and port"))?;
+    let mut base = parsed.href;
     if !base.ends_with('/') {
         base.push('/');
     }
-    Ok((base, origin))
+    Ok((base, parsed.origin))
 }
 
-/// Whether an origin (`scheme://host[:port]`, as [`normalize_base_url`] writes it) keeps
+/// Whether an origin (`scheme://host[:port]`, as a WHATWG URL parser writes it) keeps
 /// the credentials off the wire in clear: `https:`, or `http:` to a loopback host
-/// (`localhost`, `127.0.0.0/8` in dotted decimal, `[::1]`).
+/// (`localhost`, `127.0.0.0/8`, `[::1]`; the parser writes every IPv4 spelling in
+/// dotted decimal).
 pub fn is_secure_origin(origin: &str) -> bool {
     let Some(authority) = origin.strip_prefix("http://") else {
         return origin.starts_with("https://");
@@ -363,42 +377,23 @@ pub fn is_secure_origin(origin: &str) -> bool {
     labels <= 3 && previous != b'.'
 }
 
-/// `host[:port]` with an optional `[v6]` literal; the port, when present, is 1-65535
-/// written without leading zeros.
-fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
-    let (host, port) = if authority.starts_with('[') {
-        let end = authority.bytes().position(|b| b == b']')? + 1;
-        let (host, after) = (authority.get(..end)?, authority.get(end..)?);
-        match after {
-            "" => (host, None),
-            _ => (host, Some(after.strip_prefix(':')?)),
-        }
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        }
-    };
-    let host_ok = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':'))
-        || (!host.is_empty() && !host.is_ascii()); // internationalised names: left to the URL parser
-    let port_ok = match port {
-        None => true,
-        Some(p) => {
-            p.bytes().all(|b| b.is_ascii_digit())
-                && !p.starts_with('0')
-                && p.len() <= 5
-                && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
-        }
-    };
-    (host_ok && port_ok && !host.bytes().any(|b| b == b' ' || b == b'/')).then_some((host, port))
+/// The native tests' WHATWG URL parser: the `url` crate (the wasm passes the engine's).
+#[cfg(test)]
+pub(crate) fn whatwg(text: &str) -> Option<WhatwgUrl> {
+    let url = url::Url::parse(text).ok()?;
+    Some(WhatwgUrl {
+        href: url.as_str().to_owned(),
+        origin: url.origin().ascii_serialization(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn from(raw: RawOptions) -> Result<Config, Error> {
+        Config::from_options(raw, whatwg)
+    }
 
     fn opts(id: &str, secret: &str) -> RawOptions {
         RawOptions {
@@ -409,14 +404,14 @@ mod tests {
     }
 
     fn err(raw: RawOptions) -> Error {
-        let e = Config::from_options(raw).expect_err("must be refused");
+        let e = from(raw).expect_err("must be refused");
         assert_eq!(e.code, ErrorCode::InvalidConfig);
         e
     }
 
     #[test]
     fn defaults() {
-        let c = Config::from_options(opts("id", "s3cret")).unwrap();
+        let c = from(opts("id", "s3cret")).unwrap();
         assert_eq!(c.base_url, DEFAULT_BASE_URL);
         assert_eq!(c.origin, "https://api.cedato.com");
         assert_eq!(c.token_url(), "https://api.cedato.com/api/token");
@@ -526,7 +521,7 @@ mod tests {
         ] {
             assert!(err(raw).message.starts_with(field));
         }
-        let c = Config::from_options(with(|o| {
+        let c = from(with(|o| {
             o.refresh_skew_seconds = OptionValue::Num(0.0);
             o.max_retries = OptionValue::Num(0.0);
             o.timeout_ms = OptionValue::Num(0.5);
@@ -559,24 +554,17 @@ mod tests {
             ("http://127/", false),
             ("http://localhost.evil.example/", false),
             ("http://[::2]/", false),
-            ("http://0x7f.1/", false),
+            // Read as the parser reads it (and fetch connects to it): 127.0.0.1.
+            ("http://0x7f.1/", true),
         ] {
             let options = |allow: OptionValue| RawOptions {
                 base_url: OptionValue::Str(url.into()),
                 allow_insecure_http: allow,
                 ..opts("id", "s")
             };
-            assert_eq!(
-                Config::from_options(options(OptionValue::Missing)).is_ok(),
-                secure,
-                "{url}"
-            );
-            assert_eq!(
-                Config::from_options(options(OptionValue::Bool(false))).is_ok(),
-                secure,
-                "{url}"
-            );
-            assert!(Config::from_options(options(OptionValue::Bool(true))).is_ok(), "{url}");
+            assert_eq!(from(options(OptionValue::Missing)).is_ok(), secure, "{url}");
+            assert_eq!(from(options(OptionValue::Bool(false))).is_ok(), secure, "{url}");
+            assert!(from(options(OptionValue::Bool(true))).is_ok(), "{url}");
         }
         let e = err(RawOptions {
             base_url: OptionValue::Str("http://api.cedato.com/".into()),
@@ -606,9 +594,18 @@ mod tests {
             ("http://127.0.0.1:80/x/y", "http://127.0.0.1/x/y/", "http://127.0.0.1"),
             ("https://h:443", "https://h/", "https://h"),
             ("http://[::1]:9000/api", "http://[::1]:9000/api/", "http://[::1]:9000"),
+            // As the WHATWG parser writes them: a port without its leading zero, a host
+            // in punycode, an IPv4 address in dotted decimal.
+            ("https://h:08/", "https://h:8/", "https://h:8"),
+            (
+                "https://bücher.example/a",
+                "https://xn--bcher-kva.example/a/",
+                "https://xn--bcher-kva.example",
+            ),
+            ("http://0x7f.1/", "http://127.0.0.1/", "http://127.0.0.1"),
         ] {
             assert_eq!(
-                normalize_base_url(input).unwrap(),
+                normalize_base_url(input, whatwg).unwrap(),
                 (base.to_string(), origin.to_string()),
                 "{input}"
             );
@@ -625,7 +622,6 @@ mod tests {
             "https://h/#x",
             "https://h:0/",
             "https://h:65536/",
-            "https://h:08/",
             "https://h:x/",
             "https://h:+80/",
             "https://h /",
@@ -633,7 +629,7 @@ mod tests {
             "https://h/\n",
             "javascript://h/",
         ] {
-            assert!(normalize_base_url(bad).is_err(), "{bad}");
+            assert!(normalize_base_url(bad, whatwg).is_err(), "{bad}");
         }
     }
 }

@@ -106,6 +106,18 @@ pub fn basic_authorization(client_id: &str, client_secret: &str) -> Secret {
     ["Basic ", &encoded].concat().into()
 }
 
+/// Room for `more` bytes in `bytes`, a body being read: a new buffer (twice as large at
+/// least) when needed, the old one overwritten as it goes (growing in place would leave
+/// copies of a token answer behind).
+pub fn reserve_zeroized(bytes: &mut Zeroizing<Vec<u8>>, more: usize) {
+    if bytes.capacity() - bytes.len() >= more {
+        return;
+    }
+    let mut bigger = Zeroizing::new(Vec::with_capacity((bytes.len() + more).max(bytes.capacity() * 2)));
+    bigger.extend_from_slice(bytes);
+    std::mem::swap(bytes, &mut bigger);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,8 +24,26 @@ pub trait Clock {
     fn parse_http_date(&self, text: &str) -> Option<f64>;
 }
 
-/// Waiting and background work: the JS event loop in the wasm, an executor natively.
-pub trait Runtime: Clock + 'static {
+/// Reading text into values: the JavaScript engine's `JSON.parse` and `Number()` in the
+/// wasm, so the wasm carries no JSON-text or float parser of its own; serde_json and
+/// [`str::parse`] natively.
+///
+/// A trait of its own, which [`Runtime`] requires: parsing belongs to the engine the core
+/// runs in, like the clock (`Date.parse` is [`Clock::parse_http_date`]), not to the
+/// network, so a [`Transport`] has one method, `send`, and a native transport brings no
+/// parser.
+pub trait Parse {
+    /// `text` parsed as JSON into `T`; `None` when it is not JSON or not a `T`.
+    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T>;
+    /// A plain decimal (`"3600"`, `"1.5"`, checked before) as a number.
+    fn parse_number(&self, text: &str) -> Option<f64> {
+        text.parse().ok()
+    }
+}
+
+/// Waiting and background work: the JS event loop in the wasm, an executor natively; and
+/// the engine's parsers ([`Parse`]).
+pub trait Runtime: Clock + Parse + 'static {
     /// What a token request's waiters await.
     type Latch: Latch;
     /// Resolves after `ms` milliseconds.
@@ -64,14 +82,6 @@ pub enum TransportError {
 pub trait Transport: 'static {
     /// One attempt.
     fn send(&self, request: &HttpRequest, timeout_ms: f64) -> LocalFuture<Result<HttpResponse, TransportError>>;
-    /// `text` parsed as JSON into `T` (the engine's `JSON.parse` in the wasm); `None`
-    /// when it is not JSON.
-    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T>;
-    /// A plain decimal (`"3600"`, `"1.5"`, checked before) as a number: the engine's
-    /// `Number()` in the wasm, so the wasm carries no float parser of its own.
-    fn parse_number(&self, text: &str) -> Option<f64> {
-        text.parse().ok()
-    }
 }
 
 /// Where tokens are shared. Implementations turn their own failures into

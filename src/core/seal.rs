@@ -144,12 +144,15 @@ mod tests {
     use crate::core::config::{OptionValue, RawOptions};
 
     fn config(id: &str, secret: &str, base_url: Option<&str>) -> Config {
-        Config::from_options(RawOptions {
-            client_id: OptionValue::Str(id.into()),
-            client_secret: OptionValue::Str(secret.into()),
-            base_url: base_url.map_or(OptionValue::Missing, |u| OptionValue::Str(u.into())),
-            ..RawOptions::default()
-        })
+        Config::from_options(
+            RawOptions {
+                client_id: OptionValue::Str(id.into()),
+                client_secret: OptionValue::Str(secret.into()),
+                base_url: base_url.map_or(OptionValue::Missing, |u| OptionValue::Str(u.into())),
+                ..RawOptions::default()
+            },
+            crate::core::config::whatwg,
+        )
         .unwrap()
     }
 

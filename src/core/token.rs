@@ -106,9 +106,9 @@ fn invalid(status: u16, message: &str) -> Error {
 /// Reads a 2xx token answer (SPEC section 2): `answer` is the body parsed as JSON, `None`
 /// when it is not JSON. `sent_at` is when the request was sent, in ms since the epoch.
 /// `parse_number` reads an `expires_in` given as a plain decimal string (the engine's
-/// `Number()` in the wasm, [`str::parse`] natively: see [`Transport::parse_number`]).
+/// `Number()` in the wasm, [`str::parse`] natively: see [`Parse::parse_number`]).
 ///
-/// [`Transport::parse_number`]: super::Transport::parse_number
+/// [`Parse::parse_number`]: super::platform::Parse::parse_number
 pub fn process_token_response(
     status: u16,
     answer: Option<TokenAnswer>,

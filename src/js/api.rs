@@ -44,16 +44,19 @@ pub type Client = TokenClient<WebRuntime, WebTransport>;
 pub struct Api {
     /// The instance's token client.
     pub client: Rc<Client>,
-    /// `baseUrl`'s origin as the engine's WHATWG URL serializes it.
-    origin: String,
     /// The `fetch` option.
     fetch: Option<Function>,
 }
 
 impl Api {
-    /// The calls of an instance with `client`, `baseUrl`'s `origin` and the `fetch` option.
-    pub fn new(client: Rc<Client>, origin: String, fetch: Option<Function>) -> Api {
-        Api { client, origin, fetch }
+    /// The calls of an instance with `client` and the `fetch` option.
+    pub fn new(client: Rc<Client>, fetch: Option<Function>) -> Api {
+        Api { client, fetch }
+    }
+
+    /// `baseUrl`'s origin, as the engine's WHATWG URL serializes it.
+    fn origin(&self) -> &str {
+        &self.client.config().origin
     }
 
     /// The one way an error of `fetch`/`request` reaches JS: redacted by the client's rule
@@ -249,14 +252,14 @@ fn location(api: &Api, response: &Response, target: &str) -> Location<Url> {
         None => Location::Missing,
         Some(location) => match Url::new_with_base(&location, target) {
             Err(_) => Location::Invalid,
-            Ok(next) if next.origin() == api.origin => Location::SameOrigin(next),
+            Ok(next) if next.origin() == api.origin() => Location::SameOrigin(next),
             Ok(_) => Location::OtherOrigin,
         },
     }
 }
 
 fn same_origin(api: &Api, url: &str) -> bool {
-    url.is_empty() || Url::new(url).is_ok_and(|u| u.origin() == api.origin)
+    url.is_empty() || Url::new(url).is_ok_and(|u| u.origin() == api.origin())
 }
 
 /// The absolute URL for `input`: relative ones resolve against `baseUrl`; the result must
@@ -269,10 +272,10 @@ fn resolve(api: &Api, input: &JsValue) -> Result<Url, JsValue> {
     };
     let url = Url::new_with_base(&text, &api.client.config().base_url)
         .map_err(|cause| api.invalid("the URL cannot be parsed", Some(&cause)))?;
-    if url.origin() != api.origin {
+    if url.origin() != api.origin() {
         let message = [
             "refused to send the token outside ",
-            &api.origin,
+            api.origin(),
             " (the origin of baseUrl)",
         ]
         .concat();

@@ -25,7 +25,6 @@ use std::rc::Rc;
 use crate::core::LocalFuture;
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use web_sys::Url;
 
 use crate::core::{CachedToken, Error, ErrorCode, Event, Events, PendingToken, Redacted, TokenClient, TokenNow};
 use error::{js_error, set, to_js};
@@ -95,14 +94,10 @@ impl CedatoAuth {
         #[wasm_bindgen(unchecked_param_type = "CedatoAuthOptions")] options: JsValue,
     ) -> Result<CedatoAuth, JsValue> {
         let options = options::read(&options).map_err(|e| to_js(&Redacted::own(e)))?;
-        let mut config = options.config;
-        // One origin: the base URL as the engine's WHATWG URL serializes it (IDN hosts in
-        // punycode, IPv4 shorthand and IPv6 in canonical form), for the token request, the
-        // store key and every call's origin check alike.
-        let url = Url::new(&config.base_url)
-            .map_err(|_| js_error(ErrorCode::InvalidConfig, "baseUrl must be an absolute http(s) URL"))?;
-        config.base_url = url.href();
-        let origin = url.origin();
+        // The base URL and its origin as the engine's WHATWG URL serializes them (IDN
+        // hosts in punycode, IPv4 shorthand and IPv6 in canonical form), for the token
+        // request, the store key and every call's origin check alike.
+        let config = options.config;
         let sink = options
             .on_event
             .map(|on_event| Box::new(move |e: &Event| report(&on_event, e)) as _);
@@ -116,7 +111,7 @@ impl CedatoAuth {
             Events::new(sink),
         );
         let inner = Inner {
-            api: Rc::new(Api::new(Rc::clone(&client), origin, options.fetch)),
+            api: Rc::new(Api::new(Rc::clone(&client), options.fetch)),
             client,
             memo: RefCell::default(),
             shared: RefCell::default(),

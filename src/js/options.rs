@@ -9,7 +9,9 @@ use wasm_bindgen::JsCast;
 use super::engine::own_properties;
 use super::seal::WebCrypto;
 use super::store::JsStore;
+use crate::core::config::WhatwgUrl;
 use crate::core::{Config, Error, ErrorCode, OptionValue, RawOptions, SharedStore};
+use web_sys::Url;
 
 /// Validated options and the JavaScript objects among them.
 pub struct Options {
@@ -49,7 +51,7 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
     raw.fetch = kind(&fetch, raw.fetch);
     raw.token_store = kind(&token_store, raw.token_store);
     raw.on_event = kind(&on_event, raw.on_event);
-    let config = Config::from_options(raw)?;
+    let config = Config::from_options(raw, whatwg_url)?;
     let store = match config.token_store {
         true => Some(shared_store(token_store)?),
         false => None,
@@ -59,6 +61,15 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
         fetch: fetch.dyn_into::<Function>().ok(),
         store,
         on_event: on_event.dyn_into::<Function>().ok(),
+    })
+}
+
+/// `text` as the engine's WHATWG `URL` reads it (the core's [`ParseUrl`]).
+fn whatwg_url(text: &str) -> Option<WhatwgUrl> {
+    let url = Url::new(text).ok()?;
+    Some(WhatwgUrl {
+        href: url.href(),
+        origin: url.origin(),
     })
 }
 

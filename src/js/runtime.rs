@@ -1,5 +1,6 @@
 //! The core's [`Runtime`] on the JavaScript event loop: `Date.now()`, `Math.random()`,
-//! the global `setTimeout`, `wasm-bindgen-futures` tasks, and promises as latches.
+//! the global `setTimeout`, `wasm-bindgen-futures` tasks, promises as latches, and the
+//! engine's `JSON.parse` and `Number()` as the core's parsers ([`Parse`]).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -8,12 +9,13 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use js_sys::{Function, Promise, Reflect};
+use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::config::MAX_TIMEOUT_MS;
-use crate::core::{Clock, Latch, LocalFuture, Runtime};
+use crate::core::{Clock, Latch, LocalFuture, Parse, Runtime};
 
 #[wasm_bindgen]
 extern "C" {
@@ -56,6 +58,18 @@ impl Clock for WebRuntime {
 
     fn parse_http_date(&self, text: &str) -> Option<f64> {
         Some(js_sys::Date::parse(text)).filter(|ms| ms.is_finite())
+    }
+}
+
+impl Parse for WebRuntime {
+    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T> {
+        let value = js_sys::JSON::parse(text).ok()?;
+        serde_wasm_bindgen::from_value(value).ok()
+    }
+
+    fn parse_number(&self, text: &str) -> Option<f64> {
+        // `+text`: the engine's `Number(text)`.
+        Some(JsValue::from_str(text).unchecked_into_f64())
     }
 }
 

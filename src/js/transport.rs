@@ -3,7 +3,6 @@
 //! option, each attempt under an `AbortController` deadline, body included.
 
 use js_sys::{Function, Promise};
-use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -160,16 +159,6 @@ impl Transport for WebTransport {
                 Some(Err(thrown)) => Err(TransportError::Network(describe(&thrown))),
             }
         })
-    }
-
-    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T> {
-        let value = js_sys::JSON::parse(text).ok()?;
-        serde_wasm_bindgen::from_value(value).ok()
-    }
-
-    fn parse_number(&self, text: &str) -> Option<f64> {
-        // `+text`: the engine's `Number(text)`.
-        Some(JsValue::from_str(text).unchecked_into_f64())
     }
 }
 

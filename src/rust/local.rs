@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::api::{answer_error, not_json, ApiRequest, ApiResponse};
 use super::options::Options;
+use crate::core::config::WhatwgUrl;
 use crate::core::events::Sink;
 use crate::core::hop::{is_redirect, next_hop, normalize_method, Answer, Location, NextHop, Sent};
 use crate::core::http::HttpRequest;
@@ -54,22 +55,22 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
     /// A client with nothing cached; it does no I/O until a token is asked for. Fails with
     /// `invalid_config` on bad options (the JavaScript constructor's rules).
     pub fn new(options: Options, runtime: R, transport: T) -> Result<Self, Error> {
-        let mut config: Config = options.config()?;
         // One origin: the base URL as the runtime's WHATWG parser serializes it (IDN
         // hosts in punycode, IPv6 in canonical form), for the token request and every
         // call's origin check alike.
-        let base = runtime
-            .parse(&config.base_url, &config.base_url, &[])
-            .ok_or_else(|| Error::new(ErrorCode::InvalidConfig, "baseUrl must be an absolute http(s) URL"))?;
-        config.base_url = base.href;
+        let config = options.config(|text| {
+            let url = runtime.parse(text, text, &[])?;
+            Some(WhatwgUrl {
+                href: url.href,
+                origin: url.origin,
+            })
+        })?;
+        let origin = config.origin.clone();
         let sink = options
             .on_event
             .map(|on_event| Box::new(move |event: &Event<'_>| on_event(event)) as Sink);
         let client = TokenClient::new(config, runtime, transport, None, Events::new(sink));
-        Ok(LocalClient {
-            client,
-            origin: base.origin,
-        })
+        Ok(LocalClient { client, origin })
     }
 }
 
@@ -250,7 +251,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
     /// reads as `null`: use `Option<…>` or `()` for a 204). A body that is not JSON, or
     /// not of `D`'s shape, is `invalid_response`.
     pub async fn json<D: DeserializeOwned>(&self, request: ApiRequest) -> Result<D, Error> {
-        self.json_with(request, |text| self.client.transport().parse_json::<D>(text))
+        self.json_with(request, |text| self.client.runtime().parse_json::<D>(text))
             .await
     }
 

@@ -26,6 +26,6 @@ mod tests;
 ))]
 mod whatwg;
 
-pub use api::{answer_error, not_json, ApiRequest, ApiResponse, DEFAULT_BODY_LIMIT};
+pub use api::{ApiRequest, ApiResponse, DEFAULT_BODY_LIMIT};
 pub use local::{LocalClient, ParseUrl, ParsedUrl};
 pub use options::{EventCallback, Options};

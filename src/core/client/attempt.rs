@@ -55,10 +55,9 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
                 return AfterAttempt::GiveUp(error);
             }
             Ok(response) if (200..300).contains(&response.status) => {
-                let answer = self.transport.parse_json::<TokenAnswer>(&body);
-                return match process_token_response(response.status, answer, sent_at, |s| {
-                    self.transport.parse_number(s)
-                }) {
+                let answer = self.runtime.parse_json::<TokenAnswer>(&body);
+                return match process_token_response(response.status, answer, sent_at, |s| self.runtime.parse_number(s))
+                {
                     Ok(token) => {
                         let skew_seconds = self.config.refresh_skew_seconds.min(token.expires_in / 2.0);
                         AfterAttempt::Token(self.cache_entry(token, skew_seconds))
@@ -116,7 +115,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         let mut message = [before, status.to_string().as_str(), after].concat();
         let mut error = Error::new(code, String::new()).with_status(status);
         if code == ErrorCode::TokenRejected {
-            let answer = self.transport.parse_json::<TokenAnswer>(body);
+            let answer = self.runtime.parse_json::<TokenAnswer>(body);
             // Redacted and cut before the message quotes it.
             let (oauth_error, description) = oauth_error_fields(answer);
             let oauth_error = oauth_error.map(|e| self.clean(&e, Field::OAuth));

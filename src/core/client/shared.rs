@@ -3,9 +3,10 @@
 
 use std::rc::Rc;
 
-use super::{FlightResult, TokenClient};
+use super::TokenClient;
 use crate::core::cache::CachedToken;
 use crate::core::events::{Event, StoreOp, StoreOutcome};
+use crate::core::flight::FlightResult;
 use crate::core::platform::{with_timeout, LocalFuture, Runtime, TokenStore, Transport};
 use crate::core::seal::{self, KeyMaterial, Sealer, SealingKey};
 use crate::core::store::{SealedEntry, StoreAnswer, StoredToken};

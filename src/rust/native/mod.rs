@@ -45,8 +45,9 @@ use std::sync::{Arc, RwLock};
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
 
-pub use runtime::{system_now_ms, TokioRuntime, WatchLatch};
-pub use transport::{parse_json, ReqwestTransport};
+use runtime::{parse_json, system_now_ms};
+pub use runtime::{TokioRuntime, WatchLatch};
+pub use transport::ReqwestTransport;
 
 use super::api::{ApiRequest, ApiResponse};
 use super::options::Options;

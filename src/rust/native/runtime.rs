@@ -9,6 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
+use serde::de::DeserializeOwned;
+
+use crate::core::platform::Parse;
 use crate::core::{Clock, Latch, LocalFuture, Runtime};
 
 /// The core's runtime natively: tokio's timers and local tasks. Its futures run inside a
@@ -53,6 +56,17 @@ impl Clock for TokioRuntime {
         let at = httpdate::parse_http_date(text).ok()?;
         Some(at.duration_since(UNIX_EPOCH).ok()?.as_secs_f64() * 1000.0)
     }
+}
+
+impl Parse for TokioRuntime {
+    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T> {
+        parse_json(text)
+    }
+}
+
+/// `text` as JSON into `T` (serde_json), `None` when it is not JSON of `T`'s shape.
+pub fn parse_json<T: DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_str(text).ok()
 }
 
 impl Runtime for TokioRuntime {

@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use crate::core::http::{read_limit, HttpRequest, HttpResponse};
+use crate::core::http::{read_limit, reserve_zeroized, HttpRequest, HttpResponse};
 use crate::core::platform::with_timeout;
 use crate::core::{Error, ErrorCode, LocalFuture, Transport, TransportError};
 
@@ -94,15 +93,6 @@ impl Transport for ReqwestTransport {
             }
         })
     }
-
-    fn parse_json<T: DeserializeOwned>(&self, text: &str) -> Option<T> {
-        parse_json(text)
-    }
-}
-
-/// `text` as JSON into `T` (serde_json), `None` when it is not JSON of `T`'s shape.
-pub fn parse_json<T: DeserializeOwned>(text: &str) -> Option<T> {
-    serde_json::from_str(text).ok()
 }
 
 /// reqwest's error in a sentence, without the URL (whose query may be private), with
@@ -119,19 +109,23 @@ fn describe(error: reqwest::Error) -> String {
 }
 
 /// The body's first `limit` bytes as text (lossy UTF-8), overwritten when dropped, and
-/// whether there was more (the rest is not read).
+/// whether there was more (the rest is not read). The buffer grows by
+/// [`reserve_zeroized`], so no copy of a token answer is left behind.
 async fn read_limited(
     response: &mut reqwest::Response,
     limit: usize,
 ) -> Result<(Zeroizing<String>, bool), reqwest::Error> {
     let mut bytes = Zeroizing::new(Vec::new());
+    let mut more = false;
     while let Some(chunk) = response.chunk().await? {
         let room = limit.saturating_sub(bytes.len());
+        let take = chunk.len().min(room);
+        reserve_zeroized(&mut bytes, take);
+        bytes.extend_from_slice(chunk.get(..take).unwrap_or_default());
         if chunk.len() > room {
-            bytes.extend_from_slice(chunk.get(..room).unwrap_or_default());
-            return Ok((Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()), true));
+            more = true;
+            break;
         }
-        bytes.extend_from_slice(&chunk);
     }
-    Ok((Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()), false))
+    Ok((Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()), more))
 }

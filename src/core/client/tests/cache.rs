@@ -80,9 +80,6 @@ fn expires_at_counts_from_the_send_time() {
             self.0.advance(5_000.0); // the answer takes 5 s
             Box::pin(async { Ok(token_answer("slow", 100)) })
         }
-        fn parse_json<T: serde::de::DeserializeOwned>(&self, text: &str) -> Option<T> {
-            parse_json(text)
-        }
     }
     let options = options();
     let slow = SlowTransport(options.clock.clone());

@@ -106,3 +106,59 @@ fn clear_does_not_cancel_a_flight() {
     stall();
     assert_eq!(*got.borrow(), Some(Ok("late".to_string())));
 }
+
+/// The one token path: what `token_now` answers at once, and what its pending handle shares.
+#[test]
+fn token_now_answers_fresh_or_pending() {
+    let (c, _, t) = client();
+    let hits = || c.events().stats.cache_hits.get();
+    let gate = t.push_later();
+    let (TokenNow::Pending(first), TokenNow::Pending(second)) = (c.token_now(), c.token_now()) else {
+        panic!("nothing cached yet")
+    };
+    assert!(first.same_request(&second), "one token request for both");
+    assert_eq!((t.count(), hits()), (0, 0), "started as a task of its own");
+    stall();
+    assert_eq!(t.count(), 1);
+    gate.send(Ok(token_answer("a", 3600))).unwrap();
+    let token = run(first.clone().wait()).unwrap();
+    assert_eq!(run(second.wait()).unwrap().id, token.id);
+    let TokenNow::Fresh(fresh) = c.token_now() else {
+        panic!("cached now")
+    };
+    assert_eq!((fresh.id, hits()), (token.id, 1), "a fresh answer is a cache hit");
+    // A later token request is another request.
+    c.clear();
+    let TokenNow::Pending(third) = c.token_now() else {
+        panic!("cleared")
+    };
+    assert!(!third.same_request(&first));
+    assert_eq!(run(third.wait()).unwrap().access_token, "tok-2");
+}
+
+#[test]
+fn isolated_callers_wait_each_in_their_own_request_and_read_the_cache_first() {
+    let (c, clock, t) = client();
+    clock.isolated.set(true);
+    let (TokenNow::Pending(first), TokenNow::Pending(second)) = (c.token_now(), c.token_now()) else {
+        panic!("nothing cached yet")
+    };
+    assert!(!first.same_request(&second), "no promise shared across requests");
+    assert_eq!(t.count(), 0, "nothing starts until a caller waits");
+    assert_eq!(run(first.wait()).unwrap().access_token, "tok-1");
+    // The token landed since the second caller asked: served from memory, no request.
+    assert_eq!(run(second.wait()).unwrap().access_token, "tok-1");
+    assert_eq!((t.count(), c.events().stats.cache_hits.get()), (1, 1));
+}
+
+#[test]
+fn a_pending_token_falls_back_on_grace() {
+    let (c, clock, t) = options().max_retries(0.0).build();
+    assert_eq!(token(&c).unwrap(), "tok-1");
+    clock.advance(3_590_000.0); // inside the refresh window, 10 s before expiry
+    t.push(Ok(answer(503, "")));
+    let TokenNow::Pending(pending) = c.token_now() else {
+        panic!("in the refresh window")
+    };
+    assert_eq!(run(pending.wait()).unwrap().access_token, "tok-1");
+}

@@ -8,7 +8,7 @@ use crate::core::config::{OptionValue, RawOptions};
 use crate::core::events::Sink;
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::platform::TransportError;
-use crate::core::platform::{Clock, LocalFuture, TokenStore};
+use crate::core::platform::{Clock, Latch, LocalFuture, Parse, TokenStore};
 use crate::core::seal::Derived;
 use crate::core::seal::{self, KeyMaterial, Sealer, SealingKey};
 use crate::core::store::{SealedEntry, StoreAnswer, StoredToken};
@@ -154,8 +154,10 @@ impl Runtime for FakeClock {
     }
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
-    serde_json::from_str(text).ok()
+impl Parse for FakeClock {
+    fn parse_json<T: serde::de::DeserializeOwned>(&self, text: &str) -> Option<T> {
+        serde_json::from_str(text).ok()
+    }
 }
 
 pub(crate) type Outcome = Result<HttpResponse, TransportError>;
@@ -197,9 +199,6 @@ impl Transport for FakeTransport {
             }
             None => Box::pin(async move { Ok(token_answer(&format!("tok-{n}"), 3600)) }),
         }
-    }
-    fn parse_json<T: serde::de::DeserializeOwned>(&self, text: &str) -> Option<T> {
-        parse_json(text)
     }
 }
 
@@ -313,7 +312,7 @@ impl Options {
     }
     /// A client over another transport than the fake one.
     fn build_over<T: Transport>(self, transport: T) -> Rc<TokenClient<FakeClock, T>> {
-        let config = Config::from_options(self.raw).unwrap();
+        let config = Config::from_options(self.raw, crate::core::config::whatwg).unwrap();
         TokenClient::new(config, self.clock, transport, self.store, Events::new(self.sink))
     }
 }
