@@ -94,11 +94,15 @@ check clippy-wasm32 cargo clippy --all-targets --target wasm32-unknown-unknown -
 check clippy-wasm32-web cargo clippy --all-targets --target wasm32-unknown-unknown --no-default-features --features web -- -D warnings
 check build-wasm32-web cargo build --target wasm32-unknown-unknown --no-default-features --features web
 check doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
+# The `web` module's docs exist on wasm32 only.
+check doc-wasm32-web env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --target wasm32-unknown-unknown --no-default-features --features web
 suite native-cargo-test cargo cargo test
 # The native Rust client (feature reqwest): its unit tests, then tests/native.rs against the
 # mock server it starts itself (1000 tasks, retries, 401, redirects, timeouts, the example).
 check clippy-native-reqwest cargo clippy --all-targets --features reqwest -- -D warnings
 suite native-reqwest cargo bash -c 'cargo test --features reqwest --lib rust:: && cargo test --features reqwest --test native'
+# The crate docs' examples with the native client in (the README's and lib.rs's).
+suite doctest-reqwest cargo cargo test --features reqwest --doc
 suite mock-server node node --test tests/mock/
 check build-pkg tools/build-pkg.sh
 check size-budget tools/size-check.sh
