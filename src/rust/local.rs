@@ -45,6 +45,15 @@ pub struct LocalClient<R: Runtime, T: Transport> {
     origin: String,
 }
 
+impl<R: Runtime, T: Transport> std::fmt::Debug for LocalClient<R, T> {
+    /// The base URL's origin only: no option, secret or token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalClient")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What a call sent, kept for the next hop.
 struct Outgoing {
     method: String,

@@ -315,6 +315,11 @@ async fn refused_credentials_and_errors_hold_no_secret() {
     let shown = format!("{error} {error:?}");
     assert!(!shown.contains("not-the-secret") && !shown.contains("Basic"), "{shown}");
     assert!(!client.has_valid_token());
+    let debug = format!("{client:?}");
+    assert!(
+        debug.contains("127.0.0.1") && !debug.contains("not-the-secret"),
+        "{debug}"
+    );
 
     // Nothing listens there: network, after the retries.
     let closed = Client::from_options(Options {
@@ -325,7 +330,7 @@ async fn refused_credentials_and_errors_hold_no_secret() {
     .unwrap();
     assert_eq!(closed.token().await.unwrap_err().code, ErrorCode::Network);
 
-    let bad = Client::from_options(Options::new("a:b", "s")).err().unwrap();
+    let bad = Client::from_options(Options::new("a:b", "s")).unwrap_err();
     assert_eq!(bad.code, ErrorCode::InvalidConfig);
 }
 
