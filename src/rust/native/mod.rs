@@ -121,14 +121,7 @@ fn stopped() -> Error {
 
 /// A copy of `token` that may cross threads (the core keeps its own behind an `Rc`).
 fn shareable(token: &CachedToken) -> Arc<CachedToken> {
-    Arc::new(CachedToken {
-        id: token.id,
-        access_token: token.access_token.clone(),
-        authorization: token.authorization.clone(),
-        expires_in: token.expires_in,
-        expires_at: token.expires_at,
-        refresh_at: token.refresh_at,
-    })
+    Arc::new(token.clone())
 }
 
 impl Client {
