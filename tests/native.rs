@@ -63,7 +63,7 @@ async fn a_thousand_tasks_share_one_token_request() {
         assert_eq!(client.token().await.unwrap().as_str(), tokens[0]);
     }
     assert!(client.has_valid_token());
-    let stats = client.stats().await.unwrap();
+    let stats = client.stats();
     assert_eq!(stats.token_requests.get(), 1);
     assert!(stats.cache_hits.get() >= 1000, "{stats:?}");
     assert_eq!(mock.stats("t-flight").await["tokenRequests"], 1);
@@ -143,7 +143,7 @@ async fn a_revoked_token_is_replaced_once_and_the_call_retried() {
         (stats["tokenRequests"].clone(), stats["apiUnauthorized"].clone()),
         (json!(2), json!(1))
     );
-    let ours = client.stats().await.unwrap();
+    let ours = client.stats();
     assert_eq!((ours.api_calls.get(), ours.api_retries.get()), (1, 1));
 
     // Within unauthorizedCooldownMs (5 s) a refused token is not replaced again: the
