@@ -308,6 +308,30 @@ async fn clear_refresh_and_text_reports() {
     assert!(missing.body.unwrap().contains("not_found"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_is_seen_at_once_and_a_flight_in_the_air_still_lands() {
+    let mock = Mock::start();
+    let client = mock.client("t-clear");
+    client.token().await.unwrap();
+    assert!(client.has_valid_token());
+    client.clear();
+    // The fast path never serves a cleared token, even before the core thread hears of it.
+    assert_eq!((client.has_valid_token(), client.expires_at()), (false, None));
+    mock.post("t-clear", "token-script", json!([{ "ok": true, "delayMs": 300 }]))
+        .await;
+    let asking = tokio::spawn({
+        let client = client.clone();
+        async move { client.token().await.map(|t| t.to_string()) }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    client.clear(); // the request in flight is not cancelled ...
+    let token = asking.await.unwrap().unwrap();
+    // ... and its token is cached when it lands (its caller asked for it).
+    assert!(client.has_valid_token());
+    assert_eq!(client.token().await.unwrap().as_str(), token);
+    assert_eq!(mock.stats("t-clear").await["tokenRequests"], 2);
+}
+
 #[test]
 fn the_local_client_runs_on_a_local_set_too() {
     use cedato_auth::rust::native::{ReqwestTransport, TokioRuntime};
