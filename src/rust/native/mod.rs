@@ -16,7 +16,10 @@
 //!   token, its header, its refresh point, as the core's [`CachedToken`]); `token()` reads
 //!   it under a read lock and applies the core's freshness rule
 //!   ([`CachedToken::fresh_at`]), with no channel and no await (well under 1 µs).
-//!   Whatever the snapshot cannot answer goes to the core thread;
+//!   Whatever the snapshot cannot answer goes to the core thread. A token the API refused
+//!   (401/419) stays in the snapshot until the call that saw the refusal ends: a call
+//!   that takes it meanwhile gets the same 401, and the core retries it with the token
+//!   that replaced it (it knows the refused one is gone), so no extra token request;
 //! - the event callback runs on the core thread (hence `Send + Sync`).
 //!
 //! The thread ends when the last clone of the [`Client`] is dropped.
