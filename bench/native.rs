@@ -95,7 +95,7 @@ fn main() {
             requests.push(sent);
             cold_ms.push(ms);
         }
-        let stats = client.stats().await.unwrap();
+        let stats = client.stats();
         println!("native Client (reqwest + tokio), medians of {ROUNDS} rounds");
         println!("{:<52} {:>12}", "measure", "value");
         println!("{:<52} {:>9.0} ns", "cached token(), one task (per call)", median(one));

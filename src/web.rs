@@ -25,11 +25,11 @@
 
 // Some helpers serve only the class (auth.fetch's plumbing): unused in a `web`-only build.
 #[cfg_attr(not(feature = "js-class"), allow(dead_code))]
-#[path = "js/body.rs"]
-pub(crate) mod body;
-#[cfg_attr(not(feature = "js-class"), allow(dead_code))]
 #[path = "js/engine.rs"]
 pub(crate) mod engine;
+#[cfg_attr(not(feature = "js-class"), allow(dead_code))]
+#[path = "js/fetch.rs"]
+pub(crate) mod fetch;
 #[cfg_attr(not(feature = "js-class"), allow(dead_code))]
 #[path = "js/runtime.rs"]
 pub(crate) mod runtime;

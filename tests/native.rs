@@ -63,7 +63,7 @@ async fn a_thousand_tasks_share_one_token_request() {
         assert_eq!(client.token().await.unwrap().as_str(), tokens[0]);
     }
     assert!(client.has_valid_token());
-    let stats = client.stats().await.unwrap();
+    let stats = client.stats();
     assert_eq!(stats.token_requests.get(), 1);
     assert!(stats.cache_hits.get() >= 1000, "{stats:?}");
     assert_eq!(mock.stats("t-flight").await["tokenRequests"], 1);
@@ -143,7 +143,7 @@ async fn a_revoked_token_is_replaced_once_and_the_call_retried() {
         (stats["tokenRequests"].clone(), stats["apiUnauthorized"].clone()),
         (json!(2), json!(1))
     );
-    let ours = client.stats().await.unwrap();
+    let ours = client.stats();
     assert_eq!((ours.api_calls.get(), ours.api_retries.get()), (1, 1));
 
     // Within unauthorizedCooldownMs (5 s) a refused token is not replaced again: the
@@ -306,6 +306,30 @@ async fn clear_refresh_and_text_reports() {
     let missing = client.json::<Value>(ApiRequest::get("demand/1")).await.unwrap_err();
     assert_eq!((missing.code, missing.status), (ErrorCode::Http, Some(404)));
     assert!(missing.body.unwrap().contains("not_found"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_is_seen_at_once_and_a_flight_in_the_air_still_lands() {
+    let mock = Mock::start();
+    let client = mock.client("t-clear");
+    client.token().await.unwrap();
+    assert!(client.has_valid_token());
+    client.clear();
+    // The fast path never serves a cleared token, even before the core thread hears of it.
+    assert_eq!((client.has_valid_token(), client.expires_at()), (false, None));
+    mock.post("t-clear", "token-script", json!([{ "ok": true, "delayMs": 300 }]))
+        .await;
+    let asking = tokio::spawn({
+        let client = client.clone();
+        async move { client.token().await.map(|t| t.to_string()) }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    client.clear(); // the request in flight is not cancelled ...
+    let token = asking.await.unwrap().unwrap();
+    // ... and its token is cached when it lands (its caller asked for it).
+    assert!(client.has_valid_token());
+    assert_eq!(client.token().await.unwrap().as_str(), token);
+    assert_eq!(mock.stats("t-clear").await["tokenRequests"], 2);
 }
 
 #[test]

@@ -78,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for row in &report.data.supplies {
         println!("{:<28} {:>12} {:>10.2}", row.supply_name, row.impressions, row.revenue);
     }
-    let stats = client.stats().await?;
+    let stats = client.stats();
     println!(
         "stats: {} token request(s), {} cache hits, {} API call(s)",
         stats.token_requests.get(),

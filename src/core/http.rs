@@ -101,6 +101,7 @@ pub fn is_visible_ascii(s: &str) -> bool {
 /// `Authorization: Basic …` for the credentials: Base64 of the UTF-8 bytes of
 /// `clientId:clientSecret`, as the vendor's examples build it.
 pub fn basic_authorization(client_id: &str, client_secret: &str) -> Secret {
+    // `concat` sizes each buffer once: no grown-out copy of the secret is left behind.
     let raw = Zeroizing::new([client_id, ":", client_secret].concat());
     let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(raw.as_bytes()));
     ["Basic ", &encoded].concat().into()

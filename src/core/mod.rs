@@ -22,7 +22,7 @@ pub mod token;
 
 pub use cache::CachedToken;
 pub use client::{PendingToken, SharedStore, TokenClient, TokenNow};
-pub use config::{Config, OptionValue, RawOptions};
+pub use config::{Config, Options};
 pub use error::{Error, ErrorCode, Redacted};
 pub use events::{Event, Events, Stats, StoreOp, StoreOutcome, TokenSource};
 pub use http::{HttpRequest, HttpResponse};

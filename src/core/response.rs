@@ -1,7 +1,7 @@
 //! Owns how `request()` reads a 2xx answer: its `responseType` option and the answer's
 //! `content-type` (is it JSON, which charset). Pure rules; the wasm layer does the reading.
 
-use super::{Error, ErrorCode, OptionValue};
+use super::{Error, ErrorCode};
 
 /// `request()`'s `responseType`: what a 2xx body becomes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,15 +17,14 @@ pub enum ResponseType {
 }
 
 impl ResponseType {
-    /// Reads the option: absent means `Json`; anything but `"json"`, `"text"` or
-    /// `"auto"` is `invalid_request`.
-    pub fn from_option(value: &OptionValue) -> Result<ResponseType, Error> {
-        match value {
-            OptionValue::Missing => Ok(ResponseType::Json),
-            OptionValue::Str(s) if s == "json" => Ok(ResponseType::Json),
-            OptionValue::Str(s) if s == "text" => Ok(ResponseType::Text),
-            OptionValue::Str(s) if s == "auto" => Ok(ResponseType::Auto),
-            _ => Err(Error::new(
+    /// Reads the option by its name: absent means `Json`; anything but `"json"`,
+    /// `"text"` or `"auto"` is `invalid_request`.
+    pub fn from_name(name: Option<&str>) -> Result<ResponseType, Error> {
+        match name {
+            None | Some("json") => Ok(ResponseType::Json),
+            Some("text") => Ok(ResponseType::Text),
+            Some("auto") => Ok(ResponseType::Auto),
+            Some(_) => Err(Error::new(
                 ErrorCode::InvalidRequest,
                 "options.responseType must be \"json\", \"text\" or \"auto\"",
             )),
@@ -129,25 +128,17 @@ mod tests {
 
     #[test]
     fn response_types() {
-        let read = |v: OptionValue| ResponseType::from_option(&v);
-        assert_eq!(read(OptionValue::Missing).unwrap(), ResponseType::Json);
+        let read = ResponseType::from_name;
+        assert_eq!(read(None).unwrap(), ResponseType::Json);
         for (name, want) in [
             ("json", ResponseType::Json),
             ("text", ResponseType::Text),
             ("auto", ResponseType::Auto),
         ] {
-            assert_eq!(read(OptionValue::Str(name.into())).unwrap(), want);
+            assert_eq!(read(Some(name)).unwrap(), want);
         }
-        for bad in [
-            OptionValue::Str("JSON".into()),
-            OptionValue::Str("csv".into()),
-            OptionValue::Str(String::new()),
-            OptionValue::Num(1.0),
-            OptionValue::Object,
-            OptionValue::Function,
-            OptionValue::Other("a boolean"),
-        ] {
-            assert_eq!(read(bad).unwrap_err().code, ErrorCode::InvalidRequest);
+        for bad in ["JSON", "csv", "", " json"] {
+            assert_eq!(read(Some(bad)).unwrap_err().code, ErrorCode::InvalidRequest);
         }
         let (csv, problem) = ("text/csv", "application/problem+json");
         assert!(ResponseType::Json.parses_json(csv) && ResponseType::Json.parses_json(""));

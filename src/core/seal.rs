@@ -141,19 +141,16 @@ pub fn sealed_text(sealed: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::{OptionValue, RawOptions};
+    use crate::core::config::Options;
 
     fn config(id: &str, secret: &str, base_url: Option<&str>) -> Config {
-        Config::from_options(
-            RawOptions {
-                client_id: OptionValue::Str(id.into()),
-                client_secret: OptionValue::Str(secret.into()),
-                base_url: base_url.map_or(OptionValue::Missing, |u| OptionValue::Str(u.into())),
-                ..RawOptions::default()
-            },
-            crate::core::config::whatwg,
-        )
-        .unwrap()
+        let options = Options {
+            client_id: Some(id.into()),
+            client_secret: Some(secret.to_owned().into()),
+            base_url: base_url.map(str::to_owned),
+            ..Options::default()
+        };
+        options.validate(crate::core::config::whatwg).unwrap()
     }
 
     #[test]

@@ -10,20 +10,19 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, ReadableStream, Response, ResponseType, Url};
 
-use super::body::{discard, read_limited};
 use super::engine::{describe, parse_json, string_field};
 use super::error::{set, to_js};
-use super::options::{Query, QueryValue, RequestOptions};
+use super::fetch::{discard, read_limited, send, Deadline};
+use super::options::{OptionValue, Query, QueryValue, RequestOptions};
 use super::runtime::WebRuntime;
 use super::transport::WebTransport;
-use super::transport::{send, Deadline};
 use crate::core::hop::{is_redirect, next_hop, normalize_method, Answer, Location, NextHop, Sent};
 use crate::core::platform::with_timeout;
 use crate::core::redact::Field;
 use crate::core::redact::ERROR_BODY_LIMIT;
 use crate::core::response::{self, charset};
 use crate::core::retry::parse_retry_after;
-use crate::core::{Clock, Error, ErrorCode, Event, OptionValue, TokenClient};
+use crate::core::{CachedToken, Clock, Error, ErrorCode, Event, TokenClient};
 use zeroize::Zeroizing;
 
 #[wasm_bindgen]
@@ -91,6 +90,14 @@ impl Api {
     fn invalid(&self, message: &str, cause: Option<&JsValue>) -> JsValue {
         self.fail(Error::new(ErrorCode::InvalidRequest, message), cause)
     }
+
+    /// A token for the next attempt (from the cache, or the one request in flight).
+    async fn token(&self) -> Result<Rc<CachedToken>, JsValue> {
+        Rc::clone(&self.client)
+            .get_token()
+            .await
+            .map_err(|e| self.fail(e, None))
+    }
 }
 
 /// `fetch` with the token: a relative URL resolves against `baseUrl`; an absolute one
@@ -99,7 +106,8 @@ impl Api {
 /// browser hands over after following a redirect itself: that rejects.
 pub async fn fetch(api: Rc<Api>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
     let url = resolve(&api, &input)?;
-    let (response, _) = authed_fetch(&api, &url, &init, None).await?;
+    let call = Call::of_init(&api, url, &init)?;
+    let (response, _) = authed_fetch(&api, &call).await?;
     if !same_origin(&api, &response.url()) {
         discard(&response);
         let message = "the API redirected to another origin than baseUrl's; its answer is not handed out";
@@ -117,7 +125,12 @@ pub async fn request(api: Rc<Api>, path: JsValue, options: JsValue) -> Result<Js
         return Err(api.invalid("request() takes a path string", None));
     };
     let options = RequestOptions::read(&options).map_err(|e| api.fail(e, None))?;
-    let response_type = response::ResponseType::from_option(&options.response_type).map_err(|e| api.fail(e, None))?;
+    let response_type = match &options.response_type {
+        OptionValue::Missing => None,
+        OptionValue::Str(name) => Some(name.as_str()),
+        _ => Some(""), // of another type: no name either
+    };
+    let response_type = response::ResponseType::from_name(response_type).map_err(|e| api.fail(e, None))?;
     let url = resolve(&api, &path)?;
     match options.query {
         Query::Missing => {}
@@ -150,28 +163,39 @@ pub async fn request(api: Rc<Api>, path: JsValue, options: JsValue) -> Result<Js
     }
     let headers = Headers::new_with_str_sequence_sequence(extra)
         .map_err(|cause| api.invalid("options.headers is not a valid set of headers", Some(&cause)))?;
-    let init = Object::new();
-    set(&init, "method", &method.as_str().into());
+    let mut body = JsValue::UNDEFINED;
     if !options.body.is_undefined() {
         if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {
             return Err(api.invalid("options.body cannot be sent with GET or HEAD", None));
         }
+        // JSON text (`undefined` for what JSON cannot encode, a function say).
         let text = JSON::stringify(&options.body).ok().and_then(|t| t.as_string());
         let Some(text) = text else {
             return Err(api.invalid("options.body cannot be encoded as JSON", None));
         };
-        set(&init, "body", &text.into());
+        body = text.into();
         if !headers.has("content-type").unwrap_or(true) {
             let _ = headers.set("content-type", "application/json");
         }
     }
-    set(&init, "headers", &headers);
-    let (response, mut deadline) = authed_fetch(&api, &url, &init, Some(api.client.config().timeout_ms)).await?;
+    let call = Call {
+        url,
+        method: normalize_method(method.clone()),
+        has_body: !body.is_undefined(),
+        body,
+        headers: headers.into(),
+        rest: Object::new(),
+        own_redirect: None,
+        timeout_ms: Some(api.client.config().timeout_ms),
+    };
+    let (response, mut deadline) = authed_fetch(&api, &call).await?;
     let status = response.status();
     // "GET reports/... answered HTTP 404", the start of either error below.
+    // `[..].concat()`: `format!` with `{status}` measured 467 B gzip more (it links
+    // core::fmt's integer formatting, which `u16::to_string` does not use).
     let message = [&method, " ", &path_text, " answered HTTP ", &status.to_string()].concat();
     if response.type_() == ResponseType::Opaqueredirect || !same_origin(&api, &response.url()) {
-        let message = [&message, ": a redirect outside the origin of baseUrl, not followed"].concat();
+        let message = format!("{message}: a redirect outside the origin of baseUrl, not followed");
         return Err(api.fail(Error::new(ErrorCode::Http, message).with_status(status), None));
     }
     let ok = (200..=299).contains(&status);
@@ -234,14 +258,12 @@ pub async fn request(api: Rc<Api>, path: JsValue, options: JsValue) -> Result<Js
     parse_json(&text).map_err(|cause| {
         let error = Error::new(
             ErrorCode::InvalidResponse,
-            [&message, " with a body that is not JSON"].concat(),
+            format!("{message} with a body that is not JSON"),
         );
         api.fail(error.with_status(status), Some(&cause))
     })
 }
 
-/// Whether `url` (absolute) has `baseUrl`'s origin; an empty URL (a `Response` made by a
-/// `fetch` option) counts as the request's own.
 /// Where a redirect answer's `location` points, resolved against `target` (the URL it
 /// answered); [`Location::Missing`] for any other answer.
 fn location(api: &Api, response: &Response, target: &str) -> Location<Url> {
@@ -258,6 +280,8 @@ fn location(api: &Api, response: &Response, target: &str) -> Location<Url> {
     }
 }
 
+/// Whether `url` (absolute) has `baseUrl`'s origin; an empty URL (a `Response` made by a
+/// `fetch` option) counts as the request's own.
 fn same_origin(api: &Api, url: &str) -> bool {
     url.is_empty() || Url::new(url).is_ok_and(|u| u.origin() == api.origin())
 }
@@ -273,32 +297,98 @@ fn resolve(api: &Api, input: &JsValue) -> Result<Url, JsValue> {
     let url = Url::new_with_base(&text, &api.client.config().base_url)
         .map_err(|cause| api.invalid("the URL cannot be parsed", Some(&cause)))?;
     if url.origin() != api.origin() {
-        let message = [
-            "refused to send the token outside ",
-            api.origin(),
-            " (the origin of baseUrl)",
-        ]
-        .concat();
+        let message = format!(
+            "refused to send the token outside {} (the origin of baseUrl)",
+            api.origin()
+        );
         return Err(api.invalid(&message, None));
     }
     Ok(url)
 }
 
-/// One request as `fetch` would send it, built anew for each attempt and each hop.
-struct Outgoing {
-    /// The caller's `init`, own properties only (headers, signal and redirect are ours).
-    base: Object,
-    /// The caller's headers, as given.
-    headers: JsValue,
+/// One authenticated call, as `fetch()` and `request()` hand it to [`authed_fetch`].
+struct Call {
+    /// The absolute URL, in the origin.
+    url: Url,
+    /// The method, as `fetch` normalizes it.
     method: String,
+    /// The caller's headers (anything `new Headers()` takes); each send adds the token.
+    headers: JsValue,
+    /// The body (`undefined` for none): JSON text for `request()`, anything `fetch` takes
+    /// for `fetch()`.
     body: JsValue,
+    /// Whether the caller's `init` has a `body` property: a send without the body (after
+    /// a redirect that made it a GET) drops the body's headers too.
+    has_body: bool,
+    /// `fetch()`'s `init`, own properties only (headers, method, body, signal and
+    /// redirect are set per send); empty for `request()`.
+    rest: Object,
+    /// The caller's own redirect mode (`"manual"` or `"error"`): the library follows
+    /// nothing then (it never lets the token leave the origin either way).
+    own_redirect: Option<String>,
+    /// Each attempt's time limit, body included (`request()`'s `timeoutMs`).
+    timeout_ms: Option<f64>,
 }
 
-impl Outgoing {
-    /// The `init` of one send: a fresh `Headers` with the token, `redirect: "manual"` (or
-    /// `"follow"` where the engine hides redirects: browsers, `opaqueredirect`).
-    fn init(&self, api: &Api, authorization: &str, follow: bool) -> Result<Object, JsValue> {
-        let headers = Headers::new_with_str_sequence_sequence(&self.headers)
+impl Call {
+    /// `fetch(input, init)`'s call: `init` read once (its own properties).
+    fn of_init(api: &Api, url: Url, init: &JsValue) -> Result<Call, JsValue> {
+        let rest = Object::new();
+        if !(init.is_undefined() || init.is_null()) {
+            let Some(init) = init.dyn_ref::<Object>().filter(|_| init.is_object()) else {
+                return Err(api.invalid("init must be an object", None));
+            };
+            Object::try_assign(&rest, init).map_err(|cause| api.invalid("init could not be read", Some(&cause)))?;
+        }
+        let field = |key: &str| Reflect::get(&rest, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        Ok(Call {
+            url,
+            method: field("method")
+                .as_string()
+                .map_or_else(|| "GET".to_owned(), normalize_method),
+            headers: field("headers"),
+            body: field("body"),
+            has_body: Reflect::has(&rest, &"body".into()).unwrap_or(false),
+            own_redirect: field("redirect").as_string().filter(|r| r == "manual" || r == "error"),
+            rest,
+            timeout_ms: None,
+        })
+    }
+
+    /// Whether the body can be sent again: a stream is used up by the first send.
+    fn resendable(&self) -> bool {
+        self.body.dyn_ref::<ReadableStream>().is_none()
+    }
+}
+
+/// Where one send of a call goes and what it carries: the call's own, until a redirect
+/// in the origin changes it.
+struct Hop {
+    target: String,
+    method: String,
+    body: JsValue,
+    /// Whether this send lets the browser follow redirects itself.
+    follow: bool,
+    /// Redirects followed so far.
+    count: u32,
+}
+
+impl Hop {
+    fn first(call: &Call) -> Hop {
+        Hop {
+            target: call.url.href(),
+            method: call.method.clone(),
+            body: call.body.clone(),
+            follow: false,
+            count: 0,
+        }
+    }
+
+    /// The `init` of this send: a fresh `Headers` with the token, `redirect: "manual"`
+    /// (or `"follow"` where the engine hides redirects: browsers, `opaqueredirect`, or
+    /// the caller's own mode), the deadline's signal.
+    fn init(&self, api: &Api, call: &Call, authorization: &str, deadline: &Deadline) -> Result<Object, JsValue> {
+        let headers = Headers::new_with_str_sequence_sequence(&call.headers)
             .map_err(|cause| api.invalid("init.headers is not a valid set of headers", Some(&cause)))?;
         for (name, value) in [
             ("api-version", api.client.config().api_version.as_str()),
@@ -308,8 +398,7 @@ impl Outgoing {
                 let _ = headers.set(name, value);
             }
         }
-        let dropped_body = self.body.is_undefined() && Reflect::has(&self.base, &"body".into()).unwrap_or(false);
-        if dropped_body {
+        if self.body.is_undefined() && call.has_body {
             // A redirect that turned the request into a GET drops the body's headers too.
             for name in [
                 "content-type",
@@ -323,7 +412,7 @@ impl Outgoing {
         headers
             .set("authorization", authorization)
             .map_err(|cause| api.invalid("cannot set the Authorization header", Some(&cause)))?;
-        let init = Object::assign(&Object::new(), &self.base);
+        let init = Object::assign(&Object::new(), &call.rest);
         set(&init, "headers", &headers);
         set(&init, "method", &self.method.as_str().into());
         if self.body.is_undefined() {
@@ -331,132 +420,108 @@ impl Outgoing {
         } else {
             set(&init, "body", &self.body);
         }
-        set(&init, "redirect", &if follow { "follow" } else { "manual" }.into());
+        let redirect = match &call.own_redirect {
+            Some(own) => own.as_str(),
+            None if self.follow => "follow",
+            None => "manual",
+        };
+        set(&init, "redirect", &redirect.into());
+        if let Some(signal) = deadline.signal() {
+            set(&init, "signal", &signal);
+        }
         Ok(init)
     }
 }
 
-/// Fetches `url` with the caller's `init` plus the token, following redirects inside the
-/// origin and retrying once on 401/419. With `timeout_ms`, each attempt is aborted after
-/// that time; the deadline comes back with the response, for the caller to read the body
-/// within it.
-async fn authed_fetch(
-    api: &Api,
-    url: &Url,
-    init: &JsValue,
-    timeout_ms: Option<f64>,
-) -> Result<(Response, Deadline), JsValue> {
-    let base = Object::new();
-    if !(init.is_undefined() || init.is_null()) {
-        let Some(init) = init.dyn_ref::<Object>().filter(|_| init.is_object()) else {
-            return Err(api.invalid("init must be an object", None));
-        };
-        Object::try_assign(&base, init).map_err(|cause| api.invalid("init could not be read", Some(&cause)))?;
-    }
-    let field = |key: &str| Reflect::get(&base, &key.into()).unwrap_or(JsValue::UNDEFINED);
-    let method = field("method")
-        .as_string()
-        .map_or_else(|| "GET".to_owned(), normalize_method);
-    // A caller that asked for "manual" or "error" gets fetch's own handling: the library
-    // follows nothing then (it never lets the token leave the origin either way).
-    let own_redirect = field("redirect").as_string().filter(|r| r == "manual" || r == "error");
-    let first = Outgoing {
-        headers: field("headers"),
-        body: field("body"),
-        method,
-        base,
-    };
-    // A stream is used up by the first send: no retry then, and no redirect that keeps it.
-    let resendable = first.body.dyn_ref::<ReadableStream>().is_none();
-    let mut retried = false;
-    let mut cooldown = false;
+/// How one attempt (one token) of a call ended.
+enum Attempt {
+    /// With the call's answer, and the deadline to read its body within.
+    Answer(Response, Deadline),
+    /// The API refused the token: again with a new one.
+    NewToken,
+    /// The API refused the token, and the client keeps it (its cool-down): the answer is
+    /// the call's.
+    Refused(Response, Deadline),
+}
+
+/// Sends `call` with the token, following redirects inside the origin and retrying once
+/// on 401/419, as [`next_hop`] decides. With a time limit, each attempt is aborted after
+/// it; the deadline comes back with the response, for the caller to read the body within.
+async fn authed_fetch(api: &Api, call: &Call) -> Result<(Response, Deadline), JsValue> {
     let started = api.client.runtime().now_ms();
-    let (response, deadline) = 'attempts: loop {
-        let token = Rc::clone(&api.client)
-            .get_token()
-            .await
-            .map_err(|e| api.fail(e, None))?;
-        let mut deadline = Deadline::new(timeout_ms);
-        let mut target = url.href();
-        let mut follow = false;
-        let mut hop = Outgoing {
-            base: Object::assign(&Object::new(), &first.base),
-            headers: first.headers.clone(),
-            method: first.method.clone(),
-            body: first.body.clone(),
-        };
-        let mut hops = 0;
-        loop {
-            let init = hop.init(api, &token.authorization, follow)?;
-            if let Some(redirect) = &own_redirect {
-                set(&init, "redirect", &redirect.as_str().into());
-            }
-            if let Some(signal) = deadline.signal() {
-                set(&init, "signal", &signal);
-            }
-            let sent = with_timeout(
-                send(api.fetch.as_ref(), &target.as_str().into(), &init),
-                deadline.expire(),
-            )
-            .await;
-            let response = match sent {
-                Some(Ok(response)) => response,
-                None => {
-                    let error = Error::new(ErrorCode::Timeout, "the API did not answer within timeoutMs");
-                    return Err(api.fail(error, None));
-                }
-                Some(Err(thrown)) => return Err(fetch_failure(api, &thrown, &deadline)),
-            };
-            let sent = Sent {
-                method: &hop.method,
-                resendable,
-                own_redirect: own_redirect.is_some(),
-                browser_follows: follow,
-                hops,
-                retried,
-            };
-            let answer = Answer {
-                status: response.status(),
-                opaque_redirect: response.type_() == ResponseType::Opaqueredirect,
-                in_origin: !follow || same_origin(api, &response.url()),
-                location: location(api, &response, &target),
-            };
-            match next_hop(&sent, &answer) {
-                NextHop::Done => break 'attempts (response, deadline),
-                NextHop::LetBrowserFollow => follow = true,
-                NextHop::Follow { as_get } => {
-                    let Location::SameOrigin(next) = answer.location else {
-                        break 'attempts (response, deadline);
-                    };
-                    if as_get {
-                        hop.method = "GET".to_owned();
-                        hop.body = JsValue::UNDEFINED;
-                    }
-                    discard(&response);
-                    target = next.href();
-                    hops += 1;
-                }
-                NextHop::RetryWithNewToken => {
-                    if !api.client.replace_refused(token.id) {
-                        cooldown = true; // the refused token is kept: this 401 is the answer
-                        break 'attempts (response, deadline);
-                    }
-                    discard(&response);
-                    retried = true;
-                    continue 'attempts;
-                }
-            }
+    let mut retried = false;
+    let (response, deadline, cooldown) = loop {
+        let token = api.token().await?;
+        match attempt(api, call, &token, retried).await? {
+            Attempt::Answer(response, deadline) => break (response, deadline, false),
+            Attempt::Refused(response, deadline) => break (response, deadline, true),
+            Attempt::NewToken => retried = true,
         }
     };
     api.client.events().emit(Event::Api {
-        method: &first.method,
-        path: &api.client.redact(&url.pathname()),
+        method: &call.method,
+        path: &api.client.redact(&call.url.pathname()),
         status: response.status(),
         ms: api.client.runtime().now_ms() - started,
         retried,
         cooldown,
     });
     Ok((response, deadline))
+}
+
+/// One attempt of `call` with `token`: sent, and sent again after each redirect that
+/// [`next_hop`] follows, under one deadline.
+async fn attempt(api: &Api, call: &Call, token: &CachedToken, retried: bool) -> Result<Attempt, JsValue> {
+    let mut deadline = Deadline::new(call.timeout_ms);
+    let mut hop = Hop::first(call);
+    loop {
+        let init = hop.init(api, call, &token.authorization, &deadline)?;
+        let sent = with_timeout(
+            send(api.fetch.as_ref(), &hop.target.as_str().into(), &init),
+            deadline.expire(),
+        )
+        .await;
+        let response = match sent {
+            Some(Ok(response)) => response,
+            None => {
+                let error = Error::new(ErrorCode::Timeout, "the API did not answer within timeoutMs");
+                return Err(api.fail(error, None));
+            }
+            Some(Err(thrown)) => return Err(fetch_failure(api, &thrown, &deadline)),
+        };
+        let sent = Sent {
+            method: &hop.method,
+            resendable: call.resendable(),
+            own_redirect: call.own_redirect.is_some(),
+            browser_follows: hop.follow,
+            hops: hop.count,
+            retried,
+        };
+        let answer = Answer {
+            status: response.status(),
+            opaque_redirect: response.type_() == ResponseType::Opaqueredirect,
+            in_origin: !hop.follow || same_origin(api, &response.url()),
+            location: location(api, &response, &hop.target),
+        };
+        match (next_hop(&sent, &answer), answer.location) {
+            (NextHop::LetBrowserFollow, _) => hop.follow = true,
+            (NextHop::Follow { as_get }, Location::SameOrigin(next)) => {
+                discard(&response);
+                if as_get {
+                    hop.method = "GET".to_owned();
+                    hop.body = JsValue::UNDEFINED;
+                }
+                hop.target = next.href();
+                hop.count += 1;
+            }
+            (NextHop::RetryWithNewToken, _) if api.client.replace_refused(token.id) => {
+                discard(&response);
+                return Ok(Attempt::NewToken);
+            }
+            (NextHop::RetryWithNewToken, _) => return Ok(Attempt::Refused(response, deadline)),
+            _ => return Ok(Attempt::Answer(response, deadline)),
+        }
+    }
 }
 
 /// The `CedatoError` for an API fetch that threw: `timeout` when a time limit (ours, or
@@ -470,7 +535,7 @@ fn fetch_failure(api: &Api, thrown: &JsValue, deadline: &Deadline) -> JsValue {
             Some("AbortError") => (ErrorCode::Network, "the request was aborted (init.signal)".to_owned()),
             _ => (
                 ErrorCode::Network,
-                ["the API request failed: ", &describe(thrown)].concat(),
+                format!("the API request failed: {}", describe(thrown)),
             ),
         }
     };

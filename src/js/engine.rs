@@ -50,7 +50,7 @@ pub fn describe(error: &JsValue) -> String {
         JsValue::UNDEFINED
     };
     if let Some(more) = string_field(&cause, "message").or_else(|| string_field(&cause, "code")) {
-        out.push_str(&[" (", &more, ")"].concat());
+        out.push_str(&format!(" ({more})"));
     }
     out
 }

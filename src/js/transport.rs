@@ -1,83 +1,17 @@
-//! The core's [`Transport`] over the engine's `fetch`, through web-sys: the global `fetch`
-//! (bound through the global scope, looked up at each call) or the caller's `fetch`
-//! option, each attempt under an `AbortController` deadline, body included.
+//! The core's [`Transport`] over the engine's `fetch` (`js::fetch`'s plumbing): the
+//! global `fetch` or the caller's `fetch` option, each attempt under a deadline, body
+//! included.
 
-use js_sys::{Function, Promise};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, RequestInit, RequestRedirect, Response};
+use web_sys::{Headers, RequestInit, RequestRedirect};
 
-use super::body::read_limited;
 use super::engine::describe;
-use super::runtime::Sleep;
+use super::fetch::{read_limited, send, Deadline};
 use crate::core::http::read_limit;
 use crate::core::platform::with_timeout;
 use crate::core::{HttpRequest, HttpResponse, LocalFuture, Transport, TransportError};
-
-#[wasm_bindgen]
-extern "C" {
-    // `fetch` of the global scope (a worker, Node and Deno have no `window`); `catch`
-    // turns a synchronous throw into an error like a rejection.
-    #[wasm_bindgen(js_name = fetch, catch)]
-    fn global_fetch(input: &JsValue, init: &JsValue) -> Result<JsValue, JsValue>;
-}
-
-/// Calls the `fetch` option, or the global `fetch`, and waits for a `Response`. A value
-/// that is not a `Response` counts as thrown.
-pub async fn send(custom: Option<&Function>, input: &JsValue, init: &JsValue) -> Result<Response, JsValue> {
-    let returned = match custom {
-        Some(f) => f.call2(&JsValue::UNDEFINED, input, init),
-        None => global_fetch(input, init),
-    }?;
-    let settled = JsFuture::from(Promise::resolve(&returned)).await?;
-    settled
-        .dyn_into::<Response>()
-        .map_err(|_| js_sys::Error::new("the fetch option did not resolve with a Response").into())
-}
-
-/// An `AbortController` that aborts after `ms`; dropping it clears the timer.
-pub struct Deadline {
-    controller: Option<AbortController>,
-    timer: Option<Sleep>,
-}
-
-impl Deadline {
-    /// A deadline `ms` from now, or none.
-    pub fn new(ms: Option<f64>) -> Deadline {
-        let controller = ms.and_then(|_| AbortController::new().ok());
-        Deadline {
-            timer: ms.filter(|_| controller.is_some()).map(Sleep::new),
-            controller,
-        }
-    }
-
-    /// The signal to hand to `fetch`.
-    pub fn signal(&self) -> Option<web_sys::AbortSignal> {
-        self.controller.as_ref().map(AbortController::signal)
-    }
-
-    /// Whether it fired (or was aborted).
-    pub fn fired(&self) -> bool {
-        self.signal().is_some_and(|s| s.aborted())
-    }
-
-    /// Waits for the deadline, then aborts; pending forever without one.
-    pub async fn expire(&mut self) {
-        match self.timer.as_mut() {
-            Some(timer) => timer.await,
-            None => std::future::pending().await,
-        }
-        self.abort();
-    }
-
-    /// Aborts now.
-    pub fn abort(&self) {
-        if let Some(c) = &self.controller {
-            c.abort();
-        }
-    }
-}
 
 /// The engine's fetch as the token request's transport.
 pub struct WebTransport {

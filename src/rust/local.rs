@@ -33,9 +33,8 @@ pub trait ParseUrl {
 }
 
 /// The token client and authenticated calls, on one thread (`!Send`): what a Rust wasm
-/// app uses (its runtime is the JavaScript event loop; `cedato_auth::Client` with the
-/// `web` feature), and what the native `Client` (feature `reqwest`) runs on a thread of
-/// its own.
+/// app uses (its runtime is the JavaScript event loop), and what the native
+/// `Client` (feature `reqwest`) runs on a thread of its own.
 ///
 /// Single flight, skew, grace, retries with `Retry-After`, the same-origin rule, the
 /// 401/419 retry and redaction are the core's, as for the JavaScript class.

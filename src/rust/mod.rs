@@ -4,10 +4,10 @@
 //!   [`Transport`](crate::core::Transport), single-threaded (`!Send`): what a Rust wasm app
 //!   (workers-rs, Leptos, …) uses over the `web` transport, and what the native client
 //!   runs on.
-//! - `Client` (feature `reqwest`, native): `Clone + Send + Sync`, over reqwest (rustls)
-//!   and tokio, for services; see the `native` module for why it owns a `LocalClient` on
-//!   a thread of its own. On wasm32 (feature `web`), `Client` is the `LocalClient` on the
-//!   engine's `fetch` (the `web` module).
+//! - the native `Client` (feature `reqwest`, module `native`): `Clone + Send + Sync`, over
+//!   reqwest (rustls) and tokio, for services; its module docs say why it owns a
+//!   `LocalClient` on a thread of its own. On wasm32 with the `web` feature, `Client` is
+//!   the `LocalClient` over the engine's `fetch`.
 //!
 //! Both take [`Options`] (typed, with the JavaScript options' defaults and validation),
 //! make calls from [`ApiRequest`]s, and fail with the one [`Error`](crate::Error), whose

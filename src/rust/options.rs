@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::core::config::{OptionValue, RawOptions, WhatwgUrl};
+use crate::core::config::{Options as CoreOptions, WhatwgUrl};
 use crate::core::{Config, Error, Event, Secret};
 
 /// The event callback: every token request, retry, grace, failure and API call, with codes,
@@ -66,30 +66,22 @@ impl Options {
     }
 
     /// Validated by the core's rules (every failure is `invalid_config`, naming the
-    /// option, never quoting its value).
-    /// `parse` is the host's WHATWG URL parser, which reads `base_url`.
+    /// option, never quoting its value). `parse` is the host's WHATWG URL parser, which
+    /// reads `base_url`.
     pub(crate) fn config(&self, parse: impl Fn(&str) -> Option<WhatwgUrl>) -> Result<Config, Error> {
-        let text = |s: &Option<String>| s.clone().map_or(OptionValue::Missing, OptionValue::Str);
-        let ms = |d: Option<Duration>| d.map_or(OptionValue::Missing, |d| OptionValue::Num(d.as_secs_f64() * 1000.0));
-        Config::from_options(
-            RawOptions {
-                client_id: OptionValue::Str(self.client_id.clone()),
-                client_secret: OptionValue::Str(self.client_secret.to_string()),
-                base_url: text(&self.base_url),
-                api_version: text(&self.api_version),
-                refresh_skew_seconds: self
-                    .refresh_skew
-                    .map_or(OptionValue::Missing, |d| OptionValue::Num(d.as_secs_f64())),
-                timeout_ms: ms(self.timeout),
-                max_retries: self
-                    .max_retries
-                    .map_or(OptionValue::Missing, |n| OptionValue::Num(n.into())),
-                unauthorized_cooldown_ms: ms(self.unauthorized_cooldown),
-                allow_insecure_http: OptionValue::Bool(self.allow_insecure_http),
-                ..RawOptions::default()
-            },
-            parse,
-        )
+        let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0);
+        CoreOptions {
+            client_id: Some(self.client_id.clone()),
+            client_secret: Some(self.client_secret.clone()),
+            base_url: self.base_url.clone(),
+            api_version: self.api_version.clone(),
+            refresh_skew_seconds: self.refresh_skew.map(|d| d.as_secs_f64()),
+            timeout_ms: ms(self.timeout),
+            max_retries: self.max_retries,
+            unauthorized_cooldown_ms: ms(self.unauthorized_cooldown),
+            allow_insecure_http: self.allow_insecure_http,
+        }
+        .validate(parse)
     }
 }
 

@@ -16,7 +16,10 @@
 //!   token, its header, its refresh point, as the core's [`CachedToken`]); `token()` reads
 //!   it under a read lock and applies the core's freshness rule
 //!   ([`CachedToken::fresh_at`]), with no channel and no await (well under 1 µs).
-//!   Whatever the snapshot cannot answer goes to the core thread;
+//!   Whatever the snapshot cannot answer goes to the core thread. A token the API refused
+//!   (401/419) stays in the snapshot until the call that saw the refusal ends: a call
+//!   that takes it meanwhile gets the same 401, and the core retries it with the token
+//!   that replaced it (it knows the refused one is gone), so no extra token request;
 //! - the event callback runs on the core thread (hence `Send + Sync`).
 //!
 //! The thread ends when the last clone of the [`Client`] is dropped.
@@ -40,7 +43,7 @@ use std::any::Any;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
@@ -74,6 +77,8 @@ struct Shared {
     snapshot: RwLock<Snapshot>,
     /// Tokens served by the fast path (added to the core's `cache_hits`).
     fast_hits: AtomicU32,
+    /// The core's counters as of the last call it finished.
+    stats: Mutex<Stats>,
 }
 
 /// A JSON body read into the caller's type, boxed to cross to the core thread and back.
@@ -95,9 +100,6 @@ enum Command {
         request: ApiRequest,
         parse: JsonReader,
         reply: oneshot::Sender<Result<Parsed, Error>>,
-    },
-    Stats {
-        reply: oneshot::Sender<Stats>,
     },
 }
 
@@ -121,19 +123,14 @@ fn stopped() -> Error {
 
 /// A copy of `token` that may cross threads (the core keeps its own behind an `Rc`).
 fn shareable(token: &CachedToken) -> Arc<CachedToken> {
-    Arc::new(CachedToken {
-        id: token.id,
-        access_token: token.access_token.clone(),
-        authorization: token.authorization.clone(),
-        expires_in: token.expires_in,
-        expires_at: token.expires_at,
-        refresh_at: token.refresh_at,
-    })
+    Arc::new(token.clone())
 }
 
 impl Client {
     /// A client over a new reqwest client (rustls, no redirects followed by reqwest).
-    /// Fails with `invalid_config` on bad options; makes no request.
+    /// Fails with `invalid_config` on bad options; makes no request. It starts the
+    /// client's thread and waits (briefly, without an await) until its core is built;
+    /// the caller needs no tokio runtime of its own (any executor can await the calls).
     pub fn new(options: Options) -> Result<Client, Error> {
         Client::with_transport(options, ReqwestTransport::new()?)
     }
@@ -146,6 +143,7 @@ impl Client {
             commands,
             snapshot: RwLock::default(),
             fast_hits: AtomicU32::new(0),
+            stats: Mutex::default(),
         });
         let (built, ready) = std::sync::mpsc::sync_channel(1);
         let core = Arc::downgrade(&shared);
@@ -218,12 +216,13 @@ impl Client {
         snapshot.is_ok_and(|s| s.token.as_ref().is_some_and(|t| t.fresh_at(system_now_ms())))
     }
 
-    /// The counters since construction (fast-path hits included in `cache_hits`).
-    pub async fn stats(&self) -> Result<Stats, Error> {
-        let stats = self.ask(|reply| Command::Stats { reply }).await?;
+    /// The counters since construction, as of the last call the client finished (and
+    /// every cached `token()` since, in `cache_hits`).
+    pub fn stats(&self) -> Stats {
+        let stats = self.shared.stats.lock().map(|s| s.clone()).unwrap_or_default();
         let fast = self.shared.fast_hits.load(Ordering::Relaxed);
         stats.cache_hits.set(stats.cache_hits.get().saturating_add(fast));
-        Ok(stats)
+        stats
     }
 
     /// Sends `request` with the token and hands back the answer whatever its status: see
@@ -345,9 +344,6 @@ impl Core {
                 self.publish();
                 let _ = reply.send(result);
             }
-            Command::Stats { reply } => {
-                let _ = reply.send(self.client.stats());
-            }
             Command::Clear => {}
         }
     }
@@ -356,6 +352,9 @@ impl Core {
     /// the core has not served yet came since; hands back what is published.
     fn publish(&self) -> Option<Arc<CachedToken>> {
         let shared = self.shared.upgrade()?;
+        if let Ok(mut stats) = shared.stats.lock() {
+            *stats = self.client.stats();
+        }
         let fresh = self.client.fresh_token();
         let mut snapshot = shared.snapshot.write().ok()?;
         if snapshot.clears != self.clears.get() {

@@ -52,9 +52,7 @@ fn skew_is_at_most_half_the_lifetime() {
 
 #[test]
 fn zero_skew_still_caches() {
-    let (c, clock, t) = options()
-        .with(|o| o.refresh_skew_seconds = OptionValue::Num(0.0))
-        .build();
+    let (c, clock, t) = options().with(|o| o.refresh_skew_seconds = Some(0.0)).build();
     assert_eq!(token(&c).unwrap(), "tok-1");
     clock.advance(3_599_999.0);
     assert_eq!(token(&c).unwrap(), "tok-1");

@@ -4,8 +4,9 @@
 //! sealer, store), the one options builder ([`options`]) and small helpers.
 
 use super::*;
-use crate::core::config::{OptionValue, RawOptions};
+use crate::core::config::{self, whatwg};
 use crate::core::events::Sink;
+use crate::core::flight::Flight;
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::platform::TransportError;
 use crate::core::platform::{Clock, Latch, LocalFuture, Parse, TokenStore};
@@ -233,7 +234,7 @@ type TestClient = (Rc<Client>, FakeClock, FakeTransport);
 /// What a test client is made of: clientId "id" and secret "s3cret" unless told otherwise,
 /// a fresh fake clock and transport, no store and no event sink.
 struct Options {
-    raw: RawOptions,
+    raw: config::Options,
     clock: FakeClock,
     transport: FakeTransport,
     store: Option<SharedStore>,
@@ -244,10 +245,10 @@ struct Options {
 /// `build()` (or `build_recording()`, `build_over(transport)`).
 fn options() -> Options {
     Options {
-        raw: RawOptions {
-            client_id: OptionValue::Str("id".into()),
-            client_secret: OptionValue::Str("s3cret".into()),
-            ..RawOptions::default()
+        raw: config::Options {
+            client_id: Some("id".into()),
+            client_secret: Some("s3cret".to_owned().into()),
+            ..config::Options::default()
         },
         clock: FakeClock::new(),
         transport: FakeTransport::default(),
@@ -258,21 +259,21 @@ fn options() -> Options {
 
 impl Options {
     /// Sets any option.
-    fn with(mut self, set: impl FnOnce(&mut RawOptions)) -> Self {
+    fn with(mut self, set: impl FnOnce(&mut config::Options)) -> Self {
         set(&mut self.raw);
         self
     }
     fn max_retries(self, n: f64) -> Self {
-        self.with(|o| o.max_retries = OptionValue::Num(n))
+        self.with(|o| o.max_retries = Some(n as u32))
     }
     fn timeout_ms(self, ms: f64) -> Self {
-        self.with(|o| o.timeout_ms = OptionValue::Num(ms))
+        self.with(|o| o.timeout_ms = Some(ms))
     }
     fn cooldown_ms(self, ms: f64) -> Self {
-        self.with(|o| o.unauthorized_cooldown_ms = OptionValue::Num(ms))
+        self.with(|o| o.unauthorized_cooldown_ms = Some(ms))
     }
     fn secret(self, secret: &str) -> Self {
-        self.with(|o| o.client_secret = OptionValue::Str(secret.into()))
+        self.with(|o| o.client_secret = Some(secret.to_owned().into()))
     }
     /// Shares `store` under a fake sealer.
     fn store(self, store: &MemoryStore) -> Self {
@@ -312,7 +313,7 @@ impl Options {
     }
     /// A client over another transport than the fake one.
     fn build_over<T: Transport>(self, transport: T) -> Rc<TokenClient<FakeClock, T>> {
-        let config = Config::from_options(self.raw, crate::core::config::whatwg).unwrap();
+        let config = self.raw.validate(whatwg).unwrap();
         TokenClient::new(config, self.clock, transport, self.store, Events::new(self.sink))
     }
 }

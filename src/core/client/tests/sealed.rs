@@ -22,11 +22,11 @@ fn the_store_keeps_a_sealed_entry_under_a_key_with_the_credentials_fingerprint()
     // Another secret, clientId or baseUrl is another key.
     assert_ne!(key_of("other"), key);
     let (by_id, _, _) = options()
-        .with(|o| o.client_id = OptionValue::Str("id2".into()))
+        .with(|o| o.client_id = Some("id2".into()))
         .store(&store)
         .build();
     let (by_url, _, _) = options()
-        .with(|o| o.base_url = OptionValue::Str("https://eu.example.com/api/".into()))
+        .with(|o| o.base_url = Some("https://eu.example.com/api/".into()))
         .store(&store)
         .build();
     for other in [by_id, by_url] {
