@@ -5,14 +5,15 @@
 //! [`TokenStore`](super::TokenStore)): native tests drive it with a fake clock and a
 //! scripted transport, the wasm build with `Date.now`, `setTimeout`,
 //! `wasm-bindgen-futures` and web-sys `fetch`. Its pieces, each an `impl` block of
-//! [`TokenClient`] over the same fields, are in `client/`: `cached` (the cache on this
-//! client's clock), `attempt` (what one attempt of the token request leads to), `shared`
+//! [`TokenClient`] over the same fields, are in `client/`: `pending` (what asking for a
+//! token gives: fresh, or pending with grace), `cached` (the cache on this client's clock), `attempt` (what one attempt of the token request leads to), `shared`
 //! (the store steps) and `secrets` (redaction, and erasure after `free()`). What needs no
 //! client is below it: [`super::cache`] (the cache's decisions), [`super::flight`] (a
 //! token request's handle), [`super::platform`].
 
 mod attempt;
 mod cached;
+mod pending;
 mod secrets;
 mod shared;
 
@@ -31,62 +32,11 @@ use super::retry::MAX_RETRY_AFTER_SECONDS;
 use super::token::token_request;
 
 use attempt::AfterAttempt;
+pub use pending::{PendingToken, TokenNow};
 use secrets::HeldTokens;
 pub use secrets::{PendingCall, FREED_WHILE_PENDING, HELD_TOKENS};
 pub use shared::SharedStore;
 use shared::StoreKeys;
-
-/// What asking for a token gives at once ([`TokenClient::token_now`]).
-pub enum TokenNow<R: Runtime, T: Transport> {
-    /// The cached token, fresh: served from memory (counted in `cache_hits`).
-    Fresh(Rc<CachedToken>),
-    /// No fresh token: await [`PendingToken::wait`].
-    Pending(PendingToken<R, T>),
-}
-
-/// A token on its way: the token request in flight, with grace applied to its result
-/// (and, where the runtime isolates requests, a time limit of each caller's own).
-pub struct PendingToken<R: Runtime, T: Transport> {
-    client: Rc<TokenClient<R, T>>,
-    /// The token request every caller of the moment shares; `None` where the runtime
-    /// isolates requests: each caller then joins one in its own request ([`TokenClient::join`]).
-    flight: Option<Flight<R::Latch>>,
-}
-
-impl<R: Runtime, T: Transport> Clone for PendingToken<R, T> {
-    fn clone(&self) -> Self {
-        PendingToken {
-            client: Rc::clone(&self.client),
-            flight: self.flight.clone(),
-        }
-    }
-}
-
-impl<R: Runtime, T: Transport> PendingToken<R, T> {
-    /// Whether `self` and `other` settle together, with the same result: they await the
-    /// same token request, in a runtime where callers may share it. One promise may then
-    /// serve both.
-    pub fn same_request(&self, other: &PendingToken<R, T>) -> bool {
-        match (&self.flight, &other.flight) {
-            (Some(a), Some(b)) => a.same(b),
-            _ => false,
-        }
-    }
-
-    /// The token: the token request's, or, when it failed, the cached one while it has
-    /// not expired (grace).
-    pub async fn wait(self) -> FlightResult {
-        let result = match self.flight {
-            Some(flight) => flight.wait().await,
-            // A token that landed since the caller asked is served from memory.
-            None => match self.client.fresh_hit() {
-                Some(token) => return Ok(token),
-                None => self.client.join(false).await,
-            },
-        };
-        self.client.with_grace(result)
-    }
-}
 
 /// How a flight uses the store before the endpoint.
 enum Read {

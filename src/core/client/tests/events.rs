@@ -96,25 +96,13 @@ fn store_events_say_how_each_call_ended() {
     let ((broken, _, _), events) = options().store(&store).build_recording();
     assert_eq!(token(&broken).unwrap(), "tok-1");
     stall();
-    assert_eq!(
-        store_events(&events),
-        [
-            r#"{"type":"store","op":"get","outcome":"error","ms":0.0}"#,
-            r#"{"type":"store","op":"set","outcome":"error","ms":0.0}"#,
-        ]
-    );
+    assert_eq!(store_events(&events), read_and_write("error", 0.0));
     store.broken.set(false);
     store.hang.set(true);
     let ((hung, _, _), events) = options().timeout_ms(500.0).store(&store).build_recording();
     assert_eq!(token(&hung).unwrap(), "tok-1");
     stall();
-    assert_eq!(
-        store_events(&events),
-        [
-            r#"{"type":"store","op":"get","outcome":"timeout","ms":500.0}"#,
-            r#"{"type":"store","op":"set","outcome":"timeout","ms":500.0}"#,
-        ]
-    );
+    assert_eq!(store_events(&events), read_and_write("timeout", 500.0));
 }
 
 #[test]

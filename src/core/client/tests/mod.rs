@@ -357,6 +357,12 @@ fn store_events(events: &Recorded) -> Vec<String> {
     events.iter().filter(|e| e.contains(r#""store""#)).cloned().collect()
 }
 
+/// The `store` events of a token request whose store read and write both ended with
+/// `outcome` after `ms`.
+fn read_and_write(outcome: &str, ms: f64) -> [String; 2] {
+    ["get", "set"].map(|op| format!(r#"{{"type":"store","op":"{op}","outcome":"{outcome}","ms":{ms:?}}}"#))
+}
+
 // ------------------------------------------------------------- the sealer and the store
 
 /// A keyed 8-byte digest of `parts` (each hashed with its length, so unambiguous).

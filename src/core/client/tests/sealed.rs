@@ -152,13 +152,7 @@ fn keys_are_derived_once_at_the_first_store_use_and_a_failed_derivation_skips_th
     assert!(token(&c).is_ok());
     stall();
     assert!(store.calls.borrow().is_empty(), "{:?}", store.calls.borrow());
-    assert_eq!(
-        store_events(&recorded),
-        [
-            r#"{"type":"store","op":"get","outcome":"error","ms":0.0}"#,
-            r#"{"type":"store","op":"set","outcome":"error","ms":0.0}"#,
-        ]
-    );
+    assert_eq!(store_events(&recorded), read_and_write("error", 0.0));
 }
 
 #[test]
@@ -176,12 +170,6 @@ fn a_derivation_that_never_ends_costs_timeout_ms_at_most_and_the_caller_gets_its
         vec![500.0, 500.0],
         "the read, then the seal, each gave up"
     );
-    assert_eq!(
-        store_events(&recorded),
-        [
-            r#"{"type":"store","op":"get","outcome":"timeout","ms":500.0}"#,
-            r#"{"type":"store","op":"set","outcome":"timeout","ms":500.0}"#,
-        ]
-    );
+    assert_eq!(store_events(&recorded), read_and_write("timeout", 500.0));
     assert!(store.calls.borrow().is_empty());
 }
