@@ -30,6 +30,7 @@ pub struct CachedToken {
 
 impl CachedToken {
     /// Whether it is outside its refresh window at `now`.
+    #[inline]
     pub fn fresh_at(&self, now: f64) -> bool {
         now < self.refresh_at
     }
@@ -70,6 +71,7 @@ pub struct TokenCache {
 impl TokenCache {
     /// The cached token if it can be served now without I/O: outside its refresh window,
     /// and not waiting for the store to be read once more.
+    #[inline]
     pub fn fresh_token(&self, now: f64) -> Option<Rc<CachedToken>> {
         self.cached
             .clone()

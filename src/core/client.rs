@@ -206,6 +206,7 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// in flight for every caller of the moment, started when there is none; grace and the
     /// isolated runtime's rule included). A JS promise per [`TokenNow::Fresh`] token and
     /// per [`PendingToken::same_request`] is all a binding adds.
+    #[inline]
     pub fn token_now(self: &Rc<Self>) -> TokenNow<R, T> {
         if let Some(token) = self.fresh_hit() {
             return TokenNow::Fresh(token);

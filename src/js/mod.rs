@@ -265,22 +265,27 @@ impl Inner {
             Part::Token => m.token.clone(),
             Part::Header => m.header.clone(),
         };
-        let pending = match self.client.token_now() {
-            TokenNow::Fresh(token) => {
-                if let Some(memo) = self.memo.borrow().as_ref().filter(|m| m.id == token.id) {
-                    return pick(memo);
-                }
-                let memo = Memo {
-                    id: token.id,
-                    token: Promise::resolve(&Part::Token.of(&token)),
-                    header: Promise::resolve(&Part::Header.of(&token)),
-                };
-                let promise = pick(&memo);
-                self.memo.replace(Some(memo));
-                return promise;
-            }
-            TokenNow::Pending(pending) => pending,
+        let token = match self.client.token_now() {
+            TokenNow::Fresh(token) => token,
+            TokenNow::Pending(pending) => return self.shared(pending, part),
         };
+        if let Some(memo) = self.memo.borrow().as_ref().filter(|m| m.id == token.id) {
+            return pick(memo);
+        }
+        let memo = Memo {
+            id: token.id,
+            token: Promise::resolve(&Part::Token.of(&token)),
+            header: Promise::resolve(&Part::Header.of(&token)),
+        };
+        let promise = pick(&memo);
+        self.memo.replace(Some(memo));
+        promise
+    }
+
+    /// The promise of `part` that every caller waiting for `pending`'s token request
+    /// shares (off the cached path: not inlined into it).
+    #[inline(never)]
+    fn shared(self: &Rc<Self>, pending: PendingToken<WebRuntime, WebTransport>, part: Part) -> Promise {
         let mut shared = self.shared.borrow_mut();
         if !shared.as_ref().is_some_and(|s| s.pending.same_request(&pending)) {
             *shared = None;

@@ -15,11 +15,13 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// The cached token if it can be served now, without any I/O: outside its refresh
     /// window, and not waiting for the store to be read once more (see
     /// [`flight`](Self::flight)).
+    #[inline]
     pub(super) fn fresh_token(&self) -> Option<Rc<CachedToken>> {
         self.cache.borrow().fresh_token(self.runtime.now_ms())
     }
 
     /// The cached token if it is fresh, counted as a cache hit.
+    #[inline]
     pub(super) fn fresh_hit(&self) -> Option<Rc<CachedToken>> {
         let token = self.fresh_token()?;
         bump(&self.events.stats.cache_hits);

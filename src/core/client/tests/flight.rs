@@ -162,3 +162,31 @@ fn a_pending_token_falls_back_on_grace() {
     };
     assert_eq!(run(pending.wait()).unwrap().access_token, "tok-1");
 }
+
+/// A token request's handle on its own.
+#[test]
+fn every_waiter_gets_the_result_its_flight_lands_with() {
+    let (c, _, _) = client();
+    let flight = Flight::new(FakeLatch::default());
+    let settled = Rc::new(Cell::new(0));
+    for _ in 0..3 {
+        let (waiter, settled) = (flight.clone(), Rc::clone(&settled));
+        spawn(async move {
+            assert_eq!(waiter.wait().await.unwrap().access_token, "tok-1");
+            settled.set(settled.get() + 1);
+        });
+    }
+    stall();
+    assert_eq!(settled.get(), 0, "nobody settles before it lands");
+    flight.land(run(Rc::clone(&c).get_token()));
+    stall();
+    assert_eq!(settled.get(), 3);
+    // A waiter that comes later gets the same result at once.
+    assert!(run(flight.clone().wait()).is_ok());
+    // A latch opened without a result: an abandoned request.
+    let latch = FakeLatch::default();
+    let abandoned = Flight::new(latch.clone());
+    assert!(abandoned.same(&abandoned.clone()) && !abandoned.same(&flight));
+    latch.open();
+    assert_eq!(run(abandoned.wait()).unwrap_err().code, ErrorCode::Network);
+}

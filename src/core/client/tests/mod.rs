@@ -6,6 +6,7 @@
 use super::*;
 use crate::core::config::{self, whatwg};
 use crate::core::events::Sink;
+use crate::core::flight::Flight;
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::platform::TransportError;
 use crate::core::platform::{Clock, Latch, LocalFuture, Parse, TokenStore};
