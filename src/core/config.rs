@@ -236,10 +236,11 @@ pub fn normalize_base_url(url: &str, parse: impl Fn(&str) -> Option<WhatwgUrl>) 
     }
     // What the parser would repair or take otherwise (`https:host`, `https:///host`, a
     // `@` in the authority) is refused on the text as written.
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| bad(""))?;
+    let (scheme, rest) = url.split_once(':').ok_or_else(|| bad(""))?;
     if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
         return Err(bad(" (http: or https:)"));
     }
+    let rest = rest.strip_prefix("//").ok_or_else(|| bad(""))?;
     if url.bytes().any(|b| b == b'?' || b == b'#') {
         return Err(bad(" without a query or fragment"));
     }
