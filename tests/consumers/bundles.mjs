@@ -1,10 +1,33 @@
-// What the browser-bundle suites (webpack, Rollup, Parcel, Next.js) share: the page check
-// and the check that a bundle carries the wasm once. (Each file starts the mock and one
-// Chromium with startBrowsers() of setup.mjs.)
+// What the browser-bundle suites (webpack, Rollup, Parcel, Next.js) share: the page check,
+// the check that a bundle carries the wasm once, and the whole test of a bundler that
+// builds a page. (Each file starts the mock and one Chromium with useBrowsers() of
+// setup.mjs.)
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CONSUMERS, checkScenarioPage, listFiles, serveStatic } from "./setup.mjs";
+import { test } from "node:test";
+import { CONSUMERS, checkScenarioPage, consumerEnv, consumerProject, listFiles, runOk, serveStatic, toolBin, toolVersion } from "./setup.mjs";
+
+/**
+ * Registers the test of a bundler that builds a page (webpack, Rollup, Parcel), named
+ * "<label> <version> (<setup>)": in a fresh project (consumerProject(tool) with the shared
+ * `page`), the step `build` runs `tool args`; the bundle in dist/ carries the wasm once; the
+ * page, served from `served` (a folder of the project), passes the scenario in the suite's
+ * Chromium.
+ */
+export async function bundlerPageTest(suite, { tool, label, setup, page, build, args, served }) {
+  const version = await toolVersion(tool);
+  test(`${label} ${version} (${setup})`, { timeout: 300_000 }, async (t) => {
+    t.diagnostic(`${tool} ${version}, setup needed: none`);
+    const dir = await consumerProject(tool, { page });
+    await t.test(build, async () => {
+      await runOk(toolBin(tool), args, { cwd: dir, env: consumerEnv, timeout: 240_000 });
+    });
+    await t.test("the bundle carries the wasm once", () => assertWasmOnce(join(dir, "dist")));
+    await t.test("token, header, request, token_rejected in Chromium", () =>
+      checkBundlePage(suite, join(dir, served), "", tool));
+  });
+}
 
 /** Serves `dir` and runs the scenario page at `path` in the suite's Chromium (checkScenarioPage). */
 export async function checkBundlePage(suite, dir, path, runtime) {
