@@ -1,16 +1,6 @@
 // Parcel 2 with zero configuration: `parcel build index.html` (the page, its module
 // script and what that imports) into dist/, loaded in headless Chromium.
+// The project and its build: PAGE_BUNDLERS.parcel in bundles.mjs.
 import { bundlerPageTest } from "./bundles.mjs";
-import { useBrowsers } from "./setup.mjs";
 
-const suite = useBrowsers();
-
-await bundlerPageTest(suite, {
-  tool: "parcel",
-  label: "Parcel",
-  setup: "zero config",
-  page: { title: "cedato-auth in a Parcel bundle", script: 'type="module" src="src/index.js"' },
-  build: "parcel build index.html",
-  args: ["build", "index.html", "--cache-dir", ".parcel-cache"],
-  served: "dist",
-});
+await bundlerPageTest("parcel");
