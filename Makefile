@@ -30,6 +30,19 @@ demo: pkg
 report: pkg
 	@node examples/node/report.mjs
 
+## report-rust: starts the mock Cedato server, then examples/rust-native (the native Rust
+## Client: tokio + reqwest) gets a token and prints a report; CEDATO_BASE_URL,
+## CEDATO_CLIENT_ID, CEDATO_CLIENT_SECRET: the real API instead (cargo run ... directly)
+.PHONY: report-rust
+report-rust:
+	@tools/with-mock.sh cargo run --quiet --features reqwest --example rust-native
+
+## bench-rust: the native Client on the mock: cached token() per call (one task, four
+## threads) and 1000 concurrent cold token() calls (requests sent, time); prints a table
+.PHONY: bench-rust
+bench-rust:
+	@cargo bench --features reqwest --bench native
+
 ## bench: builds, then benchmarks the library against bench/baseline.mjs (a hand-written
 ## plain-JS client) on the mock server; prints a table, writes bench/results.json
 .PHONY: bench

@@ -1,5 +1,5 @@
 //! The shared suite in headless Chromium (wasm-bindgen-test-runner + chromedriver).
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "js-class"))]
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 

@@ -1,4 +1,4 @@
 //! The shared suite in Node.js (wasm-bindgen-test-runner's default).
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "js-class"))]
 
 mod common;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, skipping whatever is already there.
-# Usage: tools/bootstrap.sh [build|test]   (test adds Chromium, Firefox, their drivers
-# and redis-server)
+# Usage: tools/bootstrap.sh [build|test]   (test adds Chromium, Firefox, their drivers,
+# redis-server and worker-build)
 #
 # Nothing is downloaded from outside the package registries: wasm-pack is told to use the
 # wasm-bindgen and wasm-opt found on PATH (the pinned wasm-bindgen-cli from crates.io and
@@ -61,5 +61,11 @@ if [ "$what" = test ]; then
   if ! command -v geckodriver >/dev/null; then
     log "installing geckodriver from crates.io; this takes a few minutes"
     cargo install geckodriver --locked
+  fi
+  # workers-rs's build tool, for examples/rust-worker (tools/build-rust-worker.sh): the
+  # release whose wasm-bindgen is the one pinned here.
+  if ! worker-build --version 2>/dev/null | grep -qw "0\.8\.7"; then
+    log "installing worker-build 0.8.7 from crates.io; this takes a few minutes"
+    cargo install worker-build --version =0.8.7 --locked
   fi
 fi

@@ -90,8 +90,19 @@ trap stop_mock EXIT
 check fmt cargo fmt --check
 check clippy-native cargo clippy --all-targets -- -D warnings
 check clippy-wasm32 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+# The Rust-only wasm API (feature `web`, no JS class, no allocator of ours): lint and link.
+check clippy-wasm32-web cargo clippy --all-targets --target wasm32-unknown-unknown --no-default-features --features web -- -D warnings
+check build-wasm32-web cargo build --target wasm32-unknown-unknown --no-default-features --features web
 check doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
+# The `web` module's docs exist on wasm32 only.
+check doc-wasm32-web env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --target wasm32-unknown-unknown --no-default-features --features web
 suite native-cargo-test cargo cargo test
+# The native Rust client (feature reqwest): its unit tests, then tests/native.rs against the
+# mock server it starts itself (1000 tasks, retries, 401, redirects, timeouts, the example).
+check clippy-native-reqwest cargo clippy --all-targets --features reqwest -- -D warnings
+suite native-reqwest cargo bash -c 'cargo test --features reqwest --lib rust:: && cargo test --features reqwest --test native'
+# The crate docs' examples with the native client in (the README's and lib.rs's).
+suite doctest-reqwest cargo cargo test --features reqwest --doc
 suite mock-server node node --test tests/mock/
 check build-pkg tools/build-pkg.sh
 check size-budget tools/size-check.sh
@@ -101,6 +112,12 @@ start_mock
 suite wasm-node cargo wasm-pack test --node -- --test node
 suite wasm-chromium cargo wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- --test browser
 suite wasm-firefox cargo wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)" -- --test browser
+# The Rust API on the `web` transport (no JS class): the native suite's scenario in Node,
+# Chromium and Firefox.
+web_only=(--no-default-features --features web)
+suite rust-web-node cargo wasm-pack test --node -- "${web_only[@]}" --test rust_web_node
+suite rust-web-chromium cargo wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- "${web_only[@]}" --test rust_web_browser
+suite rust-web-firefox cargo wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)" -- "${web_only[@]}" --test rust_web_browser
 stop_mock
 # Every event of the Node suites passes tests/support/event-guard.mjs (shape, no secret).
 guard=(env "NODE_OPTIONS=--import=$PWD/tests/support/event-guard.mjs")
@@ -110,6 +127,8 @@ suite package node node --test tests/package/
 suite consumers node node --test tests/consumers/*.test.mjs
 tool_lines "$out/consumers.log"
 suite cli node "${guard[@]}" node --test tests/cli/
+# examples/rust-worker (workers-rs on the Rust API) built with worker-build, for tests/worker.
+check build-rust-worker tools/build-rust-worker.sh
 for dir in security fleet worker demo; do
   [ -d "tests/$dir" ] && suite "$dir" node "${guard[@]}" node --test "tests/$dir/"
 done

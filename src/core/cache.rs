@@ -12,7 +12,7 @@ use super::token::Token;
 
 /// A token held by the client; the token and its header are overwritten in memory when
 /// the last holder drops it.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CachedToken {
     /// Identifies this token among all the client fetched (for invalidation and memos).
     pub id: u64,

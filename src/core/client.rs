@@ -155,6 +155,11 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         &self.runtime
     }
 
+    /// The transport: what token requests go through (and the Rust front's API calls).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
     /// The validated configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -470,4 +475,4 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

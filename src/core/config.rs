@@ -131,7 +131,7 @@ impl Options {
     /// Checks the values and fills in the defaults; every failure is `invalid_config`
     /// naming the field, and no message repeats a value the caller gave (the secret above
     /// all). `parse` is the host's WHATWG URL parser, which reads `baseUrl`.
-    pub fn validate(self, parse: ParseUrl) -> Result<Config, Error> {
+    pub fn validate(self, parse: impl Fn(&str) -> Option<WhatwgUrl>) -> Result<Config, Error> {
         required(self.client_id.as_deref(), "clientId")?;
         let client_id = self.client_id.unwrap_or_default();
         if client_id.bytes().any(|b| b == b':') {
@@ -229,7 +229,7 @@ pub type ParseUrl = fn(&str) -> Option<WhatwgUrl>;
 /// Refused: other schemes, no host, user info (credentials in a URL leak into logs),
 /// a query or fragment (`{baseUrl}token` would land inside them), whitespace, control
 /// characters and backslashes (parsers disagree on them), port 0.
-pub fn normalize_base_url(url: &str, parse: ParseUrl) -> Result<(String, String), Error> {
+pub fn normalize_base_url(url: &str, parse: impl Fn(&str) -> Option<WhatwgUrl>) -> Result<(String, String), Error> {
     let bad = |why: &str| config_error(&format!("baseUrl must be an absolute http(s) URL{why}"));
     if url.bytes().any(|b| b <= 0x20 || b == 0x7f || b == b'\\') {
         return Err(bad(" without spaces, control characters or backslashes"));

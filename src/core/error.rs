@@ -20,7 +20,7 @@ macro_rules! string_enum {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
         #[cfg_attr(
-            target_arch = "wasm32",
+            all(target_arch = "wasm32", feature = "js-class"),
             derive(tsify::Tsify),
             tsify(type_prefix = "Cedato"),
             serde(rename_all = $case)

@@ -15,7 +15,11 @@ use super::error::{string_enum, ErrorCode};
 /// case>", … }` with camelCase fields; `type` tells which. Times are in ms; an absent
 /// `status` or `retryAfter` is `undefined`.
 #[derive(Debug, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(type_prefix = "Cedato"))]
+#[cfg_attr(
+    all(target_arch = "wasm32", feature = "js-class"),
+    derive(tsify::Tsify),
+    tsify(type_prefix = "Cedato")
+)]
 #[serde(tag = "type", rename_all = "lowercase", rename_all_fields = "camelCase")]
 pub enum Event<'a> {
     /// A token obtained: from the shared store (`attempts` 0) or the endpoint.
@@ -36,12 +40,12 @@ pub enum Event<'a> {
         /// Its error code.
         code: ErrorCode,
         /// Its HTTP status, when an answer came.
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(optional))]
         status: Option<u16>,
         /// The wait before the next attempt, in ms.
         wait_ms: f64,
         /// The server's `Retry-After`, in seconds, when it sent one.
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(optional))]
         retry_after: Option<f64>,
     },
     /// A refresh failed and its callers got the cached token, which has not expired yet.
@@ -54,7 +58,7 @@ pub enum Event<'a> {
         /// Its error code.
         code: ErrorCode,
         /// Its HTTP status, when an answer came.
-        #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+        #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(optional))]
         status: Option<u16>,
         /// Token requests this flight sent.
         attempts: u32,
@@ -139,35 +143,39 @@ string_enum! {
 }
 
 /// `auth.stats`: counters since construction.
-#[derive(Debug, Default, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(rename = "CedatoAuthStats"))]
+#[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(
+    all(target_arch = "wasm32", feature = "js-class"),
+    derive(tsify::Tsify),
+    tsify(rename = "CedatoAuthStats")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     /// Requests sent to the token endpoint (every attempt).
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub token_requests: Cell<u32>,
     /// Tokens taken from the shared store.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub store_hits: Cell<u32>,
     /// Token lookups answered from memory (`getToken()`, `getAuthorizationHeader()`,
     /// each call's token).
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub cache_hits: Cell<u32>,
     /// Token request attempts that failed and were retried.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub retries: Cell<u32>,
     /// Token requests that gave up.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub failures: Cell<u32>,
     /// Answers served with the cached token after a failed refresh (callers that waited
     /// for the same refresh share one).
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub grace_served: Cell<u32>,
     /// Authenticated calls answered.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub api_calls: Cell<u32>,
     /// Of those, retried once after a 401/419 with a new token.
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "number"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js-class"), tsify(type = "number"))]
     pub api_retries: Cell<u32>,
 }
 

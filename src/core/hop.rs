@@ -69,6 +69,15 @@ pub enum NextHop {
     RetryWithNewToken,
 }
 
+/// A method as `fetch` normalizes it: the standard names in upper case, others as given.
+pub fn normalize_method(method: String) -> String {
+    let upper = method.to_ascii_uppercase();
+    match upper.as_str() {
+        "DELETE" | "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "PATCH" => upper,
+        _ => method,
+    }
+}
+
 /// Whether a redirect status.
 pub fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)

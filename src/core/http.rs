@@ -19,8 +19,8 @@ pub const TOKEN_ANSWER_LIMIT: usize = 64 * 1024;
 /// allocation, or a caller's own.
 pub type Name = Cow<'static, str>;
 
-/// One HTTP request, as a transport should send it (redirects not followed: a redirect
-/// is handed back as the answer).
+/// One HTTP request, as a transport should send it (redirects not followed, unless
+/// [`follow_redirects`](Self::follow_redirects): a redirect is handed back as the answer).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct HttpRequest {
     /// `POST` for the token request; any method for an API call.
@@ -40,6 +40,10 @@ pub struct HttpRequest {
     /// [`HttpResponse::headers`] (`Retry-After` comes back always, in
     /// [`HttpResponse::retry_after`]; the token request needs no other).
     pub all_headers: bool,
+    /// Whether the engine follows redirects itself (fetch's `redirect: "follow"`): only
+    /// for a send again after a browser hid a redirect (status 0), whose own rules drop
+    /// the credentials on a hop to another origin. Otherwise a redirect is the answer.
+    pub follow_redirects: bool,
 }
 
 /// What a transport hands back for one attempt: status, the headers asked for, and the
@@ -59,6 +63,10 @@ pub struct HttpResponse {
     /// ([`HttpRequest::body_limit`] for a 2xx answer, whose body is then empty; for an
     /// error answer `body` is its start).
     pub oversized: bool,
+    /// The URL the answer came from: the transport sets it when the engine followed
+    /// redirects ([`HttpRequest::follow_redirects`]); the answer to an API call has it
+    /// always (its last hop's).
+    pub url: String,
 }
 
 impl HttpResponse {
@@ -97,6 +105,18 @@ pub fn basic_authorization(client_id: &str, client_secret: &str) -> Secret {
     let raw = Zeroizing::new([client_id, ":", client_secret].concat());
     let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(raw.as_bytes()));
     ["Basic ", &encoded].concat().into()
+}
+
+/// Room for `more` bytes in `bytes`, a body being read: a new buffer (twice as large at
+/// least) when needed, the old one overwritten as it goes (growing in place would leave
+/// copies of a token answer behind).
+pub fn reserve_zeroized(bytes: &mut Zeroizing<Vec<u8>>, more: usize) {
+    if bytes.capacity() - bytes.len() >= more {
+        return;
+    }
+    let mut bigger = Zeroizing::new(Vec::with_capacity((bytes.len() + more).max(bytes.capacity() * 2)));
+    bigger.extend_from_slice(bytes);
+    std::mem::swap(bytes, &mut bigger);
 }
 
 #[cfg(test)]

@@ -44,7 +44,11 @@ pub struct StoredToken {
 /// clock: the fleet's refresh point is `expiresInMs - (expiresAt - refreshAt)` from now,
 /// and a store hands the value out while `expiresInMs > expiresAt - refreshAt`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(rename = "StoredTokenAnswer"))]
+#[cfg_attr(
+    all(target_arch = "wasm32", feature = "js-class"),
+    derive(tsify::Tsify),
+    tsify(rename = "StoredTokenAnswer")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct SealedEntry {
     /// The token and its lifetime sealed with AES-256-GCM: nonce, ciphertext and tag,

@@ -95,6 +95,7 @@ pub fn token_request(config: &Config) -> HttpRequest {
         body: Some(TOKEN_REQUEST_BODY.into()),
         body_limit: TOKEN_ANSWER_LIMIT,
         all_headers: false,
+        follow_redirects: false,
     }
 }
 

@@ -16,7 +16,7 @@ use super::fetch::{discard, read_limited, send, Deadline};
 use super::options::{OptionValue, Query, QueryValue, RequestOptions};
 use super::runtime::WebRuntime;
 use super::transport::WebTransport;
-use crate::core::hop::{is_redirect, next_hop, Answer, Location, NextHop, Sent};
+use crate::core::hop::{is_redirect, next_hop, normalize_method, Answer, Location, NextHop, Sent};
 use crate::core::platform::with_timeout;
 use crate::core::redact::Field;
 use crate::core::redact::ERROR_BODY_LIMIT;
@@ -521,15 +521,6 @@ async fn attempt(api: &Api, call: &Call, token: &CachedToken, retried: bool) -> 
             (NextHop::RetryWithNewToken, _) => return Ok(Attempt::Refused(response, deadline)),
             _ => return Ok(Attempt::Answer(response, deadline)),
         }
-    }
-}
-
-/// A method as `fetch` normalizes it: the standard names in upper case, others as given.
-fn normalize_method(method: String) -> String {
-    let upper = method.to_ascii_uppercase();
-    match upper.as_str() {
-        "DELETE" | "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "PATCH" => upper,
-        _ => method,
     }
 }
 

@@ -13,6 +13,7 @@ use web_sys::{AbortController, ReadableStreamDefaultReader, Response};
 use zeroize::Zeroizing;
 
 use super::runtime::Sleep;
+use crate::core::http::reserve_zeroized;
 
 #[wasm_bindgen]
 extern "C" {
@@ -103,17 +104,6 @@ pub fn discard(response: &Response) {
     }
 }
 
-/// Room for `more` bytes in `bytes`: a new buffer (twice as large at least) when needed,
-/// the old one overwritten as it goes.
-fn reserve(bytes: &mut Zeroizing<Vec<u8>>, more: usize) {
-    if bytes.capacity() - bytes.len() >= more {
-        return;
-    }
-    let mut bigger = Zeroizing::new(Vec::with_capacity((bytes.len() + more).max(bytes.capacity() * 2)));
-    bigger.extend_from_slice(bytes);
-    std::mem::swap(bytes, &mut bigger);
-}
-
 /// The body's first `limit` bytes as text (what decodes as UTF-8), overwritten when
 /// dropped, and whether there was more (the rest is not read: the stream is cancelled).
 pub async fn read_limited(response: &Response, limit: usize) -> Result<(Zeroizing<String>, bool), JsValue> {
@@ -121,7 +111,7 @@ pub async fn read_limited(response: &Response, limit: usize) -> Result<(Zeroizin
         return Ok((Zeroizing::default(), false));
     };
     let reader = stream.unchecked_ref::<Stream>().try_get_reader()?;
-    // Overwritten when dropped, on every path; grown by `reserve`, which overwrites the
+    // Overwritten when dropped, on every path; grown by `reserve_zeroized`, which overwrites the
     // buffer it leaves (growing in place would leave copies of a token answer behind).
     let mut bytes = Zeroizing::new(Vec::new());
     let mut more = false;
@@ -136,7 +126,7 @@ pub async fn read_limited(response: &Response, limit: usize) -> Result<(Zeroizin
         let room = (limit - bytes.len()) as u32;
         let take = value.length().min(room);
         let start = bytes.len();
-        reserve(&mut bytes, take as usize);
+        reserve_zeroized(&mut bytes, take as usize);
         bytes.resize(start + take as usize, 0);
         if let Some(into) = bytes.get_mut(start..) {
             value.subarray(0, take).copy_to(into);

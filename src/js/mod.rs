@@ -12,15 +12,12 @@
 //! `.await` or a call into user code.
 
 mod api;
-mod engine;
 mod error;
-mod fetch;
 mod options;
-mod runtime;
-mod seal;
 mod store;
-mod transport;
 mod typings;
+// The platform pieces, shared with the Rust API (src/web.rs, feature `web`).
+use crate::web::{engine, fetch, runtime, seal, transport};
 
 use std::cell::RefCell;
 use std::rc::Rc;

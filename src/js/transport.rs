@@ -34,7 +34,10 @@ impl WebTransport {
         if let Some(body) = &request.body {
             init.set_body(&body.as_str().into());
         }
-        init.set_redirect(RequestRedirect::Manual);
+        init.set_redirect(match request.follow_redirects {
+            true => RequestRedirect::Follow,
+            false => RequestRedirect::Manual,
+        });
         Ok(init)
     }
 }
@@ -45,7 +48,7 @@ impl Transport for WebTransport {
         // What the attempt needs of the request, taken now: the request is not copied.
         let init = WebTransport::init(request);
         let url = JsValue::from(request.url.as_str());
-        let (limit, all) = (request.body_limit, request.all_headers);
+        let (limit, all, follow) = (request.body_limit, request.all_headers, request.follow_redirects);
         Box::pin(async move {
             let mut deadline = Deadline::new(Some(timeout_ms));
             let signal = deadline.signal();
@@ -74,6 +77,7 @@ impl Transport for WebTransport {
                     retry_after,
                     body,
                     oversized,
+                    url: if follow { response.url() } else { String::new() },
                 })
             };
             // The signal aborts fetch and the body; the race also ends a `fetch` option

@@ -13,10 +13,10 @@ use crate::core::token::Token;
 
 impl<R: Runtime, T: Transport> TokenClient<R, T> {
     /// The cached token if it can be served now, without any I/O: outside its refresh
-    /// window, and not waiting for the store to be read once more (see
-    /// [`flight`](Self::flight)).
+    /// window, and not waiting for the store to be read once more. Not counted as a cache
+    /// hit (what a native front publishes for its own fast path).
     #[inline]
-    pub(super) fn fresh_token(&self) -> Option<Rc<CachedToken>> {
+    pub fn fresh_token(&self) -> Option<Rc<CachedToken>> {
         self.cache.borrow().fresh_token(self.runtime.now_ms())
     }
 

@@ -44,7 +44,7 @@ thread_local! {
 }
 
 /// Runs `future` to its end on the test's executor (its spawned tasks run meanwhile).
-fn run<F: Future>(future: F) -> F::Output {
+pub(crate) fn run<F: Future>(future: F) -> F::Output {
     SPAWNER.with(|_| ()); // made before the pool is borrowed to run
     POOL.with(|p| p.borrow_mut().run_until(future))
 }
@@ -63,7 +63,7 @@ fn spawn(task: impl Future<Output = ()> + 'static) {
 
 /// A latch over a flag and the wakers of its waiters.
 #[derive(Clone, Default)]
-struct FakeLatch(Rc<RefCell<(bool, Vec<std::task::Waker>)>>);
+pub(crate) struct FakeLatch(Rc<RefCell<(bool, Vec<std::task::Waker>)>>);
 
 impl Latch for FakeLatch {
     fn open(&self) {
@@ -87,25 +87,25 @@ impl Latch for FakeLatch {
     }
 }
 
-const T0: f64 = 1_800_000_000_000.0;
+pub(crate) const T0: f64 = 1_800_000_000_000.0;
 
 /// Time that only moves when told to; `sleep` moves it at once and records the wait.
 #[derive(Clone)]
-struct FakeClock {
+pub(crate) struct FakeClock {
     now: Rc<Cell<f64>>,
-    sleeps: Rc<RefCell<Vec<f64>>>,
+    pub(crate) sleeps: Rc<RefCell<Vec<f64>>>,
     isolated: Rc<Cell<bool>>,
 }
 
 impl FakeClock {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         FakeClock {
             now: Rc::new(Cell::new(T0)),
             sleeps: Rc::default(),
             isolated: Rc::default(),
         }
     }
-    fn advance(&self, ms: f64) {
+    pub(crate) fn advance(&self, ms: f64) {
         self.now.set(self.now.get() + ms);
     }
 }
@@ -161,7 +161,7 @@ impl Parse for FakeClock {
     }
 }
 
-type Outcome = Result<HttpResponse, TransportError>;
+pub(crate) type Outcome = Result<HttpResponse, TransportError>;
 
 enum Step {
     Now(Outcome),
@@ -170,13 +170,13 @@ enum Step {
 
 /// Answers from a script; with an empty script, a fresh token `tok-N` for 3600 s.
 #[derive(Clone, Default)]
-struct FakeTransport {
+pub(crate) struct FakeTransport {
     script: Rc<RefCell<VecDeque<Step>>>,
-    sent: Rc<RefCell<Vec<HttpRequest>>>,
+    pub(crate) sent: Rc<RefCell<Vec<HttpRequest>>>,
 }
 
 impl FakeTransport {
-    fn push(&self, outcome: Outcome) {
+    pub(crate) fn push(&self, outcome: Outcome) {
         self.script.borrow_mut().push_back(Step::Now(outcome));
     }
     fn push_later(&self) -> oneshot::Sender<Outcome> {
@@ -184,7 +184,7 @@ impl FakeTransport {
         self.script.borrow_mut().push_back(Step::Later(rx));
         tx
     }
-    fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.sent.borrow().len()
     }
 }
@@ -203,7 +203,7 @@ impl Transport for FakeTransport {
     }
 }
 
-fn answer(status: u16, body: &str) -> HttpResponse {
+pub(crate) fn answer(status: u16, body: &str) -> HttpResponse {
     HttpResponse {
         status,
         body: body.into(),
@@ -211,7 +211,7 @@ fn answer(status: u16, body: &str) -> HttpResponse {
     }
 }
 
-fn token_answer(token: &str, expires_in: u32) -> HttpResponse {
+pub(crate) fn token_answer(token: &str, expires_in: u32) -> HttpResponse {
     answer(
         200,
         &format!(r#"{{"data":{{"access_token":"{token}","token_type":"bearer","expires_in":{expires_in}}}}}"#),
