@@ -1,10 +1,63 @@
-// What the browser-bundle suites (webpack, Rollup, Parcel, Next.js) share: the page check
-// and the check that a bundle carries the wasm once. (Each file starts the mock and one
-// Chromium with startBrowsers() of setup.mjs.)
+// What the browser-bundle suites (webpack, Rollup, Parcel, Next.js) share: the page check,
+// the check that a bundle carries the wasm once, and the whole test of a bundler that
+// builds a page (bundlerPageTest). (Each file starts the mock and one Chromium with
+// useBrowsers() of setup.mjs.)
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CONSUMERS, checkScenarioPage, listFiles, serveStatic } from "./setup.mjs";
+import { test } from "node:test";
+import { CONSUMERS, checkScenarioPage, consumerEnv, consumerProject, listFiles, runOk, serveStatic, toolBin, toolVersion, useBrowsers } from "./setup.mjs";
+
+/**
+ * The bundlers that build a page, as each one's docs set a project up (the project is
+ * fixtures/<tool>/ plus the shared page, written at `page.path`, index.html by default):
+ * the test's name, the build step and its arguments, and the folder served.
+ */
+const PAGE_BUNDLERS = {
+  // Zero configuration: `parcel build index.html` follows the page's module script.
+  parcel: {
+    name: (version) => `Parcel ${version} (zero config)`,
+    page: { title: "cedato-auth in a Parcel bundle", script: 'type="module" src="src/index.js"' },
+    build: ["parcel build index.html", ["build", "index.html", "--cache-dir", ".parcel-cache"]],
+    served: "dist",
+  },
+  // rollup.config.mjs with node-resolve ({ browser: true }): dist/main.js, loaded by index.html.
+  rollup: {
+    name: (version) => `Rollup ${version} (node-resolve, browser)`,
+    page: { title: "cedato-auth in a Rollup bundle", script: 'type="module" src="dist/main.js"' },
+    build: ["rollup -c builds dist/main.js", ["-c"]],
+    served: "",
+  },
+  // No configuration file (src/index.js -> dist/main.js) and a hand-written dist/index.html.
+  webpack: {
+    name: (version) => `webpack ${version} (webpack-cli, no config)`,
+    page: { path: "dist/index.html", title: "cedato-auth in a webpack bundle", script: 'src="main.js"' },
+    build: ["webpack builds dist/main.js", []],
+    served: "dist",
+  },
+};
+
+/**
+ * Registers the suite of a bundler of PAGE_BUNDLERS (the mock and Chromium: useBrowsers)
+ * and its test: in a fresh project, the build step runs the tool; the bundle in dist/
+ * carries the wasm once; the page, served from the project's `served` folder, passes the
+ * scenario in Chromium.
+ */
+export async function bundlerPageTest(tool) {
+  const { name, page, build, served } = PAGE_BUNDLERS[tool];
+  const suite = useBrowsers();
+  const version = await toolVersion(tool);
+  test(name(version), { timeout: 300_000 }, async (t) => {
+    t.diagnostic(`${tool} ${version}, setup needed: none`);
+    const dir = await consumerProject(tool, { page });
+    await t.test(build[0], async () => {
+      await runOk(toolBin(tool), build[1], { cwd: dir, env: consumerEnv, timeout: 240_000 });
+    });
+    await t.test("the bundle carries the wasm once", () => assertWasmOnce(join(dir, "dist")));
+    await t.test("token, header, request, token_rejected in Chromium", () =>
+      checkBundlePage(suite, join(dir, served), "", tool));
+  });
+}
 
 /** Serves `dir` and runs the scenario page at `path` in the suite's Chromium (checkScenarioPage). */
 export async function checkBundlePage(suite, dir, path, runtime) {

@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { assertWasmOnce } from "./bundles.mjs";
 import {
@@ -23,19 +23,15 @@ import {
   credentialsFor,
   pageQuery,
   runOk,
-  startBrowsers,
   toolBin,
   toolVersion,
+  useBrowsers,
 } from "./setup.mjs";
 
 /** What Next prints when an edge route compiles wasm from bytes at run time. */
 const WASM_CODEGEN = /Dynamic WASM code generation|Dynamic Code Evaluation/;
 
-let suite;
-before(async () => {
-  suite = await startBrowsers();
-}, { timeout: 120_000 });
-after(() => suite?.close());
+const suite = useBrowsers();
 
 /** A TCP port nothing listens on now (the OS's pick, released for the server to take). */
 async function freePort() {

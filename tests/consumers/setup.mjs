@@ -23,6 +23,7 @@ import {
   ROOT,
   runOk,
   withLock,
+  writeScenarioPage,
 } from "../package/setup.mjs";
 
 export * from "../package/setup.mjs";
@@ -92,9 +93,10 @@ export function installPackage() {
  * A fresh project tests/consumers/build/<name>/: the fixture folder
  * tests/consumers/fixtures/<fixture> copied in, plus the shared scenario
  * (tests/package/fixtures/scenario.mjs) and a package.json (the fixture's own if it has
- * one, else `packageJson`). The package is installed first. Resolves the project's path.
+ * one, else `packageJson`), and the `page` if given (writeScenarioPage). The package is
+ * installed first. Resolves the project's path.
  */
-export async function consumerProject(name, { fixture = name, packageJson = { type: "module" } } = {}) {
+export async function consumerProject(name, { fixture = name, packageJson = { type: "module" }, page } = {}) {
   await installPackage();
   const dir = join(CONSUMER_PROJECTS, name);
   await rm(dir, { recursive: true, force: true });
@@ -105,6 +107,7 @@ export async function consumerProject(name, { fixture = name, packageJson = { ty
     const manifest = { name: `consumer-${name}`, version: "0.0.0", private: true, ...packageJson };
     await writeFile(join(dir, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
   }
+  if (page) await writeScenarioPage(dir, page);
   return dir;
 }
 

@@ -3,46 +3,29 @@
 // fleet still ends with one token; an isolate that could not reach the broker even then
 // fetches its own token, and takes the broker's at its next read.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { Miniflare } from "miniflare";
-import { startMockServer } from "../mock/server.mjs";
-import { bundleWorker, callWorker, credentials, fleetBindings, makeProject, sleep, tokensOf, workerOptions } from "./setup.mjs";
+import { test } from "node:test";
+import { callWorker, credentials, fleetBindings, sleep, tokensOf, useWorkerFleet, workerOptions } from "./setup.mjs";
 
 const WORKERS = ["r1", "r2", "r3", "r4"];
-let mock;
-let script;
-let mf;
-
-before(async () => {
-  mock = await startMockServer({ port: 0 });
-  const dir = await makeProject("broker-reset", ["do-reset-worker.mjs", "fleet-worker.mjs"]);
-  script = await bundleWorker(dir, "do-reset-worker.mjs");
-});
-
-after(async () => {
-  await mf?.dispose();
-  await mock?.close();
-});
+const suite = useWorkerFleet("broker-reset", "do-reset-worker.mjs");
 
 /** A fresh miniflare: the workers for `creds`, r1 hosting the broker; `extra` bindings per worker name. */
-async function fleet(creds, extra = {}) {
-  await mf?.dispose();
+function fleet(creds, extra = {}) {
   const broker = { className: "ResettableBroker", scriptName: "r1" };
-  mf = new Miniflare({
-    workers: WORKERS.map((name) => ({
-      ...workerOptions(script, { ...fleetBindings(mock, creds, name), ...extra[name] }),
+  return suite.start(
+    WORKERS.map((name) => ({
+      ...workerOptions(suite.script, { ...fleetBindings(suite.mock, creds, name), ...extra[name] }),
       name,
       durableObjects: { BROKER: name === "r1" ? "ResettableBroker" : broker },
     })),
-  });
-  await mf.ready;
+  );
 }
 
-const burst = async (perWorker) => (await Promise.all(WORKERS.map((name) => callWorker(mf, name, perWorker)))).flat();
+const burst = async (perWorker) => (await Promise.all(WORKERS.map((name) => callWorker(suite.mf, name, perWorker)))).flat();
 
 test("durable object: a broker reset mid-flight, 4 workers x 10 cold callers: at most 2 token requests, one token in use", async (t) => {
   const creds = credentials("do-reset");
-  const client = mock.client(creds.clientId);
+  const client = suite.mock.client(creds.clientId);
   // The broker's first token request is answered after 1.5 s: the reset comes before.
   client.tokenScript([{ ok: true, delayMs: 1500 }]);
   await fleet(creds);
@@ -51,7 +34,7 @@ test("durable object: a broker reset mid-flight, 4 workers x 10 cold callers: at
     assert.ok(i < 300, "the broker's token request reaches the mock");
     await sleep(10);
   }
-  const reset = await (await mf.getWorker("r1")).fetch("http://fleet.test/reset-broker");
+  const reset = await (await suite.mf.getWorker("r1")).fetch("http://fleet.test/reset-broker");
   const resetText = await reset.text();
   const during = tokensOf(await answers);
   const after = tokensOf(await burst(10));
@@ -67,14 +50,14 @@ test("durable object: a broker reset mid-flight, 4 workers x 10 cold callers: at
 
 test("durable object: an isolate that fell back to the endpoint takes the broker's token at its next read", async (t) => {
   const creds = credentials("do-fallback");
-  const client = mock.client(creds.clientId);
+  const client = suite.mock.client(creds.clientId);
   // r2's first two broker requests reject: the first try and the one on a fresh stub.
   await fleet(creds, { r2: { FLAKY_FETCHES: "2" } });
-  const fleetToken = [...tokensOf(await callWorker(mf, "r1", 1))][0];
+  const fleetToken = [...tokensOf(await callWorker(suite.mf, "r1", 1))][0];
   assert.equal(client.stats().tokenRequests, 1);
   // r2's request: getToken() falls back to the endpoint (its own token); the next read
   // (auth.request's) takes the broker's, and so does the getToken() after it.
-  const first = tokensOf(await callWorker(mf, "r2", 1));
+  const first = tokensOf(await callWorker(suite.mf, "r2", 1));
   const fellBack = client.stats().tokenRequests === 2;
   const all = tokensOf(await burst(5));
   const stats = client.stats();

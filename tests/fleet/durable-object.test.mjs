@@ -3,51 +3,33 @@
 // one token request; after the token is revoked, the 401 path drops it at the broker and
 // the fleet makes exactly one more.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { Miniflare } from "miniflare";
-import { startMockServer } from "../mock/server.mjs";
-import { bundleWorker, callWorker, credentials, fleetBindings, makeProject, tokensOf, workerOptions } from "./setup.mjs";
+import { test } from "node:test";
+import { callWorker, credentials, fleetBindings, tokensOf, useWorkerFleet, workerOptions } from "./setup.mjs";
 
 const WORKERS = ["w1", "w2", "w3"];
 const PER_WORKER = 20;
 const creds = credentials("do");
 const otherCreds = credentials("do-other");
-let mock;
-let mf;
-
-before(async () => {
-  mock = await startMockServer({ port: 0 });
-  const dir = await makeProject("durable-object", ["do-worker.mjs", "fleet-worker.mjs"]);
-  const script = await bundleWorker(dir, "do-worker.mjs");
-  const brokerOfW1 = { className: "CedatoTokenBroker", scriptName: "w1" };
-  mf = new Miniflare({
-    workers: [
-      ...WORKERS.map((name) => ({
-        ...workerOptions(script, fleetBindings(mock, creds, name)),
-        name,
-        // w1 hosts the broker class; the others bind it across workers, as a fleet of
-        // separately deployed workers would.
-        durableObjects: { BROKER: name === "w1" ? "CedatoTokenBroker" : brokerOfW1 },
-      })),
-      // A worker with other credentials wired to the same broker class by mistake.
-      {
-        ...workerOptions(script, fleetBindings(mock, otherCreds, "stranger")),
-        name: "stranger",
-        durableObjects: { BROKER: brokerOfW1 },
-      },
-    ],
-  });
-  await mf.ready;
-});
-
-after(async () => {
-  await mf?.dispose();
-  await mock?.close();
-});
+const brokerOfW1 = { className: "CedatoTokenBroker", scriptName: "w1" };
+const suite = useWorkerFleet("durable-object", "do-worker.mjs", ({ mock, script }) => [
+  ...WORKERS.map((name) => ({
+    ...workerOptions(script, fleetBindings(mock, creds, name)),
+    name,
+    // w1 hosts the broker class; the others bind it across workers, as a fleet of
+    // separately deployed workers would.
+    durableObjects: { BROKER: name === "w1" ? "CedatoTokenBroker" : brokerOfW1 },
+  })),
+  // A worker with other credentials wired to the same broker class by mistake.
+  {
+    ...workerOptions(script, fleetBindings(mock, otherCreds, "stranger")),
+    name: "stranger",
+    durableObjects: { BROKER: brokerOfW1 },
+  },
+]);
 
 /** `perWorker` concurrent requests to each worker, all at once; resolves every answer. */
 async function burst(perWorker = PER_WORKER) {
-  return (await Promise.all(WORKERS.map((name) => callWorker(mf, name, perWorker)))).flat();
+  return (await Promise.all(WORKERS.map((name) => callWorker(suite.mf, name, perWorker)))).flat();
 }
 
 function assertAllOk(answers) {
@@ -62,7 +44,7 @@ let firstToken;
 test("durable object: 3 workers x 20 concurrent cold requests make one token request", async (t) => {
   const answers = await burst();
   firstToken = assertAllOk(answers);
-  const stats = mock.client(creds.clientId).stats();
+  const stats = suite.mock.client(creds.clientId).stats();
   t.diagnostic(`durable object: ${answers.length} concurrent requests from ${WORKERS.length} workers -> ${stats.tokenRequests} token request(s)`);
   assert.equal(stats.tokenRequests, 1, JSON.stringify(stats));
   assert.equal(stats.apiRequests, WORKERS.length * PER_WORKER);
@@ -70,7 +52,7 @@ test("durable object: 3 workers x 20 concurrent cold requests make one token req
 });
 
 test("durable object: a revoked token is dropped at the broker; the fleet makes one more token request", async (t) => {
-  mock.client(creds.clientId).revoke();
+  suite.mock.client(creds.clientId).revoke();
   // One request per worker, all three at once: each meets the 401, tells the broker
   // (DELETE naming the refused token), and gets the broker's new token. The broker drops
   // the token once; the later DELETEs name a token it no longer holds and are ignored.
@@ -80,7 +62,7 @@ test("durable object: a revoked token is dropped at the broker; the fleet makes 
   const answers = await burst(1);
   const token = assertAllOk(answers);
   assert.notEqual(token, firstToken, "a new token after the revocation");
-  const stats = mock.client(creds.clientId).stats();
+  const stats = suite.mock.client(creds.clientId).stats();
   t.diagnostic(
     `durable object: after revoke, one request per worker (3 at once) -> ${stats.tokenRequests} token request(s) in total, ` +
       `${stats.apiUnauthorized} API 401(s)`,
@@ -92,14 +74,14 @@ test("durable object: a revoked token is dropped at the broker; the fleet makes 
 test("durable object: then 3 x 20 concurrent requests reuse the new token", async (t) => {
   const answers = await burst();
   assertAllOk(answers);
-  const stats = mock.client(creds.clientId).stats();
+  const stats = suite.mock.client(creds.clientId).stats();
   t.diagnostic(`durable object: ${answers.length} more concurrent requests -> ${stats.tokenRequests} token request(s) in total`);
   assert.equal(stats.tokenRequests, 2, JSON.stringify(stats));
   assert.equal(stats.apiUnauthorized, WORKERS.length);
 });
 
 test("durable object: a refused token the isolate fetched itself is the one its DELETE names", async () => {
-  const worker = await mf.getWorker("w2");
+  const worker = await suite.mf.getWorker("w2");
   const res = await worker.fetch("http://fleet.test/store-without-broker");
   const body = await res.json();
   assert.equal(body.got, null, "the broker had no token to give");
@@ -109,14 +91,14 @@ test("durable object: a refused token the isolate fetched itself is the one its 
 });
 
 test("durable object: a broker never hands its token to a worker with other credentials", async (t) => {
-  const stranger = await mf.getWorker("stranger");
+  const stranger = await suite.mf.getWorker("stranger");
   const res = await stranger.fetch("http://fleet.test/report");
   const body = await res.json();
   assert.equal(res.status, 200, JSON.stringify(body));
   assert.equal(body.total, 57);
   // The broker (credentials of w1) answered 409 to the stranger's key; the stranger's
   // CedatoAuth then fetched its own token.
-  assert.equal(mock.client(otherCreds.clientId).stats().tokenRequests, 1);
-  assert.equal(mock.client(creds.clientId).stats().tokenRequests, 2);
+  assert.equal(suite.mock.client(otherCreds.clientId).stats().tokenRequests, 1);
+  assert.equal(suite.mock.client(creds.clientId).stats().tokenRequests, 2);
   t.diagnostic("durable object: a worker with other credentials got its own token (broker answered 409)");
 });

@@ -2,68 +2,51 @@
 // isolates that start cold together each fetch a token; once one is stored, every
 // isolate reuses it. The counts are reported (diagnostics) and bounded.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { Miniflare } from "miniflare";
-import { startMockServer } from "../mock/server.mjs";
+import { test } from "node:test";
 import { open } from "../support/sealed.mjs";
-import { bundleWorker, callWorker, credentials, fleetBindings, makeProject, storeKey, tokensOf, workerOptions } from "./setup.mjs";
+import { bundleWorker, callWorker, credentials, fleetBindings, makeProject, storeKey, tokensOf, useWorkerFleet, workerOptions } from "./setup.mjs";
 
 const WORKERS = ["k1", "k2", "k3"];
 const sequential = credentials("kv-seq");
 const cold = credentials("kv-cold");
-let mock;
-let mf;
-let script;
-
-before(async () => {
-  mock = await startMockServer({ port: 0 });
-  const dir = await makeProject("kv", ["kv-worker.mjs", "fleet-worker.mjs"]);
-  script = await bundleWorker(dir, "kv-worker.mjs");
-});
-
-after(async () => {
-  await mf?.dispose();
-  await mock?.close();
-});
+const suite = useWorkerFleet("kv", "kv-worker.mjs");
 
 /** A fresh miniflare: the three workers (of `workerScript`) for `creds`, one shared KV namespace. */
-async function fleet(creds, workerScript = script) {
-  await mf?.dispose();
-  mf = new Miniflare({
-    workers: WORKERS.map((name) => ({
-      ...workerOptions(workerScript, fleetBindings(mock, creds, name)),
+function fleet(creds, workerScript = suite.script) {
+  return suite.start(
+    WORKERS.map((name) => ({
+      ...workerOptions(workerScript, fleetBindings(suite.mock, creds, name)),
       name,
       kvNamespaces: { TOKENS: "cedato-fleet-tokens" },
     })),
-  });
-  await mf.ready;
+  );
 }
 
-const call = (name, n) => callWorker(mf, name, n);
+const call = (name, n) => callWorker(suite.mf, name, n);
 
 test("kv: after the first worker fetched the token, the other workers reuse it", async (t) => {
   await fleet(sequential);
   const first = tokensOf(await call("k1", 1));
-  assert.equal(mock.client(sequential.clientId).stats().tokenRequests, 1);
-  const stored = await (await mf.getKVNamespace("TOKENS", "k1")).get(`fleet-test:${storeKey(mock.baseUrl, sequential)}`, "json");
+  assert.equal(suite.mock.client(sequential.clientId).stats().tokenRequests, 1);
+  const stored = await (await suite.mf.getKVNamespace("TOKENS", "k1")).get(`fleet-test:${storeKey(suite.mock.baseUrl, sequential)}`, "json");
   assert.deepEqual(Object.keys(stored).sort(), ["expiresAt", "refreshAt", "sealed"]);
-  assert.deepEqual(open(sequential, mock.baseUrl, stored), { accessToken: [...first][0], expiresIn: 3600 });
+  assert.deepEqual(open(sequential, suite.mock.baseUrl, stored), { accessToken: [...first][0], expiresIn: 3600 });
   const others = tokensOf([...(await call("k2", 20)), ...(await call("k3", 20))]);
   assert.deepEqual(others, first, "k2 and k3 used k1's token");
-  const stats = mock.client(sequential.clientId).stats();
+  const stats = suite.mock.client(sequential.clientId).stats();
   t.diagnostic(`kv: 1 request to k1, then 40 to k2 and k3 -> ${stats.tokenRequests} token request(s)`);
   assert.equal(stats.tokenRequests, 1, JSON.stringify(stats));
 });
 
 test("kv: after a revocation, one worker replaces the token and the others adopt it", async (t) => {
-  mock.client(sequential.clientId).revoke();
+  suite.mock.client(sequential.clientId).revoke();
   // k1 meets the 401, drops the stored token, fetches and stores a new one. k2 and k3
   // then meet the 401 with the old token: they drop the stored token only if it is
   // still the one they were refused with, so they adopt k1's new token instead.
   const fresh = tokensOf(await call("k1", 1));
   const others = tokensOf([...(await call("k2", 1)), ...(await call("k3", 1))]);
   assert.deepEqual(others, fresh);
-  const stats = mock.client(sequential.clientId).stats();
+  const stats = suite.mock.client(sequential.clientId).stats();
   t.diagnostic(`kv: after revoke, k1 then k2 and k3 -> ${stats.tokenRequests} token request(s) in total, ${stats.apiUnauthorized} API 401(s)`);
   assert.equal(stats.tokenRequests, 2, JSON.stringify(stats));
   assert.equal(stats.apiUnauthorized, 3);
@@ -74,11 +57,11 @@ test("kv: a short-lived token (60 s) is shared too", async (t) => {
   // one it fetched: the stored lifetime (expiresIn) goes through the store.
   const short = credentials("kv-short");
   await fleet(short);
-  mock.client(short.clientId).configure({ expiresIn: 60 });
+  suite.mock.client(short.clientId).configure({ expiresIn: 60 });
   const first = tokensOf(await call("k1", 1));
   const others = tokensOf([...(await call("k2", 5)), ...(await call("k3", 5))]);
   assert.deepEqual(others, first, "k2 and k3 used k1's 60 s token");
-  const stats = mock.client(short.clientId).stats();
+  const stats = suite.mock.client(short.clientId).stats();
   t.diagnostic(`kv: 60 s tokens, 1 request to k1, then 10 to k2 and k3 -> ${stats.tokenRequests} token request(s)`);
   assert.equal(stats.tokenRequests, 1, JSON.stringify(stats));
 });
@@ -87,13 +70,13 @@ test("kv: 3 workers x 20 concurrent cold requests (no coordination: up to one to
   await fleet(cold);
   const burst = await Promise.all(WORKERS.map((name) => call(name, 20)));
   const tokens = tokensOf(burst.flat());
-  const coldCount = mock.client(cold.clientId).stats().tokenRequests;
+  const coldCount = suite.mock.client(cold.clientId).stats().tokenRequests;
   t.diagnostic(`kv: 60 concurrent cold requests from 3 workers -> ${coldCount} token request(s), ${tokens.size} distinct token(s)`);
   assert.ok(coldCount >= 1 && coldCount <= WORKERS.length, `at most one per isolate: ${coldCount}`);
   // Later requests from every isolate go on with tokens already fetched: no new request.
   const again = await Promise.all(WORKERS.map((name) => call(name, 20)));
   tokensOf(again.flat());
-  const stats = mock.client(cold.clientId).stats();
+  const stats = suite.mock.client(cold.clientId).stats();
   t.diagnostic(`kv: 60 more requests -> ${stats.tokenRequests} token request(s) in total`);
   assert.equal(stats.tokenRequests, coldCount, JSON.stringify(stats));
 });
@@ -104,10 +87,10 @@ test("kv: a write that outlasts the request that fetched the token is kept alive
   await fleet(creds, await bundleWorker(dir, "kv-slow-worker.mjs"));
   const first = tokensOf(await call("k1", 1)); // answered before its 300 ms write ends
   await new Promise((resolve) => setTimeout(resolve, 800));
-  const stored = await (await mf.getKVNamespace("TOKENS", "k1")).get(`fleet-test:${storeKey(mock.baseUrl, creds)}`, "json");
-  assert.equal(stored && open(creds, mock.baseUrl, stored).accessToken, [...first][0], "the write finished after the request ended");
+  const stored = await (await suite.mf.getKVNamespace("TOKENS", "k1")).get(`fleet-test:${storeKey(suite.mock.baseUrl, creds)}`, "json");
+  assert.equal(stored && open(creds, suite.mock.baseUrl, stored).accessToken, [...first][0], "the write finished after the request ended");
   assert.deepEqual(tokensOf(await call("k2", 5)), first, "k2 used it");
-  const { tokenRequests } = mock.client(creds.clientId).stats();
+  const { tokenRequests } = suite.mock.client(creds.clientId).stats();
   t.diagnostic(`kv with 300 ms writes: 1 request to k1, then 5 to k2 -> ${tokenRequests} token request(s)`);
   assert.equal(tokenRequests, 1);
 });
@@ -119,13 +102,13 @@ test("kv: with stale reads, one token request per isolate per refresh window (th
   const expiresIn = 4; // a 2 s refresh window
   const runMs = 6_000;
   const windows = runMs / ((expiresIn / 2) * 1000);
-  mock.client(creds.clientId).configure({ expiresIn });
+  suite.mock.client(creds.clientId).configure({ expiresIn });
   const until = Date.now() + runMs;
   while (Date.now() < until) {
     tokensOf((await Promise.all(WORKERS.map((name) => call(name, 1)))).flat());
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  const stats = mock.client(creds.clientId).stats();
+  const stats = suite.mock.client(creds.clientId).stats();
   t.diagnostic(
     `kv with 60 s stale reads, 3 workers, ${expiresIn} s tokens, ${runMs / 1000} s (${windows} refresh windows) -> ` +
       `${stats.tokenRequests} token requests, ${stats.apiUnauthorized} API 401s`,

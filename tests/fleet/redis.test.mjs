@@ -41,6 +41,16 @@ after(async () => {
   await mock?.close();
 });
 
+/** Runs `fn` with a client connected to the private redis-server, and quits it after. */
+async function withClient(fn) {
+  const c = await createClient({ url: redisServer.url }).connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.quit();
+  }
+}
+
 /**
  * A fleet member process (fixtures/redis-member.mjs): `{ child, pid, events, next(name),
  * exited }`, where next(name) resolves the first event of that name (past or future).
@@ -291,9 +301,7 @@ test("redis: members 10 min and 60 s apart serve no expired token, and make one 
 });
 
 test("redis: ioredis-style clients (positional SET ... PX ms NX, EVAL numkeys) work too", async () => {
-  const c = createClient({ url: redisServer.url });
-  await c.connect();
-  try {
+  await withClient(async (c) => {
     const calls = [];
     const send = (args) => (calls.push(args[0]), c.sendCommand(args.map(String)));
     // The shape of an ioredis client: positional arguments, a `status` string.
@@ -323,15 +331,11 @@ test("redis: ioredis-style clients (positional SET ... PX ms NX, EVAL numkeys) w
     await store.delete(key);
     assert.equal(await c.exists(`io:${key}`), 0);
     assert.ok(calls.includes("EVAL"), "compare-and-delete ran as a script");
-  } finally {
-    await c.quit();
-  }
+  });
 });
 
 test("redis: without EVAL (scripting disabled) get reads with GET and judges the stored times on this clock", async () => {
-  const c = createClient({ url: redisServer.url });
-  await c.connect();
-  try {
+  await withClient(async (c) => {
     const noScripts = {
       isOpen: true,
       get: (k) => c.get(k),
@@ -352,15 +356,11 @@ test("redis: without EVAL (scripting disabled) get reads with GET and judges the
     await c.set(`${key}:lock`, "someone-else", { PX: 60_000 });
     const waiter = redisTokenStore(noScripts, { maxWaitMs: 100, pollMs: 20 });
     assert.equal(await waiter.get(key), null, "past its refresh point by this clock: not handed out");
-  } finally {
-    await c.quit();
-  }
+  });
 });
 
 test("redis: a waiter gives up after maxWaitMs when the lock is never released", async () => {
-  const c = createClient({ url: redisServer.url });
-  await c.connect();
-  try {
+  await withClient(async (c) => {
     const key = "cedato-auth:v2:http://127.0.0.1/api/:t-stuck:fingerprint";
     await c.set(`${key}:lock`, "someone-else", { PX: 60_000 });
     const store = redisTokenStore(c, { maxWaitMs: 400, pollMs: 50 });
@@ -368,9 +368,7 @@ test("redis: a waiter gives up after maxWaitMs when the lock is never released",
     assert.equal(await store.get(key), null);
     const waited = Date.now() - started;
     assert.ok(waited >= 300 && waited < 1000, `gave up after ${waited} ms`);
-  } finally {
-    await c.quit();
-  }
+  });
 });
 
 // ------------------------------------------------------------ faults (in this process)
@@ -506,9 +504,7 @@ test("redis: an app starts and gets tokens while Redis is down (connect() not aw
 });
 
 test("redis: the lock winner reads the token once more: one stored between its read and its lock is used", async () => {
-  const c = createClient({ url: redisServer.url });
-  await c.connect();
-  try {
+  await withClient(async (c) => {
     const key = "cedato-auth:v2:http://127.0.0.1/api/:t-race:fingerprint";
     const value = { sealed: "stored-meanwhile", expiresAt: Date.now() + 3600_000, refreshAt: Date.now() + 3540_000 };
     let reads = 0;
@@ -531,9 +527,7 @@ test("redis: the lock winner reads the token once more: one stored between its r
     const got = await store.get(key);
     assert.equal(got?.sealed, "stored-meanwhile", "the value stored meanwhile, not a second token request");
     assert.equal(await c.exists(`${key}:lock`), 0, "the lock went back");
-  } finally {
-    await c.quit();
-  }
+  });
 });
 
 test("redis: a get() CedatoAuth gave up on stops: it takes no lock when the other holder's goes", async () => {
@@ -597,10 +591,8 @@ test("redis: a process exits at once after its last call, though a call waited f
 });
 
 test("redis: an abort ends a wait for this process's own request at once", async () => {
-  const c = createClient({ url: redisServer.url });
-  await c.connect();
   const key = `cedato-auth:v2:http://127.0.0.1/api/:t-abort-own-${process.pid}:fingerprint`;
-  try {
+  await withClient(async (c) => {
     const store = redisTokenStore(c, { maxWaitMs: 5000 });
     assert.equal(await store.get(key), null, "the first get() takes the lock");
     const caller = new AbortController();
@@ -613,26 +605,23 @@ test("redis: an abort ends a wait for this process's own request at once", async
     assert.ok(already.ms < 500, `a get() aborted before it began took ${already.ms} ms`);
     await store.release(key);
     assert.equal(await c.exists(`${key}:lock`), 0, "release() unlocked");
-  } finally {
-    await c.quit();
-  }
+  });
 });
 
 test("redis: an abort ends a wait for another process's lock at once, mid-poll", async () => {
-  const c = createClient({ url: redisServer.url });
-  await c.connect();
   const key = `cedato-auth:v2:http://127.0.0.1/api/:t-abort-poll-${process.pid}:fingerprint`;
-  try {
-    await c.set(`${key}:lock`, "someone-else", { PX: 30_000 });
-    const store = redisTokenStore(c, { pollMs: 5000, maxWaitMs: 20_000 });
-    const caller = new AbortController();
-    setTimeout(() => caller.abort(), 100);
-    const { ms, value } = await timedMs(() => store.get(key, { signal: caller.signal }));
-    assert.equal(value, null);
-    assert.ok(ms >= 90 && ms < 1000, `the aborted wait took ${ms} ms (pollMs 5000)`);
-    assert.equal(await c.get(`${key}:lock`), "someone-else", "the other holder's lock is untouched");
-  } finally {
-    await c.del(`${key}:lock`);
-    await c.quit();
-  }
+  await withClient(async (c) => {
+    try {
+      await c.set(`${key}:lock`, "someone-else", { PX: 30_000 });
+      const store = redisTokenStore(c, { pollMs: 5000, maxWaitMs: 20_000 });
+      const caller = new AbortController();
+      setTimeout(() => caller.abort(), 100);
+      const { ms, value } = await timedMs(() => store.get(key, { signal: caller.signal }));
+      assert.equal(value, null);
+      assert.ok(ms >= 90 && ms < 1000, `the aborted wait took ${ms} ms (pollMs 5000)`);
+      assert.equal(await c.get(`${key}:lock`), "someone-else", "the other holder's lock is untouched");
+    } finally {
+      await c.del(`${key}:lock`);
+    }
+  });
 });

@@ -8,8 +8,11 @@ import { copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
 import { buildWorker, workerModules } from "../../tools/worker-bundle.mjs";
+import { startMockServer } from "../mock/server.mjs";
 import { credentials as freshCredentials, freePort, sleep } from "../support/common.mjs";
 import { storeKeyOf } from "../support/sealed.mjs";
 
@@ -45,6 +48,36 @@ export async function bundleWorker(dir, entry) {
   const outfile = join(dir, "dist", entry);
   await buildWorker({ entryPoints: [join(dir, entry)], outfile });
   return outfile;
+}
+
+/**
+ * The before/after hooks of a miniflare fleet suite: before the tests, the mock server and
+ * the project build/fleet/<name>/ with `entry` (and fleet-worker.mjs) bundled; after them,
+ * the suite's miniflare and the mock. Returns `{ mock, script, mf, start(workers) }`, filled
+ * in before the tests run: `start` disposes of the previous miniflare and resolves a fresh
+ * one running `workers` once it is ready. With `workersOf(suite)`, the hook starts those
+ * workers too (Node 20 runs a file's `before` hooks side by side, so it is one hook).
+ */
+export function useWorkerFleet(name, entry, workersOf = undefined) {
+  const suite = {
+    async start(workers) {
+      await suite.mf?.dispose();
+      suite.mf = new Miniflare({ workers });
+      await suite.mf.ready;
+      return suite.mf;
+    },
+  };
+  before(async () => {
+    suite.mock = await startMockServer({ port: 0 });
+    const dir = await makeProject(name, [entry, "fleet-worker.mjs"]);
+    suite.script = await bundleWorker(dir, entry);
+    if (workersOf) await suite.start(workersOf(suite));
+  });
+  after(async () => {
+    await suite.mf?.dispose();
+    await suite.mock?.close();
+  });
+  return suite;
 }
 
 /** Options shared by every worker of a miniflare instance running `scriptPath`. */

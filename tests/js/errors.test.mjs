@@ -1,23 +1,17 @@
 // SPEC section 3, "Errors": option validation, the error shape, no secret in any error or
 // representation, no synchronous throw from async methods, recovery after every error, free().
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { inspect } from "node:util";
 import { CedatoAuth } from "../../pkg/node.mjs";
 import { facesOf } from "../support/common.mjs";
-import { TEST_TIMEOUT, VISIBLE_ASCII, assertCedatoError, basicValue, callAsync, closedPort, countingServer, instanceFactory, rejectsWith, settles, sleep, suiteMock, throwsWith, uniqueId } from "./helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, assertCedatoError, basicValue, callAsync, closedPort, countingServer, instanceFactory, rejectsWith, settles, sleep, suiteMock, suiteServer, throwsWith, uniqueId } from "./helpers.mjs";
 
 const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const T = { timeout: TEST_TIMEOUT };
 
-let other;
-before(async () => {
-  other = await countingServer();
-});
-after(async () => {
-  await other?.close();
-});
+const other = suiteServer(countingServer); // a second origin that counts what reaches it
 
 const setup = instanceFactory(mock, { timeoutMs: 2000, maxRetries: 0 });
 
@@ -168,7 +162,7 @@ test("async methods never throw synchronously (bad arguments)", T, async () => {
     ["fetch('echo', { headers: bad name })", () => auth.fetch("echo", { headers: { "bad header": "x" } })],
     ["fetch('echo', { method: 'GET', body })", () => auth.fetch("echo", { method: "GET", body: "x" })],
     ["fetch(bad URL)", () => auth.fetch("http://[bad")],
-    ["fetch(other origin)", () => auth.fetch(`${other.origin}/x`)],
+    ["fetch(other origin)", () => auth.fetch(`${other().origin}/x`)],
     ["request(undefined)", () => auth.request(undefined)],
     ["request(null)", () => auth.request(null)],
     ["request(42)", () => auth.request(42)],
@@ -181,13 +175,13 @@ test("async methods never throw synchronously (bad arguments)", T, async () => {
     ["request('echo', { body: BigInt })", () => auth.request("echo", { method: "POST", body: 10n })],
     ["request('echo', { body: circular })", () => auth.request("echo", { method: "POST", body: circular })],
     ["request('echo', { method: 'GET', body })", () => auth.request("echo", { method: "GET", body: { a: 1 } })],
-    ["request(other origin)", () => auth.request(`${other.origin}/x`)],
+    ["request(other origin)", () => auth.request(`${other().origin}/x`)],
   ];
   for (const [label, fn] of calls) {
     const outcome = await settles(callAsync(fn, label), 5000, label);
     if (!outcome.ok) assertCedatoError(outcome.error);
   }
-  assert.equal(other.hits, 0);
+  assert.equal(other().hits, 0);
   // No call panicked the module: the same instance still works.
   auth.clear();
   assert.match(await auth.getToken(), VISIBLE_ASCII);
@@ -253,8 +247,8 @@ test("the secret, the Basic header and tokens never appear in errors or in the i
   // API call errors with a token in hand.
   auth.clear();
   secrets.push(await auth.getToken());
-  await collect("other origin", auth.fetch(`${other.origin}/api/echo`), "invalid_request");
-  await collect("request other origin", auth.request(`${other.origin}/api/echo`), "invalid_request");
+  await collect("other origin", auth.fetch(`${other().origin}/api/echo`), "invalid_request");
+  await collect("request other origin", auth.request(`${other().origin}/api/echo`), "invalid_request");
   await collect("request 404", auth.request("demand/999999"), "http");
   await collect("request text", auth.request("text"), "invalid_response");
   await client.apiScript([{ delayMs: 1000 }]);
@@ -299,7 +293,7 @@ test("after every kind of error the same instance still gets a token", T, async 
     ["timeout", () => client.tokenScript([{ stallBody: true }]), () => auth.refresh()],
     ["invalid_response", () => client.tokenScript([{ ok: true, expiresIn: -5 }]), () => auth.getToken()],
     ["http", () => client.tokenScript([{ status: 418 }]), () => auth.fetch("echo")],
-    ["invalid_request", async () => {}, () => auth.fetch(`${other.origin}/`)],
+    ["invalid_request", async () => {}, () => auth.fetch(`${other().origin}/`)],
     ["http", async () => {}, () => auth.request("demand/0")],
     ["invalid_response", async () => {}, () => auth.request("text")],
     ["timeout", () => client.apiScript([{ delayMs: 1000 }]), () => auth.request("echo")],

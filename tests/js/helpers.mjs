@@ -133,19 +133,22 @@ export async function startMock() {
 }
 
 /**
- * The suite's mock server: started (startMock) before the file's tests, stopped after them.
- * Returns a getter for it (the server exists only once the tests run).
+ * A server of the file's tests: `start()` before them, `stop(server)` (its `close()` by
+ * default) after them. Returns a getter for it (the server exists only once the tests run).
  */
-export function suiteMock() {
-  let mock;
+export function suiteServer(start, stop = (server) => server.close()) {
+  let server;
   before(async () => {
-    mock = await startMock();
+    server = await start();
   });
   after(async () => {
-    await mock?.stop();
+    if (server) await stop(server);
   });
-  return () => mock;
+  return () => server;
 }
+
+/** The suite's mock server (suiteServer): started with startMock, stopped after the tests. */
+export const suiteMock = () => suiteServer(startMock, (mock) => mock.stop());
 
 /**
  * `setup(tag, options)` for a suite: a new CedatoAuth on the suite's mock with its own

@@ -2,18 +2,13 @@
 // project, run with network permission for 127.0.0.1 only, against the mock server.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { startMockServer } from "../mock/server.mjs";
-import { BIN, checkScenario, credentialsFor, makeProject, runOk } from "./setup.mjs";
+import { test } from "node:test";
+import { BIN, checkScenario, credentialsFor, runOk, useMockProject } from "./setup.mjs";
 
-let mock;
-let dir;
-before(async () => {
-  [mock, dir] = await Promise.all([startMockServer({ port: 0 }), makeProject("deno", { fixture: "deno" })]);
-}, { timeout: 180_000 });
-after(() => mock?.close());
+const suite = useMockProject("deno");
 
 test("Deno: token, header, request, token_rejected", { timeout: 90_000 }, async () => {
+  const { mock, dir } = suite;
   const creds = credentialsFor("deno");
   const version = await runOk(BIN.deno, ["--version"], { cwd: dir });
   assert.match(version.stdout, /^deno 2\.9\.6\b/);

@@ -3,17 +3,14 @@
 import assert from "node:assert/strict";
 import { copyFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import * as esbuild from "esbuild";
-import { checkScenarioPage, serveStatic, startBrowserSuite } from "./setup.mjs";
+import { checkScenarioPage, serveStatic, startBrowserSuite, useBrowsers } from "./setup.mjs";
 
-let suite;
-
-before(async () => {
-  suite = await startBrowserSuite("esbuild", "esbuild");
-}, { timeout: 180_000 });
-
-after(() => suite?.close());
+// The fixture and index.html, the page every bundle suite shares (writeScenarioPage).
+const suite = useBrowsers(() =>
+  startBrowserSuite("esbuild", "esbuild", { title: "cedato-auth in an esbuild bundle", script: 'type="module" src="./entry.js"' }),
+);
 
 test("esbuild bundle: token, header, request, token_rejected in Chromium", { timeout: 90_000 }, async () => {
   const outdir = join(suite.dir, "dist");

@@ -2,18 +2,13 @@
 // child process of a fresh project, against the mock server.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { startMockServer } from "../mock/server.mjs";
-import { checkScenario, credentialsFor, makeProject, runOk } from "./setup.mjs";
+import { test } from "node:test";
+import { checkScenario, credentialsFor, runOk, useMockProject } from "./setup.mjs";
 
-let mock;
-let dir;
-before(async () => {
-  [mock, dir] = await Promise.all([startMockServer({ port: 0 }), makeProject("node", { fixture: "node" })]);
-}, { timeout: 180_000 });
-after(() => mock?.close());
+const suite = useMockProject("node");
 
 test("Node ESM: token, header, request, token_rejected", { timeout: 90_000 }, async () => {
+  const { mock, dir } = suite;
   const creds = credentialsFor("node");
   const r = await runOk(process.execPath, [join(dir, "main.mjs"), mock.baseUrl, creds.clientId, creds.clientSecret], {
     cwd: dir,
@@ -23,6 +18,7 @@ test("Node ESM: token, header, request, token_rejected", { timeout: 90_000 }, as
 });
 
 test("Node ESM: the package resolves to its node entry", { timeout: 90_000 }, async () => {
+  const { dir } = suite;
   const r = await runOk(process.execPath, ["--input-type=module", "-e", 'console.log(import.meta.resolve("cedato-auth"))'], { cwd: dir });
   assert.match(r.stdout.trim(), /node_modules\/cedato-auth\/node\.mjs$/);
 });

@@ -12,7 +12,8 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import http from "node:http";
-import { extname, join, normalize, relative, sep } from "node:path";
+import { dirname, extname, join, normalize, relative, sep } from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
@@ -156,9 +157,10 @@ export function packTarball() {
 /**
  * A fresh consumer project build/pkgtest/<name>/ with the tarball installed from npm and
  * the fixture folder tests/package/fixtures/<fixture>/ (if given) copied in, plus
- * tests/package/fixtures/scenario.mjs. Resolves its path.
+ * tests/package/fixtures/scenario.mjs, and the `page` if given (writeScenarioPage). Resolves
+ * its path.
  */
-export async function makeProject(name, { fixture, install = true, packageJson = {} } = {}) {
+export async function makeProject(name, { fixture, install = true, packageJson = {}, page } = {}) {
   const { tarball } = await packTarball();
   const dir = join(PROJECTS_DIR, name);
   await rm(dir, { recursive: true, force: true });
@@ -173,7 +175,45 @@ export async function makeProject(name, { fixture, install = true, packageJson =
   }
   if (fixture) await cp(join(FIXTURES, fixture), dir, { recursive: true });
   await cp(join(FIXTURES, "scenario.mjs"), join(dir, "scenario.mjs"));
+  if (page) await writeScenarioPage(dir, page);
   return dir;
+}
+
+/**
+ * Writes the page of a bundle suite, the same for every bundler, at `path` in `dir`
+ * (default index.html): "running" in #out until the bundle's scenario reports there
+ * (runScenarioPage of fixtures/scenario.mjs). `script` is its <script> tag's attributes.
+ */
+export async function writeScenarioPage(dir, { path = "index.html", title, script }) {
+  const page = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <link rel="icon" href="data:," />
+    <title>${title}</title>
+  </head>
+  <body>
+    <pre id="out">running</pre>
+    <script ${script}></script>
+  </body>
+</html>
+`;
+  await mkdir(dirname(join(dir, path)), { recursive: true });
+  await writeFile(join(dir, path), page);
+}
+
+/**
+ * Registers the before/after hooks of a suite that runs a fresh project of its own
+ * (makeProject(name) with fixtures/<name>/) against the mock server. Returns `{ mock, dir }`,
+ * filled in before the tests run.
+ */
+export function useMockProject(name) {
+  const suite = {};
+  before(async () => {
+    [suite.mock, suite.dir] = await Promise.all([startMockServer({ port: 0 }), makeProject(name, { fixture: name })]);
+  }, { timeout: 180_000 });
+  after(() => suite.mock?.close());
+  return suite;
 }
 
 // ---------------------------------------------------------------- the shared checks
@@ -343,11 +383,24 @@ export async function startBrowsers() {
 
 /**
  * What a browser suite of the package starts before its tests, all at once: startBrowsers()
- * and the consumer project build/pkgtest/<name>/ with fixtures/<fixture>/ (as `dir`).
+ * and the consumer project build/pkgtest/<name>/ with fixtures/<fixture>/ (as `dir`) and
+ * the `page` if given (writeScenarioPage).
  */
-export async function startBrowserSuite(name, fixture) {
-  const [suite, dir] = await Promise.all([startBrowsers(), makeProject(name, { fixture })]);
+export async function startBrowserSuite(name, fixture, page = undefined) {
+  const [suite, dir] = await Promise.all([startBrowsers(), makeProject(name, { fixture, page })]);
   return Object.assign(suite, { dir });
+}
+
+/**
+ * Registers the before/after hooks of a browser suite: `start()` (startBrowsers() by
+ * default) before the tests, its `close()` after them. Returns the suite, filled in before
+ * the tests run.
+ */
+export function useBrowsers(start = startBrowsers) {
+  const suite = {};
+  before(async () => Object.assign(suite, await start()), { timeout: 180_000 });
+  after(() => suite.close?.());
+  return suite;
 }
 
 /**

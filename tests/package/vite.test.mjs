@@ -3,17 +3,14 @@
 import assert from "node:assert/strict";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { build, createServer } from "vite";
-import { checkScenarioPage, serveStatic, startBrowserSuite } from "./setup.mjs";
+import { checkScenarioPage, serveStatic, startBrowserSuite, useBrowsers } from "./setup.mjs";
 
-let suite;
-
-before(async () => {
-  suite = await startBrowserSuite("vite", "vite-app");
-}, { timeout: 180_000 });
-
-after(() => suite?.close());
+// The fixture and index.html, the page every bundle suite shares (writeScenarioPage).
+const suite = useBrowsers(() =>
+  startBrowserSuite("vite", "vite-app", { title: "cedato-auth in a Vite app", script: 'type="module" src="/main.js"' }),
+);
 
 test("Vite build: token, header, request, token_rejected in Chromium", { timeout: 90_000 }, async () => {
   const outDir = join(suite.dir, "dist");

@@ -3,16 +3,10 @@
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { checkScenarioPage, serveStatic, startBrowserSuite } from "./setup.mjs";
+import { test } from "node:test";
+import { checkScenarioPage, serveStatic, startBrowserSuite, useBrowsers } from "./setup.mjs";
 
-let suite;
-
-before(async () => {
-  suite = await startBrowserSuite("web", "web");
-}, { timeout: 180_000 });
-
-after(() => suite?.close());
+const suite = useBrowsers(() => startBrowserSuite("web", "web"));
 
 test("plain module page with cedato-auth/web: token, header, request, token_rejected in Chromium", { timeout: 90_000 }, async () => {
   const { dir } = suite;

@@ -10,24 +10,19 @@
 // The other origin may get a request (and its CORS preflight), but never one carrying a
 // Bearer token. firefox.test.mjs runs the same cases in Firefox.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { credentials, startMock } from "../js/helpers.mjs";
+import { test } from "node:test";
+import { credentials } from "../js/helpers.mjs";
 import { launchChromium } from "../support/chromium.mjs";
-import { callInPage, pageServer } from "./page.mjs";
-import { recordingServer } from "./recorder.mjs";
+import { callInPage, useRedirectSuite } from "./page.mjs";
+import { bearers } from "./recorder.mjs";
 
 const STATUSES = [301, 302, 303, 307, 308];
 const T = { timeout: 30_000 };
 
-let mock;
-let thief;
-let site;
-let browser;
 let page;
 const pageLog = [];
 
-before(async () => {
-  [mock, thief, site, browser] = await Promise.all([startMock(), recordingServer(), pageServer(), launchChromium()]);
+const suite = useRedirectSuite(launchChromium, async ({ browser, site }) => {
   page = await browser.newPage();
   page.on("console", (m) => pageLog.push(`console.${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => pageLog.push(`pageerror: ${e.message}`));
@@ -37,13 +32,6 @@ before(async () => {
     err.message += `\npage log:\n${pageLog.join("\n")}`;
     throw err;
   });
-}, { timeout: 90_000 });
-
-after(async () => {
-  await browser?.close();
-  await site?.close();
-  await mock?.stop();
-  await thief?.close();
 });
 
 /**
@@ -59,28 +47,27 @@ after(async () => {
 function inPage(call, clientId, path = "reports/supplies/extended") {
   return page.evaluate(
     callInPage,
-    { call, clientId, baseUrl: mock.baseUrl, path },
+    { call, clientId, baseUrl: suite.mock.baseUrl, path },
   );
 }
 
-const bearers = (entries) => entries.filter((e) => /^bearer\s/i.test(e.authorization ?? ""));
 const askedForAuthorization = (entries) => entries.filter((e) => e.preflight && /(^|,)\s*authorization\s*(,|$)/i.test(e.requestedHeaders));
 
 /** A client whose next two API answers redirect to `location` (the manual send, then the followed one). */
 async function redirectingClient(tag, status, location) {
   const creds = credentials(tag);
-  await mock.client(creds.clientId).apiScript([{ status, headers: { location } }, { status, headers: { location } }]);
+  await suite.mock.client(creds.clientId).apiScript([{ status, headers: { location } }, { status, headers: { location } }]);
   return creds.clientId;
 }
 
 for (const status of STATUSES) {
   test(`chromium: redirect ${status} to another origin: request() rejects with "http", no Bearer reaches the other origin`, T, async (t) => {
-    const location = `${thief.origin}/steal/request/${status}`;
+    const location = `${suite.thief.origin}/steal/request/${status}`;
     const clientId = await redirectingClient(`sec-chromium-req-${status}`, status, location);
-    const before = thief.seen.length;
+    const before = suite.thief.seen.length;
     const outcome = await inPage("request", clientId, `reports/supplies/extended?case=request-${status}`);
-    const reached = thief.seen.slice(before);
-    const { apiRequests } = await mock.client(clientId).stats();
+    const reached = suite.thief.seen.slice(before);
+    const { apiRequests } = await suite.mock.client(clientId).stats();
     t.diagnostic(`request(): ${JSON.stringify(outcome)}; API requests at the mock: ${apiRequests}; the other origin saw ${JSON.stringify(reached)}`);
     assert.equal(outcome.sync, undefined, "request() did not throw synchronously");
     assert.equal(outcome.resolved, undefined, `request() resolved: ${JSON.stringify(outcome.resolved)}`);
@@ -91,11 +78,11 @@ for (const status of STATUSES) {
   });
 
   test(`chromium: redirect ${status} to another origin: fetch() rejects (it never hands out the other origin's answer), no Bearer reaches the other origin`, T, async (t) => {
-    const location = `${thief.origin}/steal/fetch/${status}`;
+    const location = `${suite.thief.origin}/steal/fetch/${status}`;
     const clientId = await redirectingClient(`sec-chromium-fetch-${status}`, status, location);
-    const before = thief.seen.length;
+    const before = suite.thief.seen.length;
     const outcome = await inPage("fetch", clientId, `reports/supplies/extended?case=fetch-${status}`);
-    const reached = thief.seen.slice(before);
+    const reached = suite.thief.seen.slice(before);
     t.diagnostic(`fetch(): ${JSON.stringify(outcome)}; the other origin saw ${JSON.stringify(reached)}`);
     assert.equal(outcome.sync, undefined, `fetch() threw synchronously: ${JSON.stringify(outcome.sync)}`);
     assert.equal(outcome.resolved, undefined, `fetch() resolved with another origin's answer: ${JSON.stringify(outcome.resolved)}`);
@@ -110,28 +97,28 @@ for (const status of STATUSES) {
 test("chromium: a redirect inside the origin is followed with the token", T, async () => {
   const creds = credentials("sec-chromium-inside");
   const location = "/api/echo?hop=1";
-  await mock.client(creds.clientId).apiScript([{ status: 302, headers: { location } }, { status: 302, headers: { location } }]);
-  const before = thief.seen.length;
+  await suite.mock.client(creds.clientId).apiScript([{ status: 302, headers: { location } }, { status: 302, headers: { location } }]);
+  const before = suite.thief.seen.length;
   const outcome = await inPage("request", creds.clientId, "reports/supplies/extended?case=inside");
   assert.equal(outcome.rejected, undefined, `request() rejected: ${JSON.stringify(outcome.rejected)}`);
   const echo = outcome.resolved;
   assert.equal(echo.path, "/api/echo", JSON.stringify(echo));
   assert.deepEqual(echo.query, { hop: "1" });
   assert.equal(echo.headers.token_valid, true, "the token went with the hop inside the origin");
-  assert.equal(thief.seen.length, before, "nothing reached the other origin");
+  assert.equal(suite.thief.seen.length, before, "nothing reached the other origin");
 });
 
 test("chromium: a 301 the browser cached sends the next request straight to the other origin, still without the token", T, async (t) => {
   const path = "reports/supplies/extended?case=cached-301";
-  const location = `${thief.origin}/steal/cached/301`;
+  const location = `${suite.thief.origin}/steal/cached/301`;
   const first = await redirectingClient("sec-chromium-cache-1", 301, location);
   await inPage("request", first, path);
   // A client with no script: the mock would answer 200 with the report, if it were asked.
   const second = credentials("sec-chromium-cache-2").clientId;
-  const before = thief.seen.length;
+  const before = suite.thief.seen.length;
   const outcome = await inPage("request", second, path);
-  const reached = thief.seen.slice(before);
-  const stats = await mock.client(second).stats();
+  const reached = suite.thief.seen.slice(before);
+  const stats = await suite.mock.client(second).stats();
   t.diagnostic(`request() after the cached 301: ${JSON.stringify(outcome)}; mock stats ${JSON.stringify(stats)}; the other origin saw ${JSON.stringify(reached)}`);
   assert.equal(stats.apiRequests, 0, "the mock was not asked: the browser used its cached 301");
   assert.equal(outcome.rejected?.code, "http", JSON.stringify(outcome));
@@ -142,10 +129,10 @@ test("chromium: a 301 the browser cached sends the next request straight to the 
 // The control: a page that sends a Bearer header to the other origin itself gets it
 // there (the recorder's CORS lets it through), so the checks above would see a leak.
 test("chromium control: a Bearer header sent straight to the other origin is recorded", T, async () => {
-  const before = thief.seen.length;
-  const status = await page.evaluate(async (url) => (await fetch(url, { headers: { authorization: "Bearer control" } })).status, `${thief.origin}/control`);
+  const before = suite.thief.seen.length;
+  const status = await page.evaluate(async (url) => (await fetch(url, { headers: { authorization: "Bearer control" } })).status, `${suite.thief.origin}/control`);
   assert.equal(status, 200);
-  const reached = thief.seen.slice(before);
+  const reached = suite.thief.seen.slice(before);
   assert.equal(askedForAuthorization(reached).length, 1, JSON.stringify(reached));
   assert.deepEqual(bearers(reached).map((e) => e.authorization), ["Bearer control"]);
 });

@@ -4,50 +4,35 @@
 // fetch() (invalid_request) nor request() (http) hands it out. The other origin never gets
 // a Bearer token.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { credentials, startMock } from "../js/helpers.mjs";
+import { test } from "node:test";
+import { credentials } from "../js/helpers.mjs";
 import { launchFirefox } from "../support/firefox.mjs";
-import { callInPage, pageServer } from "./page.mjs";
-import { recordingServer } from "./recorder.mjs";
+import { callInPage, useRedirectSuite } from "./page.mjs";
+import { bearers } from "./recorder.mjs";
 
 const STATUSES = [301, 302, 303, 307, 308];
 const T = { timeout: 30_000 };
 
-let mock;
-let thief;
-let site;
-let firefox;
-
-before(async () => {
-  [mock, thief, site, firefox] = await Promise.all([startMock(), recordingServer(), pageServer(), launchFirefox()]);
+const suite = useRedirectSuite(launchFirefox, async ({ browser: firefox, site }) => {
   await firefox.goto(site.url);
   const ready = await firefox.evaluate(async () => {
     for (let i = 0; i < 200 && !window.__ready; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     return window.__ready === true;
   });
   assert.equal(ready, true, "the page loaded the package");
-}, { timeout: 90_000 });
-
-after(async () => {
-  await firefox?.close();
-  await site?.close();
-  await mock?.stop();
-  await thief?.close();
 });
-
-const bearers = (entries) => entries.filter((e) => /^bearer\s/i.test(e.authorization ?? ""));
 
 for (const status of STATUSES) {
   test(`firefox: redirect ${status} to another origin: fetch() rejects with invalid_request, request() with http, no Bearer reaches the other origin`, T, async (t) => {
     const creds = credentials(`sec-firefox-${status}`);
-    const location = `${thief.origin}/steal/firefox/${status}`;
+    const location = `${suite.thief.origin}/steal/firefox/${status}`;
     // Two answers per call: the manual send, then the one the browser follows.
-    await mock.client(creds.clientId).apiScript(Array.from({ length: 4 }, () => ({ status, headers: { location } })));
-    const before = thief.seen.length;
+    await suite.mock.client(creds.clientId).apiScript(Array.from({ length: 4 }, () => ({ status, headers: { location } })));
+    const before = suite.thief.seen.length;
     const path = `reports/supplies/extended?case=firefox-${status}`;
-    const fetched = await firefox.evaluate(callInPage, { call: "fetch", clientId: creds.clientId, baseUrl: mock.baseUrl, path });
-    const requested = await firefox.evaluate(callInPage, { call: "request", clientId: creds.clientId, baseUrl: mock.baseUrl, path: `${path}&r=1` });
-    const reached = thief.seen.slice(before);
+    const fetched = await suite.browser.evaluate(callInPage, { call: "fetch", clientId: creds.clientId, baseUrl: suite.mock.baseUrl, path });
+    const requested = await suite.browser.evaluate(callInPage, { call: "request", clientId: creds.clientId, baseUrl: suite.mock.baseUrl, path: `${path}&r=1` });
+    const reached = suite.thief.seen.slice(before);
     t.diagnostic(`fetch(): ${JSON.stringify(fetched)}; request(): ${JSON.stringify(requested)}; the other origin saw ${JSON.stringify(reached)}`);
     assert.equal(fetched.resolved, undefined, `fetch() resolved with another origin's answer: ${JSON.stringify(fetched)}`);
     assert.equal(fetched.rejected?.code, "invalid_request", JSON.stringify(fetched));

@@ -3,11 +3,11 @@
 // mock server and a second origin that records what reaches it. The same redirect cases
 // run in workerd (workerd.test.mjs) and Chromium (chromium.test.mjs).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { CedatoAuth } from "../../pkg/node.mjs";
 import * as nodeEntry from "../../pkg/node.mjs";
 import * as webEntry from "../../pkg/web.mjs";
-import { TEST_TIMEOUT, VISIBLE_ASCII, instanceFactory, rejectsWith, suiteMock } from "../js/helpers.mjs";
+import { TEST_TIMEOUT, VISIBLE_ASCII, instanceFactory, rejectsWith, suiteMock, suiteServer } from "../js/helpers.mjs";
 import { recordingServer } from "./recorder.mjs";
 import { facesOf } from "../support/common.mjs";
 
@@ -15,13 +15,7 @@ const mock = suiteMock(); // the suite's mock server (tests/js/helpers.mjs)
 
 const T = { timeout: TEST_TIMEOUT };
 
-let thief;
-before(async () => {
-  thief = await recordingServer();
-});
-after(async () => {
-  await thief?.close();
-});
+const thief = suiteServer(recordingServer); // the other origin, recording what reaches it
 
 const setup = instanceFactory(mock, { timeoutMs: 3000, maxRetries: 0 });
 
@@ -36,14 +30,14 @@ function assertClean(err, secrets) {
 for (const status of [301, 302, 303, 307, 308]) {
   test(`redirect ${status} to another origin: the token does not go, fetch() gets the ${status}, request() rejects`, T, async () => {
     const { auth, client } = setup(`redir-${status}`);
-    const location = `${thief.origin}/steal`;
+    const location = `${thief().origin}/steal`;
     await client.apiScript([{ status, headers: { location } }, { status, headers: { location } }]);
-    const before = thief.seen.length;
+    const before = thief().seen.length;
     const res = await auth.fetch("reports/supplies/extended");
     assert.equal(res.status, status);
     await res.body?.cancel();
     await rejectsWith(auth.request("reports/supplies/extended"), { code: "http", status });
-    assert.equal(thief.seen.length, before, "nothing reached the other origin");
+    assert.equal(thief().seen.length, before, "nothing reached the other origin");
   });
 }
 

@@ -1,10 +1,14 @@
 // The page the browser suites load (chromium.test.mjs, firefox.test.mjs): served from an
 // origin of its own (a static server on 127.0.0.1), it loads pkg/web.mjs with `await init()`;
-// `callInPage` runs one call of a new CedatoAuth in it.
+// `callInPage` runs one call of a new CedatoAuth in it; `useRedirectSuite` starts what
+// both suites run against.
 import { readFile } from "node:fs/promises";
 import http from "node:http";
 import { extname, join, normalize } from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
+import { startMock } from "../js/helpers.mjs";
+import { recordingServer } from "./recorder.mjs";
 
 const PKG = fileURLToPath(new URL("../../pkg/", import.meta.url));
 
@@ -74,3 +78,24 @@ export const callInPage = async ({ call, clientId, baseUrl, path }) => {
     return { rejected: describe(err) };
   }
 };
+
+/**
+ * Registers the before/after hooks of a browser redirect suite: the mock server, the other
+ * origin (recordingServer), the page server and the browser `launch()` resolves, all at
+ * once; then `open(suite)` loads the page. Returns `{ mock, thief, site, browser }`, filled
+ * in before the tests run.
+ */
+export function useRedirectSuite(launch, open) {
+  const suite = {};
+  before(async () => {
+    [suite.mock, suite.thief, suite.site, suite.browser] = await Promise.all([startMock(), recordingServer(), pageServer(), launch()]);
+    await open(suite);
+  }, { timeout: 90_000 });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.site?.close();
+    await suite.mock?.stop();
+    await suite.thief?.close();
+  });
+  return suite;
+}

@@ -31,3 +31,6 @@ export async function recordingServer() {
     close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))),
   };
 }
+
+/** The recorded requests that carried a Bearer token. */
+export const bearers = (entries) => entries.filter((e) => /^bearer\s/i.test(e.authorization ?? ""));

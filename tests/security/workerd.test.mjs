@@ -19,7 +19,7 @@ import { Miniflare } from "miniflare";
 import { buildWorker, workerModules } from "../../tools/worker-bundle.mjs";
 import { basicValue, credentials, startMock } from "../js/helpers.mjs";
 import { assertNoSecret, jsonEscaped, percentEncoded, phpEscaped } from "./encodings.mjs";
-import { recordingServer } from "./recorder.mjs";
+import { bearers, recordingServer } from "./recorder.mjs";
 
 const PKG = fileURLToPath(new URL("../../pkg/", import.meta.url));
 const OLD_DATE = "2025-06-01";
@@ -174,7 +174,6 @@ async function scenario(date, path) {
   return body;
 }
 
-const bearers = (entries) => entries.filter((e) => /^bearer\s/i.test(e.authorization ?? ""));
 
 for (const date of DATES) {
   for (const status of STATUSES) {
