@@ -74,7 +74,7 @@ pub mod rust;
 
 pub use crate::core::{Error, ErrorCode, Event, Secret, Stats};
 #[cfg(all(feature = "reqwest", not(target_arch = "wasm32")))]
-pub use rust::native::Client;
+pub use rust::native::{Client, MemoryStore, SharedTokenStore};
 pub use rust::{ApiRequest, ApiResponse, LocalClient, Options};
 
 #[cfg(all(target_arch = "wasm32", feature = "js-class"))]

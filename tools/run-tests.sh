@@ -100,7 +100,7 @@ suite native-cargo-test cargo cargo test
 # The native Rust client (feature reqwest): its unit tests, then tests/native.rs against the
 # mock server it starts itself (1000 tasks, retries, 401, redirects, timeouts, the example).
 check clippy-native-reqwest cargo clippy --all-targets --features reqwest -- -D warnings
-suite native-reqwest cargo bash -c 'cargo test --features reqwest --lib rust:: && cargo test --features reqwest --test native'
+suite native-reqwest cargo bash -c 'cargo test --features reqwest --lib rust:: && cargo test --features reqwest --test native && cargo test --features reqwest --test native_store'
 # The crate docs' examples with the native client in (the README's and lib.rs's).
 suite doctest-reqwest cargo cargo test --features reqwest --doc
 suite mock-server node node --test tests/mock/

@@ -11,7 +11,7 @@ use crate::core::config::WhatwgUrl;
 use crate::core::events::Sink;
 use crate::core::hop::{is_redirect, next_hop, normalize_method, Answer, Location, NextHop, Sent};
 use crate::core::http::HttpRequest;
-use crate::core::{CachedToken, TransportError};
+use crate::core::{CachedToken, SharedStore, TransportError};
 use crate::core::{Config, Error, ErrorCode, Event, Events, Runtime, Secret, Stats, TokenClient, Transport};
 
 /// An absolute URL as a WHATWG URL parser serializes it.
@@ -64,6 +64,20 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
     /// A client with nothing cached; it does no I/O until a token is asked for. Fails with
     /// `invalid_config` on bad options (the JavaScript constructor's rules).
     pub fn new(options: Options, runtime: R, transport: T) -> Result<Self, Error> {
+        LocalClient::build(options, runtime, transport, None)
+    }
+
+    /// [`new`](Self::new), with a shared store: one token for a fleet of clients
+    /// (processes, isolates). Lookup order is memory, then `store`, then the token
+    /// endpoint; a store that fails or is slow degrades to the endpoint and never fails a
+    /// call. What the store keeps is sealed by the [`SharedStore`]'s sealer (AES-256-GCM
+    /// under a key derived from the credentials; see [`crate::core::seal`]): it learns when
+    /// the token expires, and nothing usable.
+    pub fn with_store(options: Options, runtime: R, transport: T, store: SharedStore) -> Result<Self, Error> {
+        LocalClient::build(options, runtime, transport, Some(store))
+    }
+
+    fn build(options: Options, runtime: R, transport: T, store: Option<SharedStore>) -> Result<Self, Error> {
         // One origin: the base URL as the runtime's WHATWG parser serializes it (IDN
         // hosts in punycode, IPv6 in canonical form), for the token request and every
         // call's origin check alike.
@@ -78,7 +92,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
         let sink = options
             .on_event
             .map(|on_event| Box::new(move |event: &Event<'_>| on_event(event)) as Sink);
-        let client = TokenClient::new(config, runtime, transport, None, Events::new(sink));
+        let client = TokenClient::new(config, runtime, transport, store, Events::new(sink));
         Ok(LocalClient { client, origin })
     }
 }

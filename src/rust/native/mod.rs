@@ -36,6 +36,7 @@
 //! ```
 
 mod runtime;
+mod store;
 mod transport;
 mod url;
 
@@ -50,12 +51,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use runtime::{parse_json, system_now_ms};
 pub use runtime::{TokioRuntime, WatchLatch};
+pub use store::{MemoryStore, NativeSealer, SharedTokenStore, StoreFuture};
 pub use transport::ReqwestTransport;
 
 use super::api::{ApiRequest, ApiResponse};
 use super::options::Options;
 use super::LocalClient;
-use crate::core::{CachedToken, Error, ErrorCode, Secret, Stats};
+use crate::core::{CachedToken, Error, ErrorCode, Secret, SharedStore, Stats};
 
 /// The single-threaded client the native [`Client`] runs on its thread.
 pub type NativeLocalClient = LocalClient<TokioRuntime, ReqwestTransport>;
@@ -138,6 +140,32 @@ impl Client {
     /// A client over `transport` (e.g. [`ReqwestTransport::with_client`] with the
     /// caller's reqwest client).
     pub fn with_transport(options: Options, transport: ReqwestTransport) -> Result<Client, Error> {
+        Client::start(options, transport, None)
+    }
+
+    /// A client that shares its token through `store` with the other clients of the same
+    /// credentials and base URL that use it (this process's, with a [`MemoryStore`], or a
+    /// fleet's, with a store of your own): memory, then the store, then the token
+    /// endpoint. The store keeps the token sealed by [`NativeSealer`] (see the
+    /// [`SharedTokenStore`] docs); one that fails or is slow degrades to the endpoint.
+    pub fn with_store(options: Options, store: Arc<dyn SharedTokenStore>) -> Result<Client, Error> {
+        Client::with_transport_and_store(options, ReqwestTransport::new()?, store)
+    }
+
+    /// [`with_store`](Self::with_store) over `transport`.
+    pub fn with_transport_and_store(
+        options: Options,
+        transport: ReqwestTransport,
+        store: Arc<dyn SharedTokenStore>,
+    ) -> Result<Client, Error> {
+        Client::start(options, transport, Some(store))
+    }
+
+    fn start(
+        options: Options,
+        transport: ReqwestTransport,
+        store: Option<Arc<dyn SharedTokenStore>>,
+    ) -> Result<Client, Error> {
         let (commands, inbox) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             commands,
@@ -149,7 +177,7 @@ impl Client {
         let core = Arc::downgrade(&shared);
         std::thread::Builder::new()
             .name("cedato-auth".into())
-            .spawn(move || run(options, transport, core, inbox, built))
+            .spawn(move || run(options, transport, store, core, inbox, built))
             .map_err(|_| Error::new(ErrorCode::InvalidConfig, "the client's thread could not start"))?;
         ready.recv().map_err(|_| stopped())??;
         Ok(Client { shared })
@@ -264,6 +292,7 @@ impl Client {
 fn run(
     options: Options,
     transport: ReqwestTransport,
+    store: Option<Arc<dyn SharedTokenStore>>,
     shared: std::sync::Weak<Shared>,
     mut inbox: mpsc::UnboundedReceiver<Command>,
     built: std::sync::mpsc::SyncSender<Result<(), Error>>,
@@ -280,7 +309,15 @@ fn run(
     };
     let tasks = tokio::task::LocalSet::new();
     tasks.block_on(&runtime, async move {
-        let client = match LocalClient::new(options, TokioRuntime::new(), transport) {
+        let store = store.map(|store| SharedStore {
+            store: Rc::new(store::OnCoreThread(store)),
+            sealer: Rc::new(NativeSealer),
+        });
+        let built_client = match store {
+            Some(store) => LocalClient::with_store(options, TokioRuntime::new(), transport, store),
+            None => LocalClient::new(options, TokioRuntime::new(), transport),
+        };
+        let client = match built_client {
             Ok(client) => Rc::new(client),
             Err(error) => {
                 let _ = built.send(Err(error));
