@@ -129,3 +129,80 @@ async fn a_failing_store_degrades_to_the_endpoint() {
     assert_eq!(mock.stats("t-broken").await["tokenRequests"], 1);
     assert_eq!(events.lock().unwrap().as_slice(), ["Get/Error", "Set/Error"]);
 }
+
+/// Runs `script` (an ES module) with node, `input` as its argv[1]; its stdout.
+fn node(script: &str, input: &serde_json::Value) -> String {
+    let sealed = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/sealed.mjs");
+    let script =
+        format!("import {{ open, seal }} from {sealed:?}; const input = JSON.parse(process.argv[1]); {script}");
+    let output = std::process::Command::new("node")
+        .args(["--input-type=module", "-e", &script, &input.to_string()])
+        .output()
+        .expect("node runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The stored form across languages: what the native client seals, node:crypto opens
+/// (tests/support/sealed.mjs, the layout the wasm's Web Crypto is held to by the Node
+/// suites), and what node:crypto seals, the native client opens and uses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_sealed_natively_open_in_node_and_back() {
+    let mock = Mock::start();
+    let store = Arc::new(MemoryStore::new());
+    let client = Client::with_store(mock.options("t-cross"), store.clone()).unwrap();
+    let token = client.token().await.unwrap();
+    let (key, entry) = store.entries().pop().unwrap();
+    let creds = serde_json::json!({ "clientId": "t-cross", "clientSecret": "t-cross-secret" });
+    let input = serde_json::json!({
+        "creds": creds,
+        "baseUrl": mock.base_url,
+        "entry": entry,
+    });
+    let opened = node(
+        "process.stdout.write(JSON.stringify(open(input.creds, input.baseUrl, input.entry)));",
+        &input,
+    );
+    let opened: serde_json::Value = serde_json::from_str(&opened).unwrap();
+    assert_eq!(opened["accessToken"], token.as_str());
+    assert!(opened["expiresIn"].as_f64().unwrap() > 0.0);
+    // Under other credentials it does not open.
+    let other = serde_json::json!({ "creds": { "clientId": "t-cross", "clientSecret": "other" }, "baseUrl": mock.base_url, "entry": entry });
+    let refused = node(
+        "try { open(input.creds, input.baseUrl, input.entry); process.stdout.write('opened'); } \
+         catch { process.stdout.write('refused'); }",
+        &other,
+    );
+    assert_eq!(refused, "refused");
+
+    // node:crypto seals a token for the same credentials: a new client takes it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as f64;
+    let input = serde_json::json!({
+        "creds": creds,
+        "baseUrl": mock.base_url,
+        "token": { "accessToken": "sealed-by-node", "expiresIn": 3600, "expiresAt": now + 3_600_000.0, "refreshAt": now + 3_000_000.0 },
+    });
+    let sealed = node(
+        "process.stdout.write(JSON.stringify(seal(input.creds, input.baseUrl, input.token)));",
+        &input,
+    );
+    let sealed: serde_json::Value = serde_json::from_str(&sealed).unwrap();
+    let entry = SealedEntry {
+        sealed: sealed["sealed"].as_str().unwrap().to_owned(),
+        expires_at: sealed["expiresAt"].as_f64().unwrap(),
+        refresh_at: sealed["refreshAt"].as_f64().unwrap(),
+        expires_in_ms: None,
+    };
+    assert!(store.set(&key, &entry, 3600.0).await);
+    let reader = Client::with_store(mock.options("t-cross"), store.clone()).unwrap();
+    assert_eq!(reader.token().await.unwrap().as_str(), "sealed-by-node");
+    assert_eq!(reader.stats().store_hits.get(), 1);
+    assert_eq!(
+        mock.stats("t-cross").await["tokenRequests"],
+        1,
+        "the first client's only"
+    );
+}

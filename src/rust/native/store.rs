@@ -280,6 +280,22 @@ mod tests {
         assert!(block_on(again.key.open(sealed, b"ad".to_vec())).is_some());
     }
 
+    /// The fingerprints of tests/fixtures/store-keys.json, which the wasm (Web Crypto)
+    /// and node:crypto derive too: the native HKDF gives the same keys.
+    #[test]
+    fn fingerprints_are_the_wasm_ones_of_the_shared_fixtures() {
+        use base64::Engine;
+        let fixtures: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../../../tests/fixtures/store-keys.json")).unwrap();
+        assert!(fixtures.len() >= 4);
+        for f in fixtures {
+            let (id, secret) = (f["clientId"].as_str().unwrap(), f["clientSecret"].as_str().unwrap());
+            let (_, fingerprint) = f["key"].as_str().unwrap().rsplit_once(':').unwrap();
+            let derived = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(derive(id, secret).fingerprint);
+            assert_eq!(derived, fingerprint, "{}", f["name"]);
+        }
+    }
+
     #[test]
     fn the_memory_store_keeps_entries_for_their_ttl() {
         let store = MemoryStore::new();
