@@ -44,10 +44,13 @@ pub use runtime::WebRuntime;
 pub use seal::WebCrypto;
 pub use transport::WebTransport;
 
+use std::rc::Rc;
+
 use web_sys::Url;
 
+use crate::core::{SharedStore, TokenStore};
 use crate::rust::{LocalClient, Options, ParseUrl, ParsedUrl};
-use crate::Error;
+use crate::{Error, ErrorCode};
 
 /// The client on the engine: `fetch`, `setTimeout`, `Date`, `URL` (single-threaded).
 pub type Client = LocalClient<WebRuntime, WebTransport>;
@@ -58,6 +61,26 @@ impl Client {
     /// `invalid_config` on bad options.
     pub fn from_options(options: Options) -> Result<Client, Error> {
         LocalClient::new(options, WebRuntime::detect(), WebTransport::default())
+    }
+
+    /// [`from_options`](Self::from_options), sharing its token through `store` (a KV
+    /// namespace, a Durable Object, Redis over `fetch`: any [`TokenStore`]) with the other
+    /// instances of the same credentials and base URL, sealed by the engine's Web Crypto
+    /// ([`WebCrypto`]: HKDF-SHA-256, AES-256-GCM; the keys are derived at the first store
+    /// use, so this too may run at a worker's module scope). Fails with `invalid_config`
+    /// when the engine has no `crypto.subtle` (browsers offer it only on https pages and
+    /// localhost).
+    pub fn from_options_with_store(options: Options, store: Rc<dyn TokenStore>) -> Result<Client, Error> {
+        let sealer = WebCrypto::detect().ok_or_else(|| {
+            let message = "a shared store needs the engine's Web Crypto (crypto.subtle) to seal the tokens it \
+                           shares, and this runtime has none";
+            Error::new(ErrorCode::InvalidConfig, message)
+        })?;
+        let shared = SharedStore {
+            store,
+            sealer: Rc::new(sealer),
+        };
+        LocalClient::with_store(options, WebRuntime::detect(), WebTransport::default(), shared)
     }
 }
 
