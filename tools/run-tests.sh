@@ -116,6 +116,8 @@ suite wasm-firefox cargo wasm-pack test --headless --firefox --geckodriver "$(co
 # Chromium and Firefox.
 web_only=(--no-default-features --features web)
 suite rust-web-node cargo wasm-pack test --node -- "${web_only[@]}" --test rust_web_node
+# The same with a shared store (from_options_with_store, sealed by Web Crypto) in Node.
+suite rust-web-store-node cargo wasm-pack test --node -- "${web_only[@]}" --test rust_web_store
 suite rust-web-chromium cargo wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- "${web_only[@]}" --test rust_web_browser
 suite rust-web-firefox cargo wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)" -- "${web_only[@]}" --test rust_web_browser
 stop_mock
