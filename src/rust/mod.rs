@@ -9,6 +9,12 @@
 //!   `LocalClient` on a thread of its own. On wasm32 with the `web` feature, `Client` is
 //!   the `LocalClient` over the engine's `fetch`.
 //!
+//! - a shared store (one token for a fleet): [`LocalClient::with_store`] with any core
+//!   [`TokenStore`](crate::core::TokenStore) and [`Sealer`](crate::core::Sealer); the
+//!   native `Client::with_store` with a `Send + Sync` `SharedTokenStore` (e.g.
+//!   `MemoryStore`, module `native`), sealed by the native HKDF-SHA-256/AES-256-GCM
+//!   `NativeSealer`; on wasm32, `Client::from_options_with_store`, sealed by Web Crypto.
+//!
 //! Both take [`Options`] (typed, with the JavaScript options' defaults and validation),
 //! make calls from [`ApiRequest`]s, and fail with the one [`Error`](crate::Error), whose
 //! [`ErrorCode`](crate::ErrorCode)s are the JavaScript `err.code`s.
