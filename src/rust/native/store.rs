@@ -114,7 +114,9 @@ impl MemoryStore {
 
     /// How many entries it holds.
     pub fn len(&self) -> usize {
-        self.entries().len()
+        let now = Instant::now();
+        let entries = self.entries.lock();
+        entries.map_or(0, |entries| entries.values().filter(|(_, until)| *until > now).count())
     }
 
     /// Whether it holds none.
