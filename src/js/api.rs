@@ -191,9 +191,10 @@ pub async fn request(api: Rc<Api>, path: JsValue, options: JsValue) -> Result<Js
     };
     let (response, mut deadline) = authed_fetch(&api, &call).await?;
     let status = response.status();
+    // "GET reports/... answered HTTP 404", the start of each error below.
+    let message = answered(&method, &path_text, status);
     if response.type_() == ResponseType::Opaqueredirect || !same_origin(&api, &response.url()) {
-        let message =
-            answered(&method, &path_text, status) + ": a redirect outside the origin of baseUrl, not followed";
+        let message = format!("{message}: a redirect outside the origin of baseUrl, not followed");
         return Err(api.fail(Error::new(ErrorCode::Http, message).with_status(status), None));
     }
     let ok = (200..=299).contains(&status);
@@ -242,8 +243,7 @@ pub async fn request(api: Rc<Api>, path: JsValue, options: JsValue) -> Result<Js
         let retry_after = response.headers().get("retry-after").ok().flatten();
         let runtime = api.client.runtime();
         let error = answer_error(
-            &method,
-            &path_text,
+            message,
             status,
             std::mem::take(&mut *start),
             retry_after.as_deref(),
@@ -261,7 +261,7 @@ pub async fn request(api: Rc<Api>, path: JsValue, options: JsValue) -> Result<Js
     parse_json(&text).map_err(|cause| {
         let error = Error::new(
             ErrorCode::InvalidResponse,
-            answered(&method, &path_text, status) + " with a body that is not JSON",
+            format!("{message} with a body that is not JSON"),
         );
         api.fail(error.with_status(status), Some(&cause))
     })

@@ -9,7 +9,9 @@ use super::api::{not_json, ApiRequest, ApiResponse};
 use super::options::Options;
 use crate::core::config::WhatwgUrl;
 use crate::core::events::Sink;
-use crate::core::hop::{answer_error, is_redirect, next_hop, normalize_method, Answer, Location, NextHop, Sent};
+use crate::core::hop::{
+    answer_error, answered, is_redirect, next_hop, normalize_method, Answer, Location, NextHop, Sent,
+};
 use crate::core::http::HttpRequest;
 use crate::core::{CachedToken, TransportError};
 use crate::core::{Config, Error, ErrorCode, Event, Events, Runtime, Secret, Stats, TokenClient, Transport};
@@ -251,8 +253,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
         }
         let runtime = self.client.runtime();
         let error = answer_error(
-            &method,
-            &path,
+            answered(&method, &path, response.status),
             response.status,
             response.body.clone(),
             response.header("retry-after"),
