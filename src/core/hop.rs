@@ -189,8 +189,7 @@ mod tests {
 
         // A date is read with the caller's parser, against its clock.
         let error = answer_error(
-            "POST",
-            "a",
+            answered("POST", "a", 429),
             429,
             String::new(),
             Some("Sun, 06 Nov 1994 08:50:07 GMT"),
