@@ -73,8 +73,20 @@ impl TokenCache {
     /// and not waiting for the store to be read once more.
     #[inline]
     pub fn fresh_token(&self, now: f64) -> Option<Rc<CachedToken>> {
+        self.fresh(now).cloned()
+    }
+
+    /// The id of [`fresh_token`](Self::fresh_token)'s token, without taking a handle to it.
+    #[inline]
+    pub fn fresh_id(&self, now: f64) -> Option<u64> {
+        self.fresh(now).map(|t| t.id)
+    }
+
+    /// The one freshness rule of both.
+    #[inline]
+    fn fresh(&self, now: f64) -> Option<&Rc<CachedToken>> {
         self.cached
-            .clone()
+            .as_ref()
             .filter(|t| t.fresh_at(now) && self.recheck != Some(t.id))
     }
 
@@ -310,6 +322,8 @@ mod tests {
             "the refresh window starts at refresh_at"
         );
         assert!(cache.fresh_token(refresh_at).is_none());
+        assert_eq!(cache.fresh_id(refresh_at - 1.0), Some(a.id));
+        assert_eq!(cache.fresh_id(refresh_at), None, "fresh_id follows fresh_token's rule");
         assert!(
             cache.unexpired_token(refresh_at).is_some(),
             "grace serves it until it expires"
@@ -318,6 +332,7 @@ mod tests {
         // A token to check against the store once more is not served from memory, once.
         cache.recheck_later(a.id);
         assert!(cache.fresh_token(NOW).is_none());
+        assert_eq!(cache.fresh_id(NOW), None);
         assert!(cache.has_fresh_token(NOW));
         assert_eq!(cache.take_recheck(NOW).map(|t| t.id), Some(a.id));
         assert!(cache.take_recheck(NOW).is_none(), "used up");

@@ -20,6 +20,16 @@ impl<R: Runtime, T: Transport> TokenClient<R, T> {
         self.cache.borrow().fresh_token(self.runtime.now_ms())
     }
 
+    /// The id of the cached token if it is fresh, counted as a cache hit: what a front
+    /// that keeps its own answer per token (the JS class's settled promises) asks first,
+    /// without taking a handle to the token.
+    #[inline]
+    pub fn fresh_hit_id(&self) -> Option<u64> {
+        let id = self.cache.borrow().fresh_id(self.runtime.now_ms())?;
+        bump(&self.events.stats.cache_hits);
+        Some(id)
+    }
+
     /// The cached token if it is fresh, counted as a cache hit.
     #[inline]
     pub(super) fn fresh_hit(&self) -> Option<Rc<CachedToken>> {
