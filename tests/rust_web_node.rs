@@ -3,3 +3,4 @@
 #![cfg(all(target_arch = "wasm32", feature = "web"))]
 
 mod rust_web;
+mod scenarios;

@@ -1,8 +1,8 @@
 //! An authenticated API call as plain values: the [`ApiRequest`] a caller builds and the
 //! [`ApiResponse`] it gets back, and the errors made of an answer.
 
+use crate::core::hop::answered;
 use crate::core::http::HttpResponse;
-use crate::core::retry::parse_retry_after;
 use crate::core::{Error, ErrorCode};
 
 /// How much of a 2xx answer's body is read by default (a larger one is
@@ -98,35 +98,9 @@ impl ApiRequest {
 /// `oversized` set when there was more), and [`header`](HttpResponse::header).
 pub type ApiResponse = HttpResponse;
 
-/// The `http` error for a non-2xx answer to `method path`: its status, its body (the
-/// first 1 KB), and its `Retry-After` in seconds. Not redacted yet: the client does that.
-pub fn answer_error(
-    method: &str,
-    path: &str,
-    response: &ApiResponse,
-    now_ms: f64,
-    parse_date: impl FnOnce(&str) -> Option<f64>,
-) -> Error {
-    let message = [method, " ", path, " answered HTTP ", &response.status.to_string()].concat();
-    let mut error = Error::new(ErrorCode::Http, message).with_status(response.status);
-    error.body = Some(response.body.clone());
-    error.retry_after = response
-        .header("retry-after")
-        .and_then(|value| parse_retry_after(value, now_ms, parse_date));
-    error
-}
-
 /// The `invalid_response` error for a 2xx answer to `method path` whose body is not JSON
 /// of the expected shape (no text of the body: it may hold anything).
 pub fn not_json(method: &str, path: &str, status: u16) -> Error {
-    let message = [
-        method,
-        " ",
-        path,
-        " answered HTTP ",
-        &status.to_string(),
-        " with a body that is not JSON of the expected shape",
-    ]
-    .concat();
+    let message = answered(method, path, status) + " with a body that is not JSON of the expected shape";
     Error::new(ErrorCode::InvalidResponse, message).with_status(status)
 }

@@ -5,11 +5,13 @@ use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 
-use super::api::{answer_error, not_json, ApiRequest, ApiResponse};
+use super::api::{not_json, ApiRequest, ApiResponse};
 use super::options::Options;
 use crate::core::config::WhatwgUrl;
 use crate::core::events::Sink;
-use crate::core::hop::{is_redirect, next_hop, normalize_method, Answer, Location, NextHop, Sent};
+use crate::core::hop::{
+    answer_error, answered, is_redirect, next_hop, normalize_method, Answer, Location, NextHop, Sent,
+};
 use crate::core::http::HttpRequest;
 use crate::core::{CachedToken, SharedStore, TransportError};
 use crate::core::{Config, Error, ErrorCode, Event, Events, Runtime, Secret, Stats, TokenClient, Transport};
@@ -264,9 +266,14 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
             return Ok(response);
         }
         let runtime = self.client.runtime();
-        let error = answer_error(&method, &path, &response, runtime.now_ms(), |d| {
-            runtime.parse_http_date(d)
-        });
+        let error = answer_error(
+            answered(&method, &path, response.status),
+            response.status,
+            response.body.clone(),
+            response.header("retry-after"),
+            runtime.now_ms(),
+            |d| runtime.parse_http_date(d),
+        );
         Err(self.client.redact_answer_error(error, response.oversized))
     }
 

@@ -10,26 +10,14 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-/// The mock's base URL (`…/api/`), baked in at compile time by the test runner script.
-const MOCK: &str = match option_env!("CEDATO_MOCK_URL") {
-    Some(url) => url,
-    None => "http://127.0.0.1:8787/api/",
-};
+#[path = "../support/web_mock.rs"]
+mod web_mock;
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = fetch)]
-    fn fetch_with_init(input: &str, init: &JsValue) -> Promise;
-}
-
-fn origin() -> &'static str {
-    MOCK.trim_end_matches("/api/")
-}
+use web_mock::{control, MOCK};
 
 /// A client id no other test uses, so per-client mock state is private to the test.
 fn unique_client(tag: &str) -> String {
-    let n = (js_sys::Math::random() * 1e9) as u64;
-    format!("t-{tag}-{n}")
+    web_mock::unique("t", tag)
 }
 
 fn options(client: &str, secret: &str, extra: &[(&str, JsValue)]) -> JsValue {
@@ -55,24 +43,8 @@ fn field(v: &JsValue, k: &str) -> JsValue {
     Reflect::get(v, &k.into()).unwrap()
 }
 
-/// POSTs JSON to a control endpoint of the mock.
-async fn control(client: &str, what: &str, body: &str) {
-    let init = Object::new();
-    Reflect::set(&init, &"method".into(), &"POST".into()).unwrap();
-    Reflect::set(&init, &"body".into(), &body.into()).unwrap();
-    let url = format!("{}/__mock/clients/{client}/{what}", origin());
-    let r: web_sys::Response = settle(fetch_with_init(&url, &init)).await.unwrap().unchecked_into();
-    assert!(r.ok(), "control {what}");
-}
-
 async fn stat(client: &str, name: &str) -> f64 {
-    let url = format!("{}/__mock/clients/{client}/stats", origin());
-    let r: web_sys::Response = settle(fetch_with_init(&url, &JsValue::UNDEFINED))
-        .await
-        .unwrap()
-        .unchecked_into();
-    let json = settle(r.json().unwrap()).await.unwrap();
-    field(&json, name).as_f64().unwrap()
+    web_mock::stats(client).await[name].as_f64().unwrap()
 }
 
 /// A test object from `(key, value)` pairs.
@@ -303,7 +275,7 @@ async fn fetch_never_resolves_with_another_origins_answer() {
                 answer.url()
             );
             assert_eq!(answer.status(), 302);
-            assert!(answer.url().starts_with(origin()), "{}", answer.url());
+            assert!(answer.url().starts_with(web_mock::origin()), "{}", answer.url());
         }
         Err(e) => {
             assert!(in_browser, "rejected outside a browser: {:?}", field(&e, "message"));
