@@ -6,10 +6,11 @@
 //! scripted transport, the wasm build with `Date.now`, `setTimeout`,
 //! `wasm-bindgen-futures` and web-sys `fetch`. Its pieces, each an `impl` block of
 //! [`TokenClient`] over the same fields, are in `client/`: `pending` (what asking for a
-//! token gives: fresh, or pending with grace), `cached` (the cache on this client's clock), `attempt` (what one attempt of the token request leads to), `shared`
-//! (the store steps) and `secrets` (redaction, and erasure after `free()`). What needs no
-//! client is below it: [`super::cache`] (the cache's decisions), [`super::flight`] (a
-//! token request's handle), [`super::platform`].
+//! token gives: fresh, or pending with grace), `cached` (the cache on this client's
+//! clock), `attempt` (what one attempt of the token request leads to), `shared` (the store
+//! steps) and `secrets` (redaction, and erasure after `free()`). What needs no client is
+//! below it: [`super::cache`] (the cache's decisions), the crate-private `flight` (a token
+//! request's handle), [`super::platform`].
 
 mod attempt;
 mod cached;

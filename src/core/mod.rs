@@ -8,7 +8,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod events;
-pub mod flight;
+pub(crate) mod flight;
 pub mod hop;
 pub mod http;
 pub mod json;
