@@ -220,9 +220,6 @@ pub struct WhatwgUrl {
     pub origin: String,
 }
 
-/// The host's WHATWG URL parser: `None` when `text` is not an absolute URL.
-pub type ParseUrl = fn(&str) -> Option<WhatwgUrl>;
-
 /// Checks an http(s) base URL and returns it, as `parse` serializes it, with a trailing
 /// `/`, and its origin.
 ///
@@ -294,13 +291,7 @@ pub fn is_secure_origin(origin: &str) -> bool {
 
 /// The native tests' WHATWG URL parser: the `url` crate (the wasm passes the engine's).
 #[cfg(test)]
-pub(crate) fn whatwg(text: &str) -> Option<WhatwgUrl> {
-    let url = url::Url::parse(text).ok()?;
-    Some(WhatwgUrl {
-        href: url.as_str().to_owned(),
-        origin: url.origin().ascii_serialization(),
-    })
-}
+pub(crate) use crate::rust::whatwg::absolute as whatwg;
 
 #[cfg(test)]
 mod tests {

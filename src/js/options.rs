@@ -188,7 +188,7 @@ pub fn read(options: &JsValue) -> Result<Options, Error> {
     })
 }
 
-/// `text` as the engine's WHATWG `URL` reads it (the core's [`ParseUrl`]).
+/// `text` as the engine's WHATWG `URL` reads it: the core's base-URL parser in the wasm.
 fn whatwg_url(text: &str) -> Option<WhatwgUrl> {
     let url = Url::new(text).ok()?;
     Some(WhatwgUrl {

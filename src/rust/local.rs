@@ -27,6 +27,16 @@ pub struct ParsedUrl {
     pub path: String,
 }
 
+impl From<ParsedUrl> for WhatwgUrl {
+    /// What the core keeps of a parsed URL (the base URL's serialization and origin).
+    fn from(url: ParsedUrl) -> WhatwgUrl {
+        WhatwgUrl {
+            href: url.href,
+            origin: url.origin,
+        }
+    }
+}
+
 /// The host's WHATWG URL parser: the `url` crate natively, the engine's `URL` in the wasm.
 pub trait ParseUrl {
     /// `input` resolved against `base`, with `query` appended as form-encoded pairs;
@@ -83,13 +93,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
         // One origin: the base URL as the runtime's WHATWG parser serializes it (IDN
         // hosts in punycode, IPv6 in canonical form), for the token request and every
         // call's origin check alike.
-        let config = options.config(|text| {
-            let url = runtime.parse(text, text, &[])?;
-            Some(WhatwgUrl {
-                href: url.href,
-                origin: url.origin,
-            })
-        })?;
+        let config = options.config(|text| runtime.parse(text, text, &[]).map(WhatwgUrl::from))?;
         let origin = config.origin.clone();
         let sink = options
             .on_event

@@ -27,11 +27,8 @@ mod options;
 pub mod native;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
-#[cfg(any(
-    all(feature = "reqwest", not(target_arch = "wasm32")),
-    all(test, not(target_arch = "wasm32"))
-))]
-mod whatwg;
+#[cfg(any(all(feature = "reqwest", not(target_arch = "wasm32")), test))]
+pub(crate) mod whatwg;
 
 pub use api::{ApiRequest, ApiResponse, DEFAULT_BODY_LIMIT};
 pub use local::{LocalClient, ParseUrl, ParsedUrl};

@@ -1,5 +1,5 @@
-//! The `url` crate's WHATWG URL parser as a [`ParseUrl`] answer (the native runtime's, and
-//! the unit tests').
+//! The `url` crate's WHATWG URL parser as a [`ParseUrl`](super::ParseUrl) answer: the
+//! native runtime's, and the one the unit tests (the core's too) hand the core.
 
 use super::ParsedUrl;
 
@@ -14,6 +14,13 @@ pub fn parse_url(input: &str, base: &str, query: &[(String, String)]) -> Option<
         path: url.path().to_owned(),
         href: url.into(),
     })
+}
+
+/// An absolute `text` as the `url` crate reads it: the core's base-URL parser in the
+/// native unit tests.
+#[cfg(test)]
+pub(crate) fn absolute(text: &str) -> Option<crate::core::config::WhatwgUrl> {
+    parse_url(text, text, &[]).map(Into::into)
 }
 
 #[cfg(test)]
