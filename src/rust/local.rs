@@ -182,7 +182,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
         };
         let mut retried = false;
         let mut cooldown = false;
-        let response = 'attempts: loop {
+        let (response, in_origin) = 'attempts: loop {
             let token = self.cached_token().await?;
             let mut hop = Outgoing {
                 method: first.method.clone(),
@@ -210,11 +210,11 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
                     location: self.location(&response, &hop.url.href),
                 };
                 match next_hop(&sent, &answer) {
-                    NextHop::Done => break 'attempts response,
+                    NextHop::Done => break 'attempts (response, answer.in_origin),
                     NextHop::LetBrowserFollow => follow = true,
                     NextHop::Follow { as_get } => {
                         let Location::SameOrigin(next) = answer.location else {
-                            break 'attempts response;
+                            break 'attempts (response, answer.in_origin);
                         };
                         if as_get {
                             hop.method = "GET".to_owned();
@@ -226,7 +226,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
                     NextHop::RetryWithNewToken => {
                         if !self.client.replace_refused(token.id) {
                             cooldown = true; // the refused token is kept: this 401 is the answer
-                            break 'attempts response;
+                            break 'attempts (response, answer.in_origin);
                         }
                         retried = true;
                         continue 'attempts;
@@ -242,7 +242,7 @@ impl<R: Runtime + ParseUrl, T: Transport> LocalClient<R, T> {
             retried,
             cooldown,
         });
-        if !self.in_origin(&response) {
+        if !in_origin {
             // What a browser fetched after following a redirect out of the origin (without
             // the token) is not the API's answer.
             let message = "the API redirected to another origin than baseUrl's; its answer is not handed out";
